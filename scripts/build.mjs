@@ -1,0 +1,75 @@
+// Builds the extension (dist/extension.js), the webview front-end (dist/webview/) and, with --tests,
+// the extension-host test suites (out/exthost/). --production minifies for packaging.
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const production = process.argv.includes('--production');
+const withTests = process.argv.includes('--tests');
+
+function files(dir, suffix) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path, suffix) : path.endsWith(suffix) ? [path] : [];
+  });
+}
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // ssh2's optional native helpers are not built: it falls back to pure JS.
+  external: ['vscode', 'cpu-features', '*.node'],
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  metafile: true,
+};
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const builds = [
+  esbuild.build({ ...nodeCommon, entryPoints: { extension: join(root, 'src/extension.ts') }, outdir: join(root, 'dist') }),
+];
+
+const webviewEntries = files(join(root, 'webview-ui'), '.main.ts');
+if (webviewEntries.length) {
+  builds.push(
+    esbuild.build({
+      entryPoints: webviewEntries,
+      outdir: join(root, 'dist/webview'),
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      minify: production,
+      sourcemap: !production,
+      logLevel: 'warning',
+    }),
+  );
+}
+
+if (withTests) {
+  rmSync(join(root, 'out/exthost'), { recursive: true, force: true });
+  builds.push(
+    esbuild.build({
+      ...nodeCommon,
+      entryPoints: files(join(root, 'test/exthost'), '.ts'),
+      outdir: join(root, 'out/exthost'),
+      outbase: join(root, 'test/exthost'),
+      external: [...nodeCommon.external, 'mocha'],
+      sourcemap: true,
+      minify: false,
+    }),
+  );
+}
+
+const results = await Promise.all(builds);
+// Codicons are loaded by the webviews from the extension's own files (no CDN: CSP and offline).
+const codicons = join(root, 'node_modules/@vscode/codicons/dist');
+mkdirSync(join(root, 'dist/webview/codicons'), { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) cpSync(join(codicons, f), join(root, 'dist/webview/codicons', f));
+const bytes = Object.values(results[0].metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+console.log(`build: dist/extension.js ${(bytes / 1024).toFixed(0)} KiB${production ? ' (production)' : ''}`);

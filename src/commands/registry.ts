@@ -1,0 +1,61 @@
+import * as vscode from 'vscode';
+
+/** Raised when the user dismisses a prompt or cancels progress: not an error worth showing. */
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+export type CommandHandler = (...args: any[]) => unknown;
+
+export interface CommandFailure {
+  command: string;
+  message: string;
+}
+
+/**
+ * The one place commands are registered: every handler gets the same logging, error display and
+ * cancellation handling, so command modules contain only what the command does.
+ */
+export class CommandRegistry implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly failed = new vscode.EventEmitter<CommandFailure>();
+  /** Fires when a command ends in an error the user was shown (tests and telemetry-free diagnostics). */
+  readonly onDidFail = this.failed.event;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  register(id: string, handler: CommandHandler): void {
+    this.disposables.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        const started = Date.now();
+        this.log.debug(`${id}: started`);
+        try {
+          const result = await handler(...args);
+          this.log.debug(`${id}: done in ${Date.now() - started} ms`);
+          return result;
+        } catch (err) {
+          if (err instanceof CancelledError || err instanceof vscode.CancellationError) {
+            this.log.info(`${id}: cancelled`);
+            return undefined;
+          }
+          const message = err instanceof Error ? err.message : String(err);
+          this.log.error(`${id}: ${message}`);
+          if (err instanceof Error && err.stack) this.log.trace(err.stack);
+          this.failed.fire({ command: id, message });
+          const showLog = vscode.l10n.t('Show Log');
+          void vscode.window.showErrorMessage(message, showLog).then((choice) => {
+            if (choice === showLog) this.log.show();
+          });
+          return undefined;
+        }
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.failed.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

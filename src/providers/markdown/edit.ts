@@ -1,0 +1,166 @@
+// Lossless edits: each operation re-parses the current bytes, checks the locator still names the
+// line the user saw, and rewrites only that line (or, when adding a Status column, only that
+// table's lines). Every other byte, including line endings and invalid UTF-8, is copied as is.
+import { RawLine, joinLines, lineHash, toBuffer } from './lines';
+import { StaleEditError, UnparseableRegionError } from './errors';
+import { scan } from './scan';
+import { rowLayout, RowLayout } from './table';
+import {
+  ChecklistItem, editableItems, Locator, parseStatus, Story, StoryStatus, StoryTable, trackerFromScan, TrackerModel,
+} from './tracker';
+
+/** A change to a file's bytes; must throw StaleEditError/UnparseableRegionError when its target is gone. */
+export type Edit = (bytes: Buffer) => Uint8Array;
+
+export const DEFAULT_STATUS_TEXT: Record<StoryStatus, string> = { todo: 'Todo', 'in-progress': 'In progress', done: 'Done' };
+
+interface Located<T> { model: TrackerModel; lines: RawLine[]; target: T }
+
+function locate(doc: Uint8Array, locator: Locator, kind: 'story'): Located<{ story: Story; table: StoryTable }>;
+function locate(doc: Uint8Array, locator: Locator, kind: 'check'): Located<{ item: ChecklistItem }>;
+function locate(doc: Uint8Array, locator: Locator, kind: 'story' | 'check'): Located<unknown> {
+  const s = scan(doc);
+  const model = trackerFromScan(s, locator.file);
+  const lines = s.lines.map((l) => l.raw);
+  const items = editableItems(model).filter((it) => it.kind === kind);
+  const lineOf = (it: (typeof items)[number]): Locator => (it.kind === 'story' ? it.story.locator : it.item.locator);
+  let found = items.find((it) => lineOf(it).line === locator.line && lineOf(it).hash === locator.hash);
+  if (!found) {
+    // The line may have moved (lines added above it): accept it only if exactly one line matches.
+    const same = items.filter((it) => lineOf(it).hash === locator.hash);
+    if (same.length === 1) found = same[0];
+  }
+  if (!found) {
+    const broken = model.issues.find((i) => i.severity === 'error' && locator.line >= i.line && locator.line <= i.endLine);
+    if (broken) throw new UnparseableRegionError(locator.file, broken);
+    const what = kind === 'story' ? 'story row' : 'checklist item';
+    const now = lines[locator.line - 1];
+    throw new StaleEditError(locator.file, locator.line, now && lineHash(now.content) === locator.hash
+      ? `line is no longer a ${what}` : `the ${what} shown is no longer on this line`);
+  }
+  return { model, lines, target: found };
+}
+
+function replaceLine(lines: RawLine[], index: number, content: Buffer): void {
+  lines[index] = { content, eol: lines[index].eol };
+}
+
+/** Sets a story's status, adding a Status column to its table on first use. Returns the new bytes. */
+export function setStoryStatus(doc: Uint8Array, locator: Locator, status: StoryStatus): Buffer {
+  const { lines, target: { story, table } } = locate(doc, locator, 'story');
+  if (story.status === status && (table.statusColumn >= 0 || status === 'todo')) return toBuffer(doc);
+  let col = table.statusColumn;
+  const headIdx = table.line - 1;
+  if (col < 0) {
+    col = table.columns.length;
+    const bold = table.columns.filter((c) => /^\*\*.*\*\*$/.test(c.header)).length * 2 > table.columns.length;
+    replaceLine(lines, headIdx, insertCell(lines[headIdx].content, col, bold ? '**Status**' : 'Status'));
+    replaceLine(lines, headIdx + 1, insertCell(lines[headIdx + 1].content, col, '---'));
+    for (let r = headIdx + 2; r < table.endLine; r++) replaceLine(lines, r, insertCell(lines[r].content, col, ''));
+  }
+  const row = story.locator.line - 1;
+  replaceLine(lines, row, setCell(lines[row].content, col, statusText(table, status)));
+  return joinLines(lines);
+}
+
+/** Checks or unchecks a checklist item. Returns the new bytes (the same bytes if already so). */
+export function toggleChecklist(doc: Uint8Array, locator: Locator, checked: boolean): Buffer {
+  const { lines, target: { item } } = locate(doc, locator, 'check');
+  if (item.checked === checked) return toBuffer(doc);
+  const idx = item.locator.line - 1;
+  const content = lines[idx].content;
+  const at = checkboxOffset(content);
+  if (at < 0) throw new StaleEditError(locator.file, locator.line, 'checkbox not found on the line');
+  const next = Buffer.from(content);
+  next[at] = checked ? 0x78 /* x */ : 0x20;
+  replaceLine(lines, idx, next);
+  return joinLines(lines);
+}
+
+/** Edit functions for editFile: they carry the locator and validate it against the bytes given. */
+export function storyStatusEdit(locator: Locator, status: StoryStatus): Edit {
+  return (bytes) => setStoryStatus(bytes, locator, status);
+}
+export function checklistEdit(locator: Locator, checked: boolean): Edit {
+  return (bytes) => toggleChecklist(bytes, locator, checked);
+}
+
+/** Byte offset of the state character inside `[ ]` of a list item line, -1 if none. */
+export function checkboxOffset(line: Uint8Array): number {
+  let i = 0;
+  while (i < line.length && (line[i] === 0x20 || line[i] === 0x09)) i++;
+  if (line[i] === 0x2d || line[i] === 0x2a || line[i] === 0x2b) i++;
+  else {
+    const d = i;
+    while (i < line.length && line[i] >= 0x30 && line[i] <= 0x39) i++;
+    if (i === d || (line[i] !== 0x2e && line[i] !== 0x29)) return -1;
+    i++;
+  }
+  const sp = i;
+  while (i < line.length && (line[i] === 0x20 || line[i] === 0x09)) i++;
+  if (i === sp || line[i] !== 0x5b || line[i + 2] !== 0x5d) return -1;
+  return i + 1;
+}
+
+function statusText(table: StoryTable, status: StoryStatus): string {
+  // Reuse the table's own spelling for this status ("✅ Done", "Complete", ...) when it has one.
+  for (const s of table.stories) {
+    if (s.statusText !== '' && !s.statusText.includes('|') && !s.statusText.includes('\uFFFD') && parseStatus(s.statusText) === status) return s.statusText;
+  }
+  return DEFAULT_STATUS_TEXT[status];
+}
+
+function codePoints(b: Buffer): number {
+  // Counts UTF-8 lead bytes (and invalid bytes) as one column each: good enough for padding.
+  let n = 0;
+  for (const x of b) if ((x & 0xc0) !== 0x80) n++;
+  return n;
+}
+
+/** Replaces cell `col` of a row, keeping its leading space and, where it fits, its padded width. */
+export function setCell(line: Buffer, col: number, text: string, layout: RowLayout = rowLayout(line)): Buffer {
+  const value = Buffer.from(text.replace(/\|/g, '\\|'));
+  if (col < layout.cells.length) {
+    const [s, e] = layout.cells[col];
+    const cell = line.subarray(s, e);
+    let lead = 0;
+    while (lead < cell.length && (cell[lead] === 0x20 || cell[lead] === 0x09)) lead++;
+    let trail = 0;
+    while (trail < cell.length - lead && (cell[cell.length - 1 - trail] === 0x20 || cell[cell.length - 1 - trail] === 0x09)) trail++;
+    const isLastOpen = col === layout.cells.length - 1 && !layout.trailingPipe;
+    let leadBytes = cell.subarray(0, lead);
+    if (lead === cell.length && lead > 0) { leadBytes = cell.subarray(0, 1); trail = Math.max(1, lead - 1); }
+    let tail: Buffer;
+    if (isLastOpen) tail = cell.subarray(cell.length - trail);
+    else if (trail === 0) tail = Buffer.alloc(0);
+    else {
+      const width = codePoints(cell) - leadBytes.length;
+      tail = Buffer.alloc(Math.max(1, width - codePoints(value)), 0x20);
+    }
+    return Buffer.concat([line.subarray(0, s), leadBytes, value, tail, line.subarray(e)]);
+  }
+  const missing = col - layout.cells.length;
+  if (layout.trailingPipe) {
+    const ins = Buffer.from('  |'.repeat(missing) + ' ');
+    return Buffer.concat([line.subarray(0, layout.lastPipe + 1), ins, value, Buffer.from(' |'), line.subarray(layout.lastPipe + 1)]);
+  }
+  const ins = Buffer.from(' | '.repeat(missing) + ' | ');
+  return Buffer.concat([line.subarray(0, layout.contentEnd), ins, value, line.subarray(layout.contentEnd)]);
+}
+
+/** Inserts a new cell at column `col` (only when the row reaches that column; short rows are left alone). */
+export function insertCell(line: Buffer, col: number, text: string, layout: RowLayout = rowLayout(line)): Buffer {
+  if (col > layout.cells.length) return line;
+  const first = layout.cells[0] ? line.subarray(layout.cells[0][0], layout.cells[0][1]) : Buffer.alloc(0);
+  const sp = first.length > 0 && first[0] === 0x20 ? ' ' : '';
+  if (col < layout.cells.length) {
+    const at = layout.cells[col][0];
+    return Buffer.concat([line.subarray(0, at), Buffer.from(`${sp}${text}${sp}|`), line.subarray(at)]);
+  }
+  if (layout.trailingPipe) {
+    const at = layout.lastPipe + 1;
+    return Buffer.concat([line.subarray(0, at), Buffer.from(`${sp}${text}${sp}|`), line.subarray(at)]);
+  }
+  const at = layout.contentEnd;
+  return Buffer.concat([line.subarray(0, at), Buffer.from(`${sp}|${sp}${text}`), line.subarray(at)]);
+}

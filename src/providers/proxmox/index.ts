@@ -1,0 +1,10 @@
+// Public surface of the Proxmox provider (plain Node, no vscode).
+export { ProxmoxClient, pathSegment, type ProxmoxAuth, type ConnectionOptions } from './client';
+export { ProxmoxError, InvalidInputError, isProxmoxError, type ProxmoxErrorKind } from './errors';
+export { encodeParams, type Params, type RequestOptions } from './transport';
+export { parseUpid, followTask, type Upid, type TaskOutcome, type FollowOptions, type TaskApi } from './tasks';
+export { fetchServerCertificate, type ServerCertificate } from './certificate';
+export {
+  parseClusterUrl, validateTokenId, validateTokenSecret, validateFingerprint, normaliseFingerprint, type ClusterUrl,
+} from './validate';
+export type * from './types';

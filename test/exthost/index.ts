@@ -1,0 +1,24 @@
+// Entry point VS Code loads through extensionTestsPath: runs every *.test.js beside it with mocha,
+// inside the real extension host, and writes the counts for the harness.
+import Mocha from 'mocha';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export async function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
+  const only = process.env.HOMELAB_TEST_GREP;
+  if (only) mocha.grep(only);
+  const files = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+  for (const f of files) mocha.addFile(join(__dirname, f));
+  const failures: string[] = [];
+  console.log('HOMELAB-MOCHA-START');
+  const stats = await new Promise<Mocha.Stats>((resolve) => {
+    const runner = mocha.run(() => resolve(runner.stats!));
+    runner.on('fail', (test, err) => failures.push(`${test.fullTitle()}: ${err?.message ?? err}`));
+  });
+  const resultsFile = process.env.HOMELAB_TEST_RESULTS;
+  if (resultsFile) {
+    writeFileSync(resultsFile, JSON.stringify({ passed: stats.passes, failed: stats.failures, pending: stats.pending, failures }));
+  }
+  if (stats.failures > 0) throw new Error(`${stats.failures} extension-host test(s) failed`);
+}
