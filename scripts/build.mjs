@@ -32,6 +32,8 @@ const nodeCommon = {
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const builds = [
   esbuild.build({ ...nodeCommon, entryPoints: { extension: join(root, 'src/extension.ts') }, outdir: join(root, 'dist') }),
+  // The built-in Proxmox simulator behind "Open the demo lab": its own bundle, loaded on demand.
+  esbuild.build({ ...nodeCommon, entryPoints: { simulator: join(root, 'test/proxmox-sim/index.ts') }, outdir: join(root, 'dist') }),
 ];
 
 const webviewEntries = files(join(root, 'webview-ui'), '.main.ts');

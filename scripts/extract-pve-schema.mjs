@@ -73,7 +73,8 @@ function strip(v) {
   if (v && typeof v === 'object') {
     const o = {};
     for (const [k, x] of Object.entries(v)) {
-      if (k === 'description' || k === 'verbose_description' || k === 'format_description') continue;
+      // Doc strings only: a property *named* description (e.g. of a VM) is an object and stays.
+      if ((k === 'description' || k === 'verbose_description' || k === 'format_description') && typeof x === 'string') continue;
       o[k] = strip(x);
     }
     return o;

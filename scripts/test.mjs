@@ -103,7 +103,7 @@ await layer('exthost', async () => {
     env: area ? { HOMELAB_TEST_GREP: area } : {},
     onLog: (line) => {
       if (line.includes('HOMELAB-MOCHA-START')) return void (started = true);
-      if (started && !/open-vsx|ENOTFOUND|^\s+at .*workbench\.js/.test(line)) console.log(line);
+      if (started && !/open-vsx|ENOTFOUND|^\s+at .*workbench\.js|^\[AccountPolicyGate\]|^\[AgentHost/.test(line)) console.log(line);
     },
   });
 });

@@ -1,37 +1,62 @@
 import * as vscode from 'vscode';
-import { CommandRegistry } from './commands/registry';
+import { join } from 'node:path';
 import { registerGeneralCommands } from './commands/general';
+import { Prompts } from './commands/prompts';
+import { connectDemoLab, registerClusterCommands, type DemoLab } from './commands/proxmox/clusters';
+import { CommandRegistry } from './commands/registry';
+import { ClusterStore } from './state/clusters';
+import { Connections } from './state/connections';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 
 /** What the extension hands to tests through `extensions.getExtension(...).exports`. */
 export interface HomelabApi {
   readonly registry: CommandRegistry;
+  readonly prompts: Prompts;
+  readonly clusters: ClusterStore;
+  readonly proxmoxTree: ProxmoxTreeProvider;
+  readonly proxmoxView: vscode.TreeView<unknown>;
 }
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
 export function activate(context: vscode.ExtensionContext): HomelabApi {
   const log = vscode.window.createOutputChannel('Homelab', { log: true });
   const registry = new CommandRegistry(log);
-  context.subscriptions.push(log, registry);
+  const prompts = new Prompts();
+  const clusters = new ClusterStore(context.secrets);
+  const connections = new Connections(clusters);
+  context.subscriptions.push(log, registry, clusters, connections);
 
-  const proxmoxTree = new ProxmoxTreeProvider();
-  context.subscriptions.push(
-    proxmoxTree,
-    vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true }),
-  );
+  const proxmoxTree = new ProxmoxTreeProvider(clusters, connections, log);
+  const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
+  proxmoxTree.attach(proxmoxView);
   const kubernetesTree = new KubernetesTreeProvider();
   context.subscriptions.push(
+    proxmoxTree,
+    proxmoxView,
     kubernetesTree,
     vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true }),
   );
 
+  // The simulator bundle is loaded only when the demo lab is asked for.
+  const startDemoLab = async (): Promise<DemoLab> => {
+    const { startSimulator } = require(join(context.extensionPath, 'dist/simulator.js')) as typeof import('../test/proxmox-sim');
+    const sim = await startSimulator({ nodes: 3, guests: 24, seed: 1, taskDurationMs: 3000 });
+    context.subscriptions.push({ dispose: () => void sim.close() });
+    log.info(`demo lab: simulator listening on ${sim.url}`);
+    return sim;
+  };
+
   registerGeneralCommands(registry, log);
-  registry.register('homelab.proxmox.refresh', () => proxmoxTree.refresh());
+  registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
   registry.register('homelab.kubernetes.refresh', () => kubernetesTree.refresh());
 
+  // `npm run demo` starts the simulator itself and hands its address to the extension host.
+  const demo = process.env.HOMELAB_DEMO_CLUSTER;
+  if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
+
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry };
+  return { registry, prompts, clusters, proxmoxTree, proxmoxView };
 }
 
 export function deactivate(): void {}

@@ -78,7 +78,7 @@ export function installVsix(runDir, vsix) {
  * Starts code-server on 127.0.0.1:port. `smokeTest` enables VS Code's test-driver payload
  * (extensionTestsPath); without it the workbench behaves as for a user (toasts, dialogs).
  */
-export async function startCodeServer({ runDir, port, workspace, smokeTest = false, env: extraEnv = {}, settings = {}, logFile }) {
+export async function startCodeServer({ runDir, port, workspace, smokeTest = false, env: extraEnv = {}, settings = {}, logFile = undefined }) {
   const d = dirs(runDir);
   mkdirSync(join(d.userData, 'User'), { recursive: true });
   writeFileSync(join(d.userData, 'User/settings.json'), JSON.stringify({ ...quietSettings, ...settings }, null, 2));

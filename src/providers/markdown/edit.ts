@@ -6,7 +6,7 @@ import { StaleEditError, UnparseableRegionError } from './errors';
 import { scan } from './scan';
 import { rowLayout, RowLayout } from './table';
 import {
-  ChecklistItem, editableItems, Locator, parseStatus, Story, StoryStatus, StoryTable, trackerFromScan, TrackerModel,
+  CHECK_ITEM, ChecklistItem, editableItems, Locator, parseStatus, Story, StoryStatus, StoryTable, trackerFromScan, TrackerModel,
 } from './tracker';
 
 /** A change to a file's bytes; must throw StaleEditError/UnparseableRegionError when its target is gone. */
@@ -63,11 +63,48 @@ export function setStoryStatus(doc: Uint8Array, locator: Locator, status: StoryS
   return joinLines(lines);
 }
 
+/**
+ * Fast path for checkbox edits: a checklist line never belongs to a table or a broken region
+ * unless it holds a '|', so only fences matter and the full model (every table cell) is not needed.
+ * Returns undefined when in doubt; the caller then uses the full model.
+ */
+function locateCheckFast(doc: Uint8Array, locator: Locator): { lines: RawLine[]; index: number; checked: boolean } | undefined {
+  const s = scan(doc);
+  const ok = (i: number): RegExpExecArray | null => {
+    const l = s.lines[i];
+    return l && !l.code && !l.text.includes('|') ? CHECK_ITEM.exec(l.text) : null;
+  };
+  let index = -1;
+  let m = ok(locator.line - 1);
+  if (m && lineHash(s.lines[locator.line - 1].raw.content) === locator.hash) index = locator.line - 1;
+  else {
+    for (let i = 0; i < s.lines.length; i++) {
+      const mi = s.lines[i].text.includes('[') ? ok(i) : null;
+      if (mi && lineHash(s.lines[i].raw.content) === locator.hash) {
+        if (index >= 0) return undefined;
+        index = i;
+        m = mi;
+      }
+    }
+  }
+  if (index < 0 || !m) return undefined;
+  return { lines: s.lines.map((l) => l.raw), index, checked: m[2] !== ' ' };
+}
+
 /** Checks or unchecks a checklist item. Returns the new bytes (the same bytes if already so). */
 export function toggleChecklist(doc: Uint8Array, locator: Locator, checked: boolean): Buffer {
-  const { lines, target: { item } } = locate(doc, locator, 'check');
-  if (item.checked === checked) return toBuffer(doc);
-  const idx = item.locator.line - 1;
+  const fast = locateCheckFast(doc, locator);
+  let lines: RawLine[];
+  let idx: number;
+  let current: boolean;
+  if (fast) ({ lines, index: idx, checked: current } = fast);
+  else {
+    const full = locate(doc, locator, 'check');
+    lines = full.lines;
+    idx = full.target.item.locator.line - 1;
+    current = full.target.item.checked;
+  }
+  if (current === checked) return toBuffer(doc);
   const content = lines[idx].content;
   const at = checkboxOffset(content);
   if (at < 0) throw new StaleEditError(locator.file, locator.line, 'checkbox not found on the line');
@@ -151,8 +188,9 @@ export function setCell(line: Buffer, col: number, text: string, layout: RowLayo
 /** Inserts a new cell at column `col` (only when the row reaches that column; short rows are left alone). */
 export function insertCell(line: Buffer, col: number, text: string, layout: RowLayout = rowLayout(line)): Buffer {
   if (col > layout.cells.length) return line;
-  const first = layout.cells[0] ? line.subarray(layout.cells[0][0], layout.cells[0][1]) : Buffer.alloc(0);
-  const sp = first.length > 0 && first[0] === 0x20 ? ' ' : '';
+  // Spacing style from an inner cell (the first cell of a row without outer pipes starts flush).
+  const probe = layout.cells[layout.leadingPipe ? 0 : 1] ?? layout.cells[0];
+  const sp = probe && probe[1] > probe[0] && line[probe[0]] === 0x20 ? ' ' : '';
   if (col < layout.cells.length) {
     const at = layout.cells[col][0];
     return Buffer.concat([line.subarray(0, at), Buffer.from(`${sp}${text}${sp}|`), line.subarray(at)]);

@@ -36,6 +36,10 @@ export function findSection(bytes: Uint8Array, title: RegExp): SectionSpan | und
   const h = s.headings[k];
   let end = s.lines.length;
   for (let j = k + 1; j < s.headings.length; j++) if (s.headings[j].level <= h.level) { end = s.headings[j].index; break; }
+  // A thematic break (---) also closes the section for insertion: footers often follow one.
+  for (let i = h.index + 1; i < end; i++) {
+    if (!s.lines[i].code && /^ {0,3}(-{3,}|\*{3,}|_{3,})\s*$/.test(s.lines[i].text) && (s.lines[i - 1].text.trim() === '')) { end = i; break; }
+  }
   let contentEnd = end;
   while (contentEnd > h.index + 1 && s.lines[contentEnd - 1].text.trim() === '') contentEnd--;
   return { heading: h.index, contentEnd, level: h.level };

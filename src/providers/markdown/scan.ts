@@ -1,6 +1,6 @@
 // One pass over a document's lines: decoded text, fenced-code flags and ATX headings. Shared by
 // the tracker and journal readers so both agree on what is code and what is structure.
-import { decode, RawLine, splitLines, stripBom } from './lines';
+import { decode, RawLine, splitLines, stripBom, toBuffer } from './lines';
 
 export interface ScannedLine {
   raw: RawLine;
@@ -31,11 +31,15 @@ export function scan(bytes: Uint8Array): Scan {
   const raws = splitLines(bytes);
   const lines: ScannedLine[] = new Array(raws.length);
   const headings: Heading[] = [];
+  // One decode of the whole buffer is much cheaper than one per line. '\n' never occurs inside a
+  // UTF-8 sequence, and an invalid sequence cut by a line end decodes to U+FFFD either way.
+  const texts = toBuffer(bytes).toString('utf8').split('\n');
   let fence: string | undefined;
   let fenceStart = -1;
   for (let i = 0; i < raws.length; i++) {
     const raw = raws[i];
-    let text = raw.content.toString('utf8');
+    let text = texts[i];
+    if (raw.eol === '\r\n') text = text.slice(0, -1);
     if (i === 0) text = stripBom(text);
     if (fence !== undefined) {
       lines[i] = { raw, text, code: true };

@@ -59,5 +59,10 @@ export function delimiterCells(text: string): number | undefined {
 
 /** Cell texts of a row, trimmed, with `\|` unescaped (lossy decode: for display and matching). */
 export function cellTexts(line: Buffer, layout: RowLayout = rowLayout(line)): string[] {
-  return layout.cells.map(([s, e]) => line.toString('utf8', s, e).trim().replace(/\\\|/g, '|'));
+  const out = new Array<string>(layout.cells.length);
+  for (let i = 0; i < out.length; i++) {
+    const t = line.toString('utf8', layout.cells[i][0], layout.cells[i][1]).trim();
+    out[i] = t.includes('\\') ? t.replace(/\\\|/g, '|') : t;
+  }
+  return out;
 }

@@ -28,7 +28,7 @@ function oneLine(s: string): string {
 
 /** File name for an entry: `YYYY-MM-DD-title-slug.md` (the date in the name is what the reader uses). */
 export function entryFileName(opts: { date: string | Date; title: string }): string {
-  const slug = oneLine(opts.title).toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  const slug = oneLine(opts.title).toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
   return `${isoDay(opts.date)}${slug ? `-${slug}` : ''}.md`;
 }
 

@@ -146,7 +146,7 @@ function addProgress(into: Progress, p: Progress): void {
   into.itemsTotal += p.itemsTotal;
 }
 
-const CHECK_ITEM = /^([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX])\](?:[ \t]+(.*))?$/;
+export const CHECK_ITEM = /^([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX])\](?:[ \t]+(.*))?$/;
 
 export function parseTracker(bytes: Uint8Array, file: string): TrackerModel {
   return trackerFromScan(scan(bytes), file);

@@ -44,21 +44,23 @@ const TICKET_LIFETIME_MS = 2 * 60 * 60 * 1000;
 interface Ticket { ticket: string; csrf: string; username: string; obtainedAt: number }
 
 export class ProxmoxClient {
-  /** Typed proxy: `api.nodes.$(node).qemu.$(vmid).status.start.$post()`. */
-  readonly api: Proxmox.Api;
+  // A getter over an ES-private field: the proxy answers every property (toJSON included), so
+  // as an own property it would make JSON.stringify(client) recurse forever.
+  readonly #api: Proxmox.Api;
   readonly url: ClusterUrl;
   readonly fingerprint?: string;
   private readonly transport: Transport;
-  private readonly auth: ProxmoxAuth;
+  // ES-private: the secret stays out of JSON.stringify and console.log of the client.
+  readonly #auth: ProxmoxAuth;
   private readonly now: () => number;
   private readonly renewAfterMs: number;
-  private ticket?: Ticket;
+  #ticket?: Ticket;
   private pendingLogin?: Promise<Ticket>;
 
   constructor(o: ConnectionOptions) {
     this.url = parseClusterUrl(o.url);
     this.fingerprint = o.fingerprint ? normaliseFingerprint(o.fingerprint) : undefined;
-    this.auth = checkAuth(o.auth);
+    this.#auth = checkAuth(o.auth);
     this.now = o.now ?? Date.now;
     this.renewAfterMs = o.ticketRenewAfterMs ?? 60 * 60 * 1000;
     const timeoutMs = o.timeoutMs ?? 15000;
@@ -72,7 +74,12 @@ export class ProxmoxClient {
       doRequest: (method, path, _template, params) =>
         this.request(method, path.startsWith(API_BASE) ? path.slice(API_BASE.length) : path, params),
     };
-    this.api = proxmoxApi(engine);
+    this.#api = proxmoxApi(engine);
+  }
+
+  /** Typed proxy: `api.nodes.$(node).qemu.$(vmid).status.start.$post()`. */
+  get api(): Proxmox.Api {
+    return this.#api;
   }
 
   /** HTTP requests sent so far, logins included. */
@@ -97,8 +104,8 @@ export class ProxmoxClient {
     method = method.toUpperCase();
     const headers: Record<string, string> = {};
     let hint: string;
-    if (this.auth.kind === 'token') {
-      headers.authorization = `PVEAPIToken=${this.auth.tokenId}=${this.auth.secret}`;
+    if (this.#auth.kind === 'token') {
+      headers.authorization = `PVEAPIToken=${this.#auth.tokenId}=${this.#auth.secret}`;
       hint = 'check the API token ID and secret, and that the token is not expired or deleted';
     } else {
       const t = await this.currentTicket();
@@ -111,7 +118,7 @@ export class ProxmoxClient {
       return (await this.transport.request(method, path, params, headers, opts, hint)) as T;
     } catch (e) {
       // A refused ticket is useless: log in again on the next call (this call is not resent).
-      if (this.auth.kind === 'ticket' && e instanceof ProxmoxError && e.kind === 'auth') this.ticket = undefined;
+      if (this.#auth.kind === 'ticket' && e instanceof ProxmoxError && e.kind === 'auth') this.#ticket = undefined;
       throw e;
     }
   }
@@ -151,15 +158,15 @@ export class ProxmoxClient {
 
   private secrets(): string[] {
     const s: string[] = [];
-    if (this.auth.kind === 'token') s.push(this.auth.secret);
-    else s.push(this.auth.password, ...(this.auth.otp ? [this.auth.otp] : []));
-    if (this.ticket) s.push(this.ticket.ticket, this.ticket.csrf);
+    if (this.#auth.kind === 'token') s.push(this.#auth.secret);
+    else s.push(this.#auth.password, ...(this.#auth.otp ? [this.#auth.otp] : []));
+    if (this.#ticket) s.push(this.#ticket.ticket, this.#ticket.csrf);
     return s;
   }
 
   /** Valid ticket, logging in or renewing first; concurrent callers share one login. */
   private async currentTicket(): Promise<Ticket> {
-    const t = this.ticket;
+    const t = this.#ticket;
     if (t && this.now() - t.obtainedAt < this.renewAfterMs) return t;
     if (!this.pendingLogin) {
       this.pendingLogin = this.obtainTicket(t).finally(() => (this.pendingLogin = undefined));
@@ -168,18 +175,18 @@ export class ProxmoxClient {
   }
 
   private async obtainTicket(old: Ticket | undefined): Promise<Ticket> {
-    if (this.auth.kind !== 'ticket') throw new Error('no ticket with token auth');
+    if (this.#auth.kind !== 'ticket') throw new Error('no ticket with token auth');
     // Renew by posting the old ticket as password while it is still valid; else log in afresh.
     if (old && this.now() - old.obtainedAt < TICKET_LIFETIME_MS - 60_000) {
       try {
-        return (this.ticket = await this.postTicket({ username: old.username, password: old.ticket }));
+        return (this.#ticket = await this.postTicket({ username: old.username, password: old.ticket }));
       } catch (e) {
         if (!(e instanceof ProxmoxError) || (e.kind !== 'auth' && e.kind !== 'parameter')) throw e;
       }
     }
-    const { username, password, realm, otp } = this.auth;
-    this.ticket = undefined;
-    return (this.ticket = await this.postTicket({ username, password, realm, otp }));
+    const { username, password, realm, otp } = this.#auth;
+    this.#ticket = undefined;
+    return (this.#ticket = await this.postTicket({ username, password, realm, otp }));
   }
 
   private async postTicket(params: Params): Promise<Ticket> {

@@ -40,7 +40,7 @@ export function parseClusterUrl(input: string): ClusterUrl {
   if (path !== '' && path !== '/api2/json') {
     throw new InvalidInputError('url', `The cluster URL must not have a path ("${url.pathname}"): use https://${url.host}`);
   }
-  if (url.search || url.hash) throw new InvalidInputError('url', 'The cluster URL must not have a query string or fragment');
+  if (url.search || url.hash) throw new InvalidInputError('url', `The cluster URL must not have a query string or fragment (the part from ? or #): use https://${url.host}`);
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   return { origin: `https://${url.host}`, hostname, port: Number(url.port || 443) };
 }

@@ -1,18 +1,316 @@
 import * as vscode from 'vscode';
+import { buildInventory, type Inventory } from '../../providers/proxmox/inventory';
+import type { ClusterResource, StorageContentItem } from '../../providers/proxmox/types';
+import type { ClusterConfig, ClusterStore } from '../../state/clusters';
+import type { Connections } from '../../state/connections';
+import { describeError } from './errors';
+import { guestModel, guestTooltip, gib, nodeModel, type ItemModel } from './model';
 
-export class ProxmoxTreeProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
-  private readonly changed = new vscode.EventEmitter<vscode.TreeItem | undefined>();
+/** Tree elements. Instances are kept per id so a refresh can fire events for exactly what changed. */
+export type ProxmoxElement =
+  | { kind: 'cluster'; id: string; cluster: ClusterConfig }
+  | { kind: 'node'; id: string; clusterId: string; node: string }
+  | { kind: 'folder'; id: string; clusterId: string; node: string; folder: 'vms' | 'templates' | 'isos' }
+  | { kind: 'guest'; id: string; clusterId: string; resource: ClusterResource }
+  | { kind: 'iso'; id: string; clusterId: string; node: string; item: StorageContentItem }
+  | { kind: 'message'; id: string; clusterId: string; text: string; detail: string; severity: 'error' | 'info'; command?: vscode.Command };
+
+interface ClusterState {
+  inventory?: Inventory;
+  error?: unknown;
+  loading?: Promise<void>;
+}
+
+/**
+ * Proxmox clusters → nodes → VMs / Templates / ISO images. The whole inventory is one
+ * `/cluster/resources` request per refresh; ISO lists are fetched only when expanded. Polls only
+ * while the view is visible.
+ */
+export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxElement>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ProxmoxElement | ProxmoxElement[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  refresh(): void {
-    this.changed.fire(undefined);
+  private readonly states = new Map<string, ClusterState>();
+  private readonly elements = new Map<string, ProxmoxElement>();
+  private readonly signatures = new Map<string, string>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer?: NodeJS.Timeout;
+  private view?: vscode.TreeView<ProxmoxElement>;
+  private readonly refreshed = new vscode.EventEmitter<string>();
+  /** Fires with the cluster id after each completed inventory load (tests, benchmarks). */
+  readonly onDidRefresh = this.refreshed.event;
+
+  constructor(
+    private readonly clusters: ClusterStore,
+    private readonly connections: Connections,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      clusters.onDidChange(() => {
+        this.states.clear(); // a cluster was added, edited or removed: reload what is shown
+        this.changed.fire(undefined);
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('homelab.proxmox.refreshInterval') && this.schedule()),
+    );
   }
-  getTreeItem(item: vscode.TreeItem): vscode.TreeItem {
+
+  /** Polling follows the view's visibility: nothing runs while it is hidden. */
+  attach(view: vscode.TreeView<ProxmoxElement>): void {
+    this.view = view;
+    this.disposables.push(view.onDidChangeVisibility(() => this.schedule()));
+    this.schedule();
+  }
+
+  private schedule(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const seconds = vscode.workspace.getConfiguration('homelab').get<number>('proxmox.refreshInterval', 10);
+    if (!this.view?.visible || seconds <= 0) return;
+    this.timer = setInterval(() => void this.refresh(), seconds * 1000);
+  }
+
+  /** Reloads one cluster (or all that were loaded) and fires events only for what changed. */
+  async refresh(clusterId?: string): Promise<void> {
+    const ids = clusterId ? [clusterId] : [...this.states.keys()];
+    if (!ids.length) return this.changed.fire(undefined);
+    await Promise.all(ids.map((id) => this.load(id)));
+  }
+
+  private load(clusterId: string): Promise<void> {
+    const state = this.states.get(clusterId) ?? {};
+    this.states.set(clusterId, state);
+    state.loading ??= (async () => {
+      const cluster = this.clusters.get(clusterId);
+      if (!cluster) return;
+      const hadError = state.error !== undefined;
+      try {
+        const client = await this.connections.client(cluster);
+        state.inventory = buildInventory(await client.resources());
+        state.error = undefined;
+      } catch (err) {
+        state.error = err;
+        this.log.warn(`${cluster.name}: ${describeError(err).text}`);
+      }
+      this.fireChanges(cluster, hadError || state.error !== undefined);
+      this.refreshed.fire(clusterId);
+    })().finally(() => (state.loading = undefined));
+    return state.loading;
+  }
+
+  private element<T extends ProxmoxElement>(e: T): T {
+    const existing = this.elements.get(e.id) as T | undefined;
+    if (existing) return Object.assign(existing, e);
+    this.elements.set(e.id, e);
+    return e;
+  }
+
+  /** Compares the new signatures with the last ones and fires for the outermost changed elements. */
+  private fireChanges(cluster: ClusterConfig, errorInvolved: boolean): void {
+    const clusterEl = this.elements.get(`c/${cluster.id}`);
+    if (!clusterEl) return;
+    if (errorInvolved) return this.changed.fire(clusterEl);
+    const changed: ProxmoxElement[] = [];
+    const inv = this.states.get(cluster.id)?.inventory;
+    if (!inv) return;
+    const nodeNames = inv.nodes.map((n) => n.name).join(',');
+    if (this.swapSignature(`c/${cluster.id}`, nodeNames)) return this.changed.fire(clusterEl);
+    for (const n of inv.nodes) {
+      const nodeId = `c/${cluster.id}/n/${n.name}`;
+      const nodeEl = this.elements.get(nodeId);
+      if (!nodeEl) continue; // never shown: nothing to update
+      if (this.swapSignature(nodeId, nodeModel(n).signature)) changed.push(nodeEl);
+      for (const [folder, list] of [['vms', n.guests], ['templates', n.templates]] as const) {
+        const folderId = `${nodeId}/${folder}`;
+        const folderEl = this.elements.get(folderId);
+        if (!folderEl) continue;
+        if (this.swapSignature(folderId, list.map((g) => g.vmid).join(','))) {
+          changed.push(folderEl);
+          continue;
+        }
+        for (const g of list) {
+          const id = `c/${cluster.id}/g/${g.vmid}`;
+          const el = this.elements.get(id);
+          if (el?.kind !== 'guest') continue;
+          el.resource = g;
+          if (this.swapSignature(id, guestModel(g).signature)) changed.push(el);
+        }
+      }
+    }
+    if (changed.length) this.changed.fire(changed);
+  }
+
+  /** Records a signature; true when it differs from the one recorded before (or none was). */
+  private swapSignature(id: string, signature: string): boolean {
+    const before = this.signatures.get(id);
+    this.signatures.set(id, signature);
+    return before !== undefined && before !== signature;
+  }
+
+  getTreeItem(e: ProxmoxElement): vscode.TreeItem {
+    switch (e.kind) {
+      case 'cluster': {
+        const state = this.states.get(e.cluster.id);
+        const item = new vscode.TreeItem(e.cluster.name, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = e.id;
+        item.iconPath = new vscode.ThemeIcon(state?.error ? 'error' : 'server-environment', state?.error ? new vscode.ThemeColor('errorForeground') : undefined);
+        const inv = state?.inventory;
+        item.description = state?.error ? vscode.l10n.t('unreachable') : inv ? vscode.l10n.t('{0} nodes · {1} guests', inv.nodes.length, inv.guests) : e.cluster.url;
+        item.tooltip = new vscode.MarkdownString(`**${e.cluster.name}**\n\n${e.cluster.url}\n\n${e.cluster.auth.kind === 'token' ? `Token \`${e.cluster.auth.tokenId}\`` : `User \`${e.cluster.auth.username}\``}${e.cluster.fingerprint ? `\n\nPinned SHA-256: \`${e.cluster.fingerprint}\`` : ''}`);
+        item.contextValue = e.cluster.ephemeral ? 'cluster-demo' : 'cluster';
+        return item;
+      }
+      case 'node': {
+        const n = this.states.get(e.clusterId)?.inventory?.nodes.find((x) => x.name === e.node);
+        const m = n ? nodeModel(n) : undefined;
+        const item = new vscode.TreeItem(e.node, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = e.id;
+        if (m) decorate(item, m);
+        return item;
+      }
+      case 'folder': {
+        const n = this.states.get(e.clusterId)?.inventory?.nodes.find((x) => x.name === e.node);
+        const labels = { vms: vscode.l10n.t('VMs'), templates: vscode.l10n.t('Templates'), isos: vscode.l10n.t('ISO images') };
+        const item = new vscode.TreeItem(labels[e.folder], vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = e.id;
+        item.iconPath = new vscode.ThemeIcon(e.folder === 'isos' ? 'disc' : e.folder === 'templates' ? 'files' : 'vm');
+        if (n && e.folder !== 'isos') item.description = String((e.folder === 'vms' ? n.guests : n.templates).length);
+        if (n && e.folder === 'isos') item.description = n.isoStorages.join(', ');
+        item.contextValue = `folder-${e.folder}`;
+        return item;
+      }
+      case 'guest': {
+        const item = new vscode.TreeItem(e.resource.name || `VM ${e.resource.vmid}`, vscode.TreeItemCollapsibleState.None);
+        item.id = e.id;
+        decorate(item, guestModel(e.resource));
+        return item;
+      }
+      case 'iso': {
+        const name = e.item.volid.replace(/^[^:]*:iso\//, '');
+        const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
+        item.id = e.id;
+        item.iconPath = new vscode.ThemeIcon('disc');
+        item.description = `${gib(e.item.size)} · ${e.item.volid.split(':')[0]}`;
+        item.tooltip = `${e.item.volid}\n${e.item.ctime ? new Date(e.item.ctime * 1000).toLocaleString() : ''}`;
+        item.contextValue = 'iso';
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(e.text, vscode.TreeItemCollapsibleState.None);
+        item.id = e.id;
+        item.iconPath = new vscode.ThemeIcon(e.severity === 'error' ? 'error' : 'info', e.severity === 'error' ? new vscode.ThemeColor('errorForeground') : undefined);
+        item.tooltip = e.command ? `${e.detail}\n\n${e.command.title}` : e.detail;
+        item.description = e.detail;
+        item.command = e.command;
+        item.contextValue = e.severity === 'error' ? 'message-error' : 'message';
+        return item;
+      }
+    }
+  }
+
+  /** Tooltips with live figures are built when hovered, not for every item on every refresh. */
+  resolveTreeItem(item: vscode.TreeItem, e: ProxmoxElement): vscode.TreeItem {
+    if (e.kind === 'guest') item.tooltip = new vscode.MarkdownString(guestTooltip(e.resource));
     return item;
   }
-  getChildren(): vscode.TreeItem[] {
-    return [];
+
+  getParent(e: ProxmoxElement): ProxmoxElement | undefined {
+    switch (e.kind) {
+      case 'cluster':
+        return undefined;
+      case 'node':
+      case 'message':
+        return this.elements.get(`c/${e.clusterId}`);
+      case 'folder':
+        return this.elements.get(`c/${e.clusterId}/n/${e.node}`);
+      case 'guest': {
+        const folder = e.resource.template === 1 ? 'templates' : 'vms';
+        return this.elements.get(`c/${e.clusterId}/n/${e.resource.node}/${folder}`);
+      }
+      case 'iso':
+        return this.elements.get(`c/${e.clusterId}/n/${e.node}/isos`);
+    }
   }
+
+  async getChildren(e?: ProxmoxElement): Promise<ProxmoxElement[]> {
+    if (!e) return this.clusters.list().map((cluster) => this.element({ kind: 'cluster', id: `c/${cluster.id}`, cluster }));
+    switch (e.kind) {
+      case 'cluster': {
+        const state = this.states.get(e.cluster.id);
+        if (!state?.inventory && !state?.error) await this.load(e.cluster.id);
+        const s = this.states.get(e.cluster.id)!;
+        if (s.error) return [this.errorElement(e.cluster, s.error)];
+        const inv = s.inventory!;
+        this.signatures.set(e.id, inv.nodes.map((n) => n.name).join(','));
+        return inv.nodes.map((n) => {
+          const el = this.element({ kind: 'node', id: `${e.id}/n/${n.name}`, clusterId: e.cluster.id, node: n.name });
+          this.signatures.set(el.id, nodeModel(n).signature);
+          return el;
+        });
+      }
+      case 'node':
+        return (['vms', 'templates', 'isos'] as const).map((folder) =>
+          this.element({ kind: 'folder', id: `${e.id}/${folder}`, clusterId: e.clusterId, node: e.node, folder }),
+        );
+      case 'folder':
+        return this.folderChildren(e);
+      default:
+        return [];
+    }
+  }
+
+  private async folderChildren(e: Extract<ProxmoxElement, { kind: 'folder' }>): Promise<ProxmoxElement[]> {
+    const n = this.states.get(e.clusterId)?.inventory?.nodes.find((x) => x.name === e.node);
+    if (!n) return [];
+    if (e.folder !== 'isos') {
+      const list = e.folder === 'vms' ? n.guests : n.templates;
+      this.signatures.set(e.id, list.map((g) => g.vmid).join(','));
+      return list.map((resource) => {
+        const el = this.element({ kind: 'guest', id: `c/${e.clusterId}/g/${resource.vmid}`, clusterId: e.clusterId, resource });
+        this.signatures.set(el.id, guestModel(resource).signature);
+        return el;
+      });
+    }
+    const cluster = this.clusters.get(e.clusterId);
+    if (!cluster || !n.online) return [];
+    try {
+      const client = await this.connections.client(cluster);
+      const lists = await Promise.all(n.isoStorages.map((s) => client.storageContent(e.node, s, 'iso')));
+      const items = lists.flat().filter((i) => i.content === 'iso');
+      if (!items.length) {
+        return [this.element({ kind: 'message', id: `${e.id}/empty`, clusterId: e.clusterId, severity: 'info', text: vscode.l10n.t('No ISO images'), detail: n.isoStorages.join(', ') })];
+      }
+      return items.map((item) => this.element({ kind: 'iso', id: `c/${e.clusterId}/iso/${e.node}/${item.volid}`, clusterId: e.clusterId, node: e.node, item }));
+    } catch (err) {
+      return [this.errorElement(cluster, err, `${e.id}/error`)];
+    }
+  }
+
+  private errorElement(cluster: ClusterConfig, err: unknown, id = `c/${cluster.id}/error`): ProxmoxElement {
+    const d = describeError(err);
+    const command: vscode.Command = d.certificateChanged
+      ? { title: vscode.l10n.t('Review certificate'), command: 'homelab.proxmox.reviewCertificate', arguments: [cluster.id] }
+      : { title: vscode.l10n.t('Retry'), command: 'homelab.proxmox.refresh', arguments: [cluster.id] };
+    return this.element({ kind: 'message', id, clusterId: cluster.id, severity: 'error', text: d.text, detail: d.detail, command });
+  }
+
+  /** The current state of a loaded cluster (tests, commands that need the inventory). */
+  inventory(clusterId: string): Inventory | undefined {
+    return this.states.get(clusterId)?.inventory;
+  }
+
+  findGuest(clusterId: string, vmid: number): ProxmoxElement | undefined {
+    return this.elements.get(`c/${clusterId}/g/${vmid}`);
+  }
+
   dispose(): void {
+    clearInterval(this.timer);
     this.changed.dispose();
+    this.refreshed.dispose();
+    for (const d of this.disposables) d.dispose();
   }
+}
+
+function decorate(item: vscode.TreeItem, m: ItemModel): void {
+  item.description = m.description;
+  item.iconPath = new vscode.ThemeIcon(m.icon, m.color ? new vscode.ThemeColor(m.color) : undefined);
+  item.contextValue = m.contextValue;
 }
