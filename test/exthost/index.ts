@@ -7,7 +7,7 @@ import { join } from 'node:path';
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   const only = process.env.HOMELAB_TEST_GREP;
-  if (only) mocha.grep(only);
+  if (only) mocha.grep(new RegExp(only, 'i'));
   const files = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
   for (const f of files) mocha.addFile(join(__dirname, f));
   const failures: string[] = [];

@@ -54,6 +54,7 @@ export class KubeClient {
   private cred: ExecCredential | undefined;
   private credPending: Promise<ExecCredential> | undefined;
 
+  /** `timeoutMs`: idle timeout of ordinary requests (default 30 s); streams (watch, logs) have none. */
   constructor(readonly conn: ClusterConnection, private readonly opts: { timeoutMs?: number } = {}) {
     this.agent = this.makeAgent(conn.clientCertPem, conn.clientKeyPem);
   }
@@ -91,7 +92,7 @@ export class KubeClient {
   }
 
   /** Sends a request and returns the response (any status) once headers arrive. */
-  private async send(method: string, path: string, o: RequestOptions, forceCred = false): Promise<IncomingMessage> {
+  private async send(method: string, path: string, o: RequestOptions & { streaming?: boolean }, forceCred = false): Promise<IncomingMessage> {
     const headers = await this.headers(forceCred);
     let payload: Buffer | undefined;
     if (o.body !== undefined) {
@@ -101,8 +102,12 @@ export class KubeClient {
     }
     const url = new URL(this.conn.server + path + buildQuery(o.query));
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpsRequest(url, { method, headers, agent: this.agent, signal: o.signal, timeout: this.opts.timeoutMs }, resolve);
-      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+      const req = httpsRequest(url, { method, headers, agent: this.agent, signal: o.signal }, (res) => {
+        // streams stay open for minutes without data: no idle timeout, but TCP keepalive finds dead peers
+        if (o.streaming) { req.setTimeout(0); res.socket.setKeepAlive(true, 30_000); }
+        resolve(res);
+      });
+      if (!o.streaming) req.setTimeout(this.opts.timeoutMs ?? 30_000, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', (e) => reject(o.signal?.aborted ? e : fromNetworkError(e, { server: this.conn.server, path })));
       req.end(payload);
     });
@@ -110,7 +115,7 @@ export class KubeClient {
 
   /** Like send, but a 401 with an exec plugin refreshes the credential and retries once: the
    * request was rejected before any processing, so this is not a blind retry. */
-  private async sendAuthed(method: string, path: string, o: RequestOptions): Promise<IncomingMessage> {
+  private async sendAuthed(method: string, path: string, o: RequestOptions & { streaming?: boolean }): Promise<IncomingMessage> {
     const res = await this.send(method, path, o);
     if (res.statusCode === 401 && this.conn.exec) { res.resume(); return this.send(method, path, o, true); }
     return res;
@@ -128,7 +133,7 @@ export class KubeClient {
 
   /** Opens a streaming GET (watch, log follow). Resolves with the 200 response; errors throw KubeError. */
   async stream(path: string, query: Query, signal?: AbortSignal): Promise<IncomingMessage> {
-    const res = await this.sendAuthed('GET', path, { query, signal });
+    const res = await this.sendAuthed('GET', path, { query, signal, streaming: true });
     if (res.statusCode !== 200) {
       const text = await readAll(res);
       let body: unknown = text;

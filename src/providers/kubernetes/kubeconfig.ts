@@ -76,7 +76,8 @@ export function loadKubeconfig(opts: { paths?: string[]; env?: NodeJS.ProcessEnv
     if (!existsSync(file)) { cfg.fileProblems.push({ file, message: `Kubeconfig file ${file} does not exist.` }); continue; }
     let doc: unknown;
     try {
-      doc = yaml.load(readFileSync(file, 'utf8'));
+      const text = readFileSync(file, 'utf8');
+      doc = text.trim() === '' ? undefined : yaml.load(text); // js-yaml 5 rejects an empty document
     } catch (e) {
       cfg.fileProblems.push({ file, message: `Kubeconfig file ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}. Fix or remove it; contexts from other files still work.` });
       continue;

@@ -4,9 +4,9 @@
 import { RawLine, joinLines, lineHash, toBuffer } from './lines';
 import { StaleEditError, UnparseableRegionError } from './errors';
 import { scan } from './scan';
-import { rowLayout, RowLayout } from './table';
+import { cellTexts, delimiterCells, rowLayout, RowLayout } from './table';
 import {
-  CHECK_ITEM, ChecklistItem, editableItems, Locator, parseStatus, Story, StoryStatus, StoryTable, trackerFromScan, TrackerModel,
+  CHECK_ITEM, ChecklistItem, editableItems, Locator, parseStatus, readTable, Story, StoryStatus, StoryTable, trackerFromScan, TrackerModel,
 } from './tracker';
 
 /** A change to a file's bytes; must throw StaleEditError/UnparseableRegionError when its target is gone. */
@@ -41,13 +41,47 @@ function locate(doc: Uint8Array, locator: Locator, kind: 'story' | 'check'): Loc
   return { model, lines, target: found };
 }
 
+/** The full-parse lookup, with the fast path first; exported for the equivalence test. */
+export function locateStory(doc: Uint8Array, locator: Locator, opts: { fast?: boolean } = {}): { lines: RawLine[]; target: { story: Story; table: StoryTable } } {
+  const fast = opts.fast !== false ? locateStoryFast(doc, locator) : undefined;
+  if (fast) return { lines: fast.lines, target: { story: fast.story, table: fast.table } };
+  const full = locate(doc, locator, 'story');
+  return { lines: full.lines, target: full.target };
+}
+
 function replaceLine(lines: RawLine[], index: number, content: Buffer): void {
   lines[index] = { content, eol: lines[index].eol };
 }
 
+/**
+ * Fast path for story edits: when the locator's line is where it was, read only the block of pipe
+ * lines around it. It agrees with the full parse because a table is exactly such a block (a line
+ * without '|', a blank line, a heading or a fence ends it). Returns undefined when in doubt.
+ */
+function locateStoryFast(doc: Uint8Array, locator: Locator): { lines: RawLine[]; story: Story; table: StoryTable } | undefined {
+  const s = scan(doc);
+  const headings = new Set(s.headings.map((h) => h.index));
+  const row = (k: number): boolean => {
+    const l = s.lines[k];
+    return l !== undefined && !l.code && !headings.has(k) && l.text.includes('|') && l.text.trim() !== '';
+  };
+  const i = locator.line - 1;
+  if (!row(i) || lineHash(s.lines[i].raw.content) !== locator.hash) return undefined;
+  let top = i;
+  while (top > 0 && row(top - 1)) top--;
+  let end = i + 1;
+  while (end < s.lines.length && row(end)) end++;
+  if (i < top + 2 || CHECK_ITEM.test(s.lines[top].text)) return undefined;
+  const headers = cellTexts(s.lines[top].raw.content);
+  if (delimiterCells(s.lines[top + 1].text) !== headers.length) return undefined;
+  const table = readTable(s.lines, top, end, headers, locator.file, [], new Map());
+  const story = table.stories.find((st) => st.locator.line === locator.line);
+  return story ? { lines: s.lines.map((l) => l.raw), story, table } : undefined;
+}
+
 /** Sets a story's status, adding a Status column to its table on first use. Returns the new bytes. */
 export function setStoryStatus(doc: Uint8Array, locator: Locator, status: StoryStatus): Buffer {
-  const { lines, target: { story, table } } = locate(doc, locator, 'story');
+  const { lines, target: { story, table } } = locateStory(doc, locator);
   if (story.status === status && (table.statusColumn >= 0 || status === 'todo')) return toBuffer(doc);
   let col = table.statusColumn;
   const headIdx = table.line - 1;
@@ -108,10 +142,11 @@ export function toggleChecklist(doc: Uint8Array, locator: Locator, checked: bool
   const content = lines[idx].content;
   const at = checkboxOffset(content);
   if (at < 0) throw new StaleEditError(locator.file, locator.line, 'checkbox not found on the line');
-  const next = Buffer.from(content);
-  next[at] = checked ? 0x78 /* x */ : 0x20;
-  replaceLine(lines, idx, next);
-  return joinLines(lines);
+  // Lines are views into `doc`: flip the one byte in a copy instead of re-joining every line.
+  const src = toBuffer(doc);
+  const out = Buffer.from(src);
+  out[content.byteOffset - src.byteOffset + at] = checked ? 0x78 /* x */ : 0x20;
+  return out;
 }
 
 /** Edit functions for editFile: they carry the locator and validate it against the bytes given. */

@@ -1,6 +1,6 @@
 // One pass over a document's lines: decoded text, fenced-code flags and ATX headings. Shared by
 // the tracker and journal readers so both agree on what is code and what is structure.
-import { decode, RawLine, splitLines, stripBom, toBuffer } from './lines';
+import { RawLine, splitLines, stripBom, toBuffer } from './lines';
 
 export interface ScannedLine {
   raw: RawLine;
@@ -61,4 +61,3 @@ export function scan(bytes: Uint8Array): Scan {
   return { lines, headings, unclosedFence: fence !== undefined ? fenceStart : undefined };
 }
 
-export { decode };

@@ -92,7 +92,13 @@ export async function writeAtomic(store: FileStore, path: string, bytes: Uint8Ar
  */
 export async function editFile(store: FileStore, path: string, expected: FileVersion, edit: Edit): Promise<EditFileResult> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const st = await store.stat(path);
+    let st: FileStat;
+    try {
+      st = await store.stat(path);
+    } catch (e) {
+      // Deleted or moved since the panel read it: an outside change; never recreate it from memory.
+      throw new ConflictError(path, e);
+    }
     if (st.size > MAX_EDIT_BYTES) throw new FileTooLargeError(path, st.size, MAX_EDIT_BYTES);
     if (st.readonly) throw new ReadOnlyFileError(path);
     const current = toBuffer(await store.read(path));

@@ -41,11 +41,6 @@ export function rowLayout(line: Uint8Array): RowLayout {
   return { cells, leadingPipe, trailingPipe, lastPipe: pipes.length ? pipes[pipes.length - 1] : -1, contentEnd };
 }
 
-/** A line that could be a table row: it has an unescaped pipe. */
-export function looksLikeRow(text: string): boolean {
-  return /^ {0,3}\|/.test(text) || /[^\\]\|/.test(text);
-}
-
 const DELIM_CELL = /^\s*:?-+:?\s*$/;
 
 /** Cells of a delimiter row (`| --- | :-: |`), or undefined if the line is not one. */

@@ -261,7 +261,8 @@ function newSection(title: string, level: number, line: number, path: string[]):
   return { title, level, line, kind, epicId: epic?.[1].replace(/[.:]$/, ''), path, tables: [], checklist: [], progress: emptyProgress() };
 }
 
-function readTable(
+/** Reads one table (header at `head`, separator at head+1, rows up to `end`); used by edit.ts too. */
+export function readTable(
   lines: Scan['lines'], head: number, end: number, headers: string[], file: string,
   issues: ParseIssue[], seenIds: Map<string, number>,
 ): StoryTable {

@@ -82,6 +82,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
       const cluster = this.clusters.get(clusterId);
       if (!cluster) return;
       const hadError = state.error !== undefined;
+      const firstLoad = !state.inventory;
       try {
         const client = await this.connections.client(cluster);
         state.inventory = buildInventory(await client.resources());
@@ -90,7 +91,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         state.error = err;
         this.log.warn(`${cluster.name}: ${describeError(err).text}`);
       }
-      this.fireChanges(cluster, hadError || state.error !== undefined);
+      this.fireChanges(cluster, hadError || state.error !== undefined || firstLoad);
       this.refreshed.fire(clusterId);
     })().finally(() => (state.loading = undefined));
     return state.loading;
@@ -111,8 +112,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
     const changed: ProxmoxElement[] = [];
     const inv = this.states.get(cluster.id)?.inventory;
     if (!inv) return;
-    const nodeNames = inv.nodes.map((n) => n.name).join(',');
-    if (this.swapSignature(`c/${cluster.id}`, nodeNames)) return this.changed.fire(clusterEl);
+    if (this.swapSignature(`c/${cluster.id}`, clusterSignature(inv))) return this.changed.fire(clusterEl);
     for (const n of inv.nodes) {
       const nodeId = `c/${cluster.id}/n/${n.name}`;
       const nodeEl = this.elements.get(nodeId);
@@ -171,7 +171,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         const labels = { vms: vscode.l10n.t('VMs'), templates: vscode.l10n.t('Templates'), isos: vscode.l10n.t('ISO images') };
         const item = new vscode.TreeItem(labels[e.folder], vscode.TreeItemCollapsibleState.Collapsed);
         item.id = e.id;
-        item.iconPath = new vscode.ThemeIcon(e.folder === 'isos' ? 'disc' : e.folder === 'templates' ? 'files' : 'vm');
+        item.iconPath = new vscode.ThemeIcon(e.folder === 'isos' ? 'package' : e.folder === 'templates' ? 'files' : 'vm');
         if (n && e.folder !== 'isos') item.description = String((e.folder === 'vms' ? n.guests : n.templates).length);
         if (n && e.folder === 'isos') item.description = n.isoStorages.join(', ');
         item.contextValue = `folder-${e.folder}`;
@@ -187,7 +187,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         const name = e.item.volid.replace(/^[^:]*:iso\//, '');
         const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
         item.id = e.id;
-        item.iconPath = new vscode.ThemeIcon('disc');
+        item.iconPath = new vscode.ThemeIcon('package');
         item.description = `${gib(e.item.size)} · ${e.item.volid.split(':')[0]}`;
         item.tooltip = `${e.item.volid}\n${e.item.ctime ? new Date(e.item.ctime * 1000).toLocaleString() : ''}`;
         item.contextValue = 'iso';
@@ -239,7 +239,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         const s = this.states.get(e.cluster.id)!;
         if (s.error) return [this.errorElement(e.cluster, s.error)];
         const inv = s.inventory!;
-        this.signatures.set(e.id, inv.nodes.map((n) => n.name).join(','));
+        this.signatures.set(e.id, clusterSignature(inv));
         return inv.nodes.map((n) => {
           const el = this.element({ kind: 'node', id: `${e.id}/n/${n.name}`, clusterId: e.cluster.id, node: n.name });
           this.signatures.set(el.id, nodeModel(n).signature);
@@ -308,6 +308,9 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
     for (const d of this.disposables) d.dispose();
   }
 }
+
+/** Node names and the guest count: what the cluster item and its children list show. */
+const clusterSignature = (inv: Inventory) => `${inv.nodes.map((n) => n.name).join(',')}|${inv.guests}`;
 
 function decorate(item: vscode.TreeItem, m: ItemModel): void {
   item.description = m.description;

@@ -1,0 +1,209 @@
+// A minimal stand-in for kube-controller-manager + kubelet: Deployments get ReplicaSets,
+// ReplicaSets/StatefulSets/DaemonSets get Pods (with owner references), Pods become Running
+// and ready after `readyDelayMs`, and workload status (readyReplicas ...) follows.
+// An image whose tag is `broken` never becomes ready (ImagePullBackOff), for failure tests.
+import { createHash, randomBytes } from 'node:crypto';
+import { isObject, JsonObject } from './patch';
+import { K8sObject, Store, StoreEvent } from './store';
+
+const NODE = 'k3s-server';
+
+function hashOf(v: unknown): string {
+  return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 10).replace(/[^a-z0-9]/g, 'a');
+}
+function rand5(): string {
+  const chars = 'bcdfghjklmnpqrstvwxz2456789';
+  return [...randomBytes(5)].map((b) => chars[b % chars.length]).join('');
+}
+function now(): string { return new Date().toISOString().replace(/\.\d+Z$/, 'Z'); }
+
+export class Controller {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly readyTimers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private readonly onEvent = (e: StoreEvent) => { if (e.plural !== 'namespaces') this.schedule(); };
+
+  constructor(private readonly store: Store, private readonly readyDelayMs = 300) {
+    store.on('event', this.onEvent);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.store.off('event', this.onEvent);
+    if (this.timer) clearTimeout(this.timer);
+    for (const t of this.readyTimers) clearTimeout(t);
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => { this.timer = undefined; try { this.reconcile(); } catch { /* next event retries */ } }, 10);
+    this.timer.unref();
+  }
+
+  private owned(plural: string, owner: K8sObject): K8sObject[] {
+    return this.store.list(plural, owner.metadata.namespace).filter((o) =>
+      Array.isArray(o.metadata.ownerReferences) && o.metadata.ownerReferences.some((r) => isObject(r) && r.uid === owner.metadata.uid));
+  }
+
+  private ownerRef(kind: string, apiVersion: string, o: K8sObject): JsonObject {
+    return { apiVersion, kind, name: o.metadata.name, uid: o.metadata.uid!, controller: true, blockOwnerDeletion: true };
+  }
+
+  reconcile(): void {
+    this.garbageCollect();
+    for (const d of this.store.list('deployments')) this.deployment(d);
+    for (const rs of this.store.list('replicasets')) this.podsFor('replicasets', 'ReplicaSet', rs, Number((rs.spec as JsonObject)?.replicas ?? 1), () => `${rs.metadata.name}-${rand5()}`);
+    for (const s of this.store.list('statefulsets')) this.statefulSet(s);
+    for (const ds of this.store.list('daemonsets')) this.podsFor('daemonsets', 'DaemonSet', ds, 1, () => `${ds.metadata.name}-${rand5()}`);
+  }
+
+  /** Background cascading deletion: dependents of a deleted owner go. */
+  private garbageCollect(): void {
+    for (const plural of ['replicasets', 'pods']) {
+      for (const o of this.store.list(plural)) {
+        const refs = (o.metadata.ownerReferences ?? []) as JsonObject[];
+        const ctl = refs.find((r) => r.controller === true);
+        if (!ctl) continue;
+        const ownerPlural = ({ Deployment: 'deployments', ReplicaSet: 'replicasets', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as Record<string, string>)[String(ctl.kind)];
+        const owner = ownerPlural ? this.store.get(ownerPlural, o.metadata.namespace, String(ctl.name)) : undefined;
+        if (!owner || owner.metadata.uid !== ctl.uid) this.safeDelete(plural, o);
+      }
+    }
+  }
+
+  private safeDelete(plural: string, o: K8sObject): void {
+    try { this.store.delete(plural, o.metadata.namespace, o.metadata.name); } catch { /* already gone */ }
+  }
+
+  private deployment(d: K8sObject): void {
+    const spec = d.spec as JsonObject;
+    const template = spec.template as JsonObject;
+    const replicas = Number(spec.replicas ?? 1);
+    const hash = hashOf(template);
+    const rsName = `${d.metadata.name}-${hash}`;
+    const sets = this.owned('replicasets', d);
+    let current = sets.find((s) => s.metadata.name === rsName);
+    if (!current) {
+      const tpl = JSON.parse(JSON.stringify(template)) as JsonObject;
+      const tplMeta = (tpl.metadata ?? {}) as JsonObject;
+      tplMeta.labels = { ...((tplMeta.labels ?? {}) as JsonObject), 'pod-template-hash': hash };
+      tpl.metadata = tplMeta;
+      current = this.store.create('replicasets', {
+        metadata: { name: rsName, namespace: d.metadata.namespace!, labels: tplMeta.labels, ownerReferences: [this.ownerRef('Deployment', 'apps/v1', d)] },
+        spec: { replicas, selector: spec.selector ?? {}, template: tpl },
+      });
+    } else if (Number((current.spec as JsonObject).replicas) !== replicas) {
+      current = this.store.modify('replicasets', d.metadata.namespace, rsName, (o) => { (o.spec as JsonObject).replicas = replicas; });
+    }
+    for (const old of sets) if (old.metadata.name !== rsName && Number((old.spec as JsonObject).replicas) !== 0) {
+      this.store.modify('replicasets', d.metadata.namespace, old.metadata.name, (o) => { (o.spec as JsonObject).replicas = 0; });
+    }
+    const pods = sets.flatMap((s) => this.owned('pods', s));
+    const currentPods = this.owned('pods', current);
+    const ready = currentPods.filter(podReady).length;
+    const failing = currentPods.some((p) => podWaitingReason(p) !== undefined);
+    const status: JsonObject = {
+      observedGeneration: Number(d.metadata.generation ?? 1),
+      replicas: pods.length,
+      updatedReplicas: currentPods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      conditions: [
+        { type: 'Available', status: ready >= replicas ? 'True' : 'False', reason: ready >= replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: ready >= replicas ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.' },
+        failing
+          ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` }
+          : { type: 'Progressing', status: 'True', reason: ready >= replicas ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" ${ready >= replicas ? 'has successfully progressed' : 'is progressing'}.` },
+      ],
+    };
+    if (ready === 0) delete status.readyReplicas;
+    this.writeStatus('deployments', d, status);
+  }
+
+  private statefulSet(s: K8sObject): void {
+    const spec = s.spec as JsonObject;
+    const replicas = Number(spec.replicas ?? 1);
+    const hash = hashOf(spec.template);
+    const pods = this.owned('pods', s);
+    // rolling restart: pods of an old revision are replaced, highest ordinal first
+    const stale = pods.filter((p) => (p.metadata.labels as JsonObject | undefined)?.['controller-revision-hash'] !== `${s.metadata.name}-${hash}`)
+      .sort((a, b) => b.metadata.name.localeCompare(a.metadata.name));
+    if (stale.length) this.safeDelete('pods', stale[0]);
+    for (const p of pods) {
+      const ord = Number(p.metadata.name.slice(s.metadata.name.length + 1));
+      if (ord >= replicas) this.safeDelete('pods', p);
+    }
+    for (let i = 0; i < replicas; i++) {
+      const name = `${s.metadata.name}-${i}`;
+      if (!this.store.get('pods', s.metadata.namespace, name)) this.createPod(s, 'StatefulSet', name, { 'controller-revision-hash': `${s.metadata.name}-${hash}`, 'statefulset.kubernetes.io/pod-name': name });
+    }
+    const now = this.owned('pods', s);
+    const ready = now.filter(podReady).length;
+    const status: JsonObject = { observedGeneration: Number(s.metadata.generation ?? 1), replicas: now.length, readyReplicas: ready, currentReplicas: now.length, updatedReplicas: now.length, availableReplicas: ready };
+    if (ready === 0) delete status.readyReplicas;
+    this.writeStatus('statefulsets', s, status);
+  }
+
+  private podsFor(plural: string, kind: string, owner: K8sObject, want: number, name: () => string): void {
+    const pods = this.owned('pods', owner);
+    for (let i = pods.length; i < want; i++) this.createPod(owner, kind, name(), {});
+    for (const p of pods.slice(want)) this.safeDelete('pods', p);
+    const ready = this.owned('pods', owner).filter(podReady).length;
+    const count = this.owned('pods', owner).length;
+    const status: JsonObject = plural === 'daemonsets'
+      ? { desiredNumberScheduled: want, currentNumberScheduled: count, numberReady: ready, numberAvailable: ready, updatedNumberScheduled: count, observedGeneration: Number(owner.metadata.generation ?? 1) }
+      : { replicas: count, readyReplicas: ready, availableReplicas: ready, observedGeneration: Number(owner.metadata.generation ?? 1) };
+    this.writeStatus(plural, owner, status);
+  }
+
+  private writeStatus(plural: string, o: K8sObject, status: JsonObject): void {
+    if (JSON.stringify(o.status ?? {}) === JSON.stringify(status)) return;
+    try { this.store.setStatus(plural, o.metadata.namespace, o.metadata.name, status); } catch { /* owner gone */ }
+  }
+
+  private createPod(owner: K8sObject, kind: string, name: string, extraLabels: JsonObject): void {
+    const tpl = ((owner.spec as JsonObject).template ?? {}) as JsonObject;
+    const meta = (tpl.metadata ?? {}) as JsonObject;
+    const spec = JSON.parse(JSON.stringify(tpl.spec ?? { containers: [] })) as JsonObject;
+    spec.nodeName = NODE;
+    const containers = (Array.isArray(spec.containers) ? spec.containers : []) as JsonObject[];
+    const ns = owner.metadata.namespace!;
+    let pod: K8sObject;
+    try {
+      pod = this.store.create('pods', {
+        metadata: { name, namespace: ns, labels: { ...((meta.labels ?? {}) as JsonObject), ...extraLabels }, annotations: (meta.annotations ?? {}) as JsonObject, ownerReferences: [this.ownerRef(kind, 'apps/v1', owner)] },
+        spec,
+        status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], qosClass: 'BestEffort' },
+      });
+    } catch { return; }
+    for (const c of containers) this.store.appendLog(ns, name, String(c.name), `${now()} starting ${String(c.name)} (${String(c.image)})`);
+    const t = setTimeout(() => {
+      this.readyTimers.delete(t);
+      const cur = this.store.get('pods', ns, name);
+      if (!cur || cur.metadata.uid !== pod.metadata.uid) return;
+      const broken = containers.some((c) => String(c.image ?? '').endsWith(':broken'));
+      const statuses: JsonObject[] = containers.map((c): JsonObject => broken
+        ? { name: c.name, image: c.image, ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${String(c.image)}"` } } }
+        : { name: c.name, image: c.image, ready: true, restartCount: 0, started: true, state: { running: { startedAt: now() } } });
+      try {
+        this.store.setStatus('pods', ns, name, {
+          phase: broken ? 'Pending' : 'Running', podIP: `10.42.0.${1 + (randomBytes(1)[0] % 250)}`, hostIP: '192.168.1.10', startTime: now(), qosClass: 'BestEffort',
+          conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: broken ? 'False' : 'True' }, { type: 'ContainersReady', status: broken ? 'False' : 'True' }],
+          containerStatuses: statuses,
+        });
+      } catch { return; }
+      if (!broken) for (const c of containers) this.store.appendLog(ns, name, String(c.name), `${now()} ${String(c.name)} ready`);
+    }, this.readyDelayMs);
+    t.unref();
+    this.readyTimers.add(t);
+  }
+}
+
+export function podReady(p: K8sObject): boolean {
+  const conds = ((p.status as JsonObject | undefined)?.conditions ?? []) as JsonObject[];
+  return conds.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+function podWaitingReason(p: K8sObject): string | undefined {
+  const cs = ((p.status as JsonObject | undefined)?.containerStatuses ?? []) as JsonObject[];
+  for (const c of cs) { const w = (c.state as JsonObject | undefined)?.waiting as JsonObject | undefined; if (w) return String(w.reason); }
+  return undefined;
+}

@@ -1,0 +1,128 @@
+// Proxmox VE simulator: an HTTPS server on 127.0.0.1 that behaves like a PVE 9 cluster for
+// integration tests, extension-host tests, `npm run demo` and benchmarks. See NOTES.md.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Auth } from './auth';
+import { makeCert } from './cert';
+import { clusterRoutes, resourcesBody, setFingerprint } from './cluster';
+import type { SimCore } from './core';
+import { FaultInjector, type Faults } from './faults';
+import { Prng } from './prng';
+import { qemuRoutes } from './qemu';
+import { Router } from './router';
+import { makeHandler, type RequestLogEntry } from './server';
+import { ClusterState } from './state';
+import { storageRoutes } from './storage';
+import { TaskManager } from './tasks';
+
+export type { Guest, NodeState, Volume, StorageDef } from './state';
+export type { Task } from './tasks';
+export { ClusterState };
+
+export interface SimulatorOptions {
+  port?: number /* 0 = ephemeral */;
+  nodes?: number /* default 3 */;
+  guests?: number /* default 10 */;
+  seed?: number;
+  taskDurationMs?: number /* default 2000 */;
+  authFailDelayMs?: number /* default 3000 */;
+  agentBootDelayMs?: number /* default 5000 */;
+  lockTimeoutMs?: number /* default 10000, qemu-server's config lock timeout */;
+  ticketLifetimeMs?: number /* default 2 h */;
+}
+
+export interface Simulator {
+  url: string /* https://127.0.0.1:PORT */;
+  fingerprint: string /* uppercase colon SHA-256 */;
+  certPem: string;
+  tokenId: string /* root@pam!homelab */;
+  tokenSecret: string /* uuid */;
+  auditTokenId: string;
+  auditTokenSecret: string;
+  user: string /* root@pam */;
+  password: string;
+  requestCount: number /* total HTTP requests served */;
+  requestLog: RequestLogEntry[] /* bounded: the last 1000 */;
+  setNodeOnline(node: string, online: boolean): void;
+  setFaults(f: Faults): void;
+  /** Direct access for assertions and test knobs (e.g. `state.guests.get(100)!.ignoreShutdown = true`). */
+  state: ClusterState;
+  close(): Promise<void>;
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const seed = opts.seed ?? 1;
+  const cert = await makeCert();
+  setFingerprint(cert.fingerprint);
+  // Separate streams so adding a fault or a task does not change the generated cluster.
+  const state = new ClusterState(new Prng(seed), opts.nodes ?? 3, opts.guests ?? 10);
+  const dataDir = await mkdtemp(join(tmpdir(), 'pve-sim-data-'));
+  const core: SimCore = {
+    opts: {
+      taskDurationMs: opts.taskDurationMs ?? 2000,
+      authFailDelayMs: opts.authFailDelayMs ?? 3000,
+      agentBootDelayMs: opts.agentBootDelayMs ?? 5000,
+      lockTimeoutMs: opts.lockTimeoutMs ?? 10000,
+    },
+    state,
+    tasks: new TaskManager(state.tasks, new Prng(seed + 0x51ed)),
+    auth: new Auth(opts.ticketLifetimeMs ?? 2 * 3600 * 1000),
+    faults: new FaultInjector(new Prng(seed + 0xfa17)),
+    rng: new Prng(seed + 0x7),
+    dataDir,
+  };
+  const router = new Router();
+  router.add([...clusterRoutes, ...qemuRoutes, ...storageRoutes]);
+
+  const sim = {
+    url: '',
+    fingerprint: cert.fingerprint,
+    certPem: cert.certPem,
+    tokenId: core.auth.tokenId,
+    tokenSecret: core.auth.tokenSecret,
+    auditTokenId: core.auth.auditTokenId,
+    auditTokenSecret: core.auth.auditTokenSecret,
+    user: core.auth.user,
+    password: core.auth.password,
+    requestCount: 0,
+    requestLog: [] as RequestLogEntry[],
+    state,
+    setNodeOnline(node: string, online: boolean) {
+      const n = state.nodes.get(node);
+      if (!n) throw new Error(`no such node '${node}'`);
+      n.online = online;
+      state.touch();
+    },
+    setFaults(f: Faults) {
+      core.faults.set(f);
+    },
+    close: async () => {},
+  } satisfies Simulator;
+
+  const server: Server = createServer(
+    // No request timeout: ISO uploads of several GB take longer than Node's 5-minute default.
+    { key: cert.keyPem, cert: cert.certPem, requestTimeout: 0 },
+    makeHandler(core, router, sim),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  sim.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Warm the guest-size memo and JIT for big clusters so the first /cluster/resources is fast too.
+  resourcesBody(core, 'vm');
+  let closed: Promise<void> | undefined;
+  sim.close = () =>
+    (closed ??= (async () => {
+      core.tasks.stopAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await rm(dataDir, { recursive: true, force: true });
+    })());
+  return sim;
+}
