@@ -2,7 +2,7 @@
 // `npm test`: installs what is missing, then runs every layer (unit, integration, extension host,
 // UI) and ends with ONE line `N passed, N failed` summing all layers. Exits non-zero on any failure,
 // on a skipped (pending) test, and on a layer that could not run.
-//   --layer unit,integration,exthost,ui   run only these layers
+//   --layer typecheck,unit,integration,exthost,ui   run only these layers
 //   --area NAME                            only suites of one area (folder name, e.g. kubernetes)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -15,7 +15,7 @@ const opt = (name) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const layers = (opt('layer') ?? 'unit,integration,exthost,ui').split(',');
+const layers = (opt('layer') ?? 'typecheck,unit,integration,exthost,ui').split(',');
 const area = opt('area');
 const runDir = join(root, '.run/test');
 const results = [];
@@ -74,6 +74,13 @@ try {
 } catch (err) {
   setupError = err;
 }
+
+// The strict type check of src/, test/ and bench/ counts as one test.
+await layer('typecheck', async () => {
+  if (area) return undefined;
+  const code = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--noEmit']);
+  return code === 0 ? { passed: 1, failed: 0, pending: 0 } : { passed: 0, failed: 1, pending: 0, failures: ['tsc --noEmit reported type errors (above)'] };
+});
 
 for (const [name, dir, timeout] of [['unit', 'test/unit', 10_000], ['integration', 'test/integration', 60_000]]) {
   await layer(name, async () => {
