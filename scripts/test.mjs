@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { runExtensionHostTests } from './lib/exthost.mjs';
 import { ensureTools, root } from './lib/tools.mjs';
 
 const argv = process.argv.slice(2);
@@ -101,18 +100,19 @@ await layer('exthost', async () => {
   const workspace = join(runDir, 'exthost-workspace');
   rmSync(workspace, { recursive: true, force: true });
   mkdirSync(workspace, { recursive: true });
-  let started = false;
-  const r = await runExtensionHostTests({
-    runDir: join(runDir, 'exthost'),
-    extensionPath: root,
-    testsPath: join(root, 'out/exthost/index'),
-    workspace,
-    env: area ? { HOMELAB_TEST_GREP: area } : {},
-    onLog: (line) => {
-      if (line.includes('HOMELAB-MOCHA-START')) return void (started = true);
-      if (started && !/open-vsx|ENOTFOUND|^\s+at .*workbench\.js|^\[AccountPolicyGate\]|^\[AgentHost/.test(line)) console.log(line);
-    },
-  });
+  // The standard @vscode/test-electron entry point, with code-server behind it (test/harness/vscode-shim.mjs).
+  const resultsFile = join(runDir, 'exthost.json');
+  rmSync(resultsFile, { force: true });
+  const { runTests } = await import('@vscode/test-electron');
+  await runTests({
+    vscodeExecutablePath: join(root, 'test/harness/vscode-shim.mjs'),
+    extensionDevelopmentPath: root,
+    extensionTestsPath: join(root, 'out/exthost/index.js'),
+    launchArgs: [workspace],
+    reuseMachineInstall: true,
+    extensionTestsEnv: { HOMELAB_TEST_RESULTS: resultsFile, ...(area ? { HOMELAB_TEST_GREP: area } : {}) },
+  }).catch(() => undefined); // a failing run is read from the results below
+  const r = readResults(resultsFile, 'exthost', 'non-zero');
   const ran = r.passed + r.failed + r.pending;
   if (ran === 0 && area) return undefined; // no extension-host suite in this area
   if (ran === 0) throw new Error('the extension host ran no test');
