@@ -232,6 +232,8 @@ export interface ExecOptions {
   stdin?: boolean;
   onStdout(data: Buffer): void;
   onStderr?(data: Buffer): void;
+  /** Subprotocols to offer, most preferred first (default v5 then v4). */
+  protocols?: string[];
 }
 export interface ExecExit { code: number; message?: string }
 export interface ExecSession {
@@ -249,7 +251,7 @@ export async function exec(client: KubeClient, namespace: string, pod: string, o
   if (!o.command.length) throw new KubeError('invalid', 'A command is required.');
   const sock: WsClientSocket = await client.websocket(objectPath('pods', namespace, pod, 'exec'), {
     command: o.command, container: o.container, stdin: o.stdin ? true : undefined, stdout: true, stderr: o.tty ? undefined : true, tty: o.tty ? true : undefined,
-  }, EXEC_PROTOCOLS);
+  }, o.protocols ?? EXEC_PROTOCOLS);
   let exitStatus: ExecExit | undefined;
   const exit = new Promise<ExecExit>((resolve) => {
     sock.on('message', (data: Buffer) => {
