@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { deploymentManifest, eventually, ON_TEST_SERVER, setupEnv, sleep, TestEnv } from './env';
 import { Informer, InformerBatch, InformerSet } from '../../../src/providers/kubernetes/informer';
 import { KubeError } from '../../../src/providers/kubernetes/errors';
-import { KubeObject } from '../../../src/providers/kubernetes/resources';
+import { KubeObject, summarize } from '../../../src/providers/kubernetes/resources';
 
 function recorder() {
   const batches: InformerBatch[] = [];
@@ -192,7 +192,6 @@ describe('kubernetes informer', function () {
     });
 
     it('[test server only] a failing rollout reaches the summary through the informer', async () => {
-      const { summarize } = await import('../../../src/providers/kubernetes/resources');
       const rec = recorder();
       const inf = new Informer({ client: env.client, kind: 'deployments', namespace: env.namespace, onBatch: rec.onBatch });
       informers.push(inf);
