@@ -16,8 +16,9 @@ const plan = planCluster({
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+    const onAbort = () => (clearTimeout(t), reject(new Error('aborted')));
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** Steps that record calls; `fail` makes one step of one VM throw (once, or always). */
