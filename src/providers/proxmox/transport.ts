@@ -2,6 +2,7 @@
 // failed POSTs and rejects charset variants). One Agent per cluster connection, TLS always verified:
 // pinned SHA-256 fingerprint, or a CA PEM, or (neither) the system CAs.
 
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import { ProxmoxError, kindForStatus, redact, type ProxmoxErrorKind } from './errors';
@@ -131,11 +132,28 @@ export class Transport {
     return this.parse(raw, ctx);
   }
 
+  /** Sends one request whose body is a stream (multipart upload) with the caller's headers
+   *  (Content-Type, Content-Length). Never retried: the stream is consumed and the call may have run. */
+  async requestStream(method: string, path: string, body: Readable, headers: Record<string, string>,
+    opts: RequestOptions = {}, authHint = ''): Promise<unknown> {
+    method = method.toUpperCase();
+    if (!path.startsWith('/')) path = '/' + path;
+    const h: Record<string, string> = { accept: 'application/json', 'user-agent': 'homelab-vscode', ...headers };
+    const ctx = { method, path: path.split('?')[0], authHint };
+    let raw: RawResponse;
+    try {
+      raw = await this.send(method, API_BASE + path, h, body, opts);
+    } catch (e) {
+      throw this.toError(e, ctx, opts);
+    }
+    return this.parse(raw, ctx);
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }
 
-  private async send(method: string, path: string, headers: Record<string, string>, body: string | undefined,
+  private async send(method: string, path: string, headers: Record<string, string>, body: string | Readable | undefined,
     opts: RequestOptions): Promise<RawResponse> {
     const timeoutMs = opts.timeoutMs ?? this.o.timeoutMs;
     const ctl = new AbortController();
@@ -153,7 +171,7 @@ export class Transport {
   }
 
   /** Low-level dispatch: undici's request() hides the reason phrase, where PVE puts its message. */
-  private dispatch(method: string, path: string, headers: Record<string, string>, body: string | undefined,
+  private dispatch(method: string, path: string, headers: Record<string, string>, body: string | Readable | undefined,
     timeoutMs: number, signal: AbortSignal): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       let abortRequest: ((e?: Error) => void) | undefined;
