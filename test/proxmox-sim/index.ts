@@ -20,6 +20,7 @@ import { TaskManager } from './tasks';
 
 export type { Guest, NodeState, Volume, StorageDef } from './state';
 export type { Task } from './tasks';
+export { guestSerial, isDiskInstalled, inspectIso, AUTOINSTALL_VOLUME_ID } from './autoinstall';
 export { ClusterState };
 
 export interface SimulatorOptions {
@@ -32,6 +33,7 @@ export interface SimulatorOptions {
   agentBootDelayMs?: number /* default 5000 */;
   lockTimeoutMs?: number /* default 10000, qemu-server's config lock timeout */;
   ticketLifetimeMs?: number /* default 2 h */;
+  installDurationMs?: number /* default 20000: an auto-installer ISO's install time */;
 }
 
 export interface Simulator {
@@ -66,6 +68,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       authFailDelayMs: opts.authFailDelayMs ?? 3000,
       agentBootDelayMs: opts.agentBootDelayMs ?? 5000,
       lockTimeoutMs: opts.lockTimeoutMs ?? 10000,
+      installDurationMs: opts.installDurationMs ?? 20000,
     },
     state,
     tasks: new TaskManager(state.tasks, new Prng(seed + 0x51ed)),
