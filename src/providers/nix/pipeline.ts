@@ -109,7 +109,7 @@ export interface RunOptions<I> {
   pipeline: string;
   store: PipelineStore;
   inputs: I;
-  /** Resume the stored run (its inputs win) instead of starting afresh. */
+  /** Resume the stored run (completed steps are kept) instead of starting afresh. */
   resume?: boolean;
   signal?: AbortSignal;
   onLog?: (line: string) => void;
@@ -130,6 +130,9 @@ export async function runPipeline<I extends object>(steps: readonly PipelineStep
   let state: PipelineState;
   if (o.resume && info.resumable && info.previous) {
     state = structuredClone(info.previous);
+    // Current inputs win (a corrected setting is the usual reason to resume); identities made by
+    // earlier steps (VMID, volid) live in their results, not in the inputs.
+    state.inputs = { ...(o.inputs as Record<string, unknown>) };
     state.status = 'running';
     delete state.failedStep;
     delete state.error;
