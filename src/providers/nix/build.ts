@@ -136,14 +136,16 @@ const TAIL = 30;
 function tailKeeper(h: BuildHandlers) {
   const tail: string[] = [];
   let phase: BuildPhase | undefined;
+  const setPhase = (p: BuildPhase | undefined) => {
+    if (p && p !== phase) h.onPhase?.((phase = p));
+  };
   const onLine = (line: string, stream: 'stdout' | 'stderr') => {
     tail.push(line);
     if (tail.length > TAIL) tail.shift();
-    const p = phaseOf(line);
-    if (p && p !== phase) h.onPhase?.((phase = p));
+    setPhase(phaseOf(line));
     h.onLine?.(line, stream);
   };
-  return { tail, onLine };
+  return { tail, onLine, setPhase };
 }
 
 function cancelled(where: string): NixError {
@@ -163,8 +165,8 @@ export interface LocalBuildOptions extends BuildHandlers {
 export async function buildIsoLocally(o: LocalBuildOptions): Promise<BuildResult> {
   o.signal?.throwIfAborted();
   const started = Date.now();
-  const { tail, onLine } = tailKeeper(o);
-  o.onPhase?.('evaluating');
+  const { tail, onLine, setPhase } = tailKeeper(o);
+  setPhase('evaluating');
   const child = spawn(o.nix, nixBuildArgs(o.flakeDir, o.outLink), {
     cwd: o.flakeDir, env: o.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -199,7 +201,7 @@ export async function buildIsoLocally(o: LocalBuildOptions): Promise<BuildResult
       throw new NixError('build-failed', `nix build failed (${exit.code === null ? `killed by ${exit.signal}` : `exit code ${exit.code}`}). Last output:\n${tail.slice(-10).join('\n')}`, { tail: [...tail], code: exit.code });
     }
     const isoPath = await findIso(o.outLink);
-    o.onPhase?.('done');
+    setPhase('done');
     return { isoPath, durationMs: Date.now() - started, tail };
   } finally {
     clearTimeout(killTimer);
@@ -251,7 +253,7 @@ export async function buildIsoRemotely(o: RemoteBuildOptions): Promise<BuildResu
   const s = o.session;
   o.signal?.throwIfAborted();
   const started = Date.now();
-  const { tail, onLine } = tailKeeper(o);
+  const { tail, onLine, setPhase } = tailKeeper(o);
   const nix = o.nixCommand ?? 'nix';
   const home = o.remoteDir ? undefined : (await remoteRun(s, 'printf %s "$HOME"', o.signal)).stdout.trim();
   const dir = o.remoteDir ?? `${home}/.cache/homelab/nix-build`;
@@ -265,15 +267,22 @@ export async function buildIsoRemotely(o: RemoteBuildOptions): Promise<BuildResu
   }
 
   // 2. Copy the flake: local tar -> ssh tar -x (the old copy is replaced).
-  o.onPhase?.('copying');
+  setPhase('copying');
   const recv = await s.start(`set -e; rm -rf ${shQuote(flake)}; mkdir -p ${shQuote(flake)}; tar -xf - -C ${shQuote(flake)}`);
   const tar = spawn('tar', ['-cf', '-', '-C', o.flakeDir, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const copyErr: string[] = [];
   recv.stderr.on('data', (d: Buffer) => copyErr.push(d.toString()));
+  recv.stdout.resume(); // tar -x prints nothing; reading lets the channel end
   tar.stderr!.on('data', (d: Buffer) => copyErr.push(d.toString()));
   const copied = whileConnected(s, (async () => {
-    await pipeline(tar.stdout!, recv.stdin);
-    return recv.exit;
+    await new Promise<void>((resolve, reject) => {
+      tar.stdout!.on('error', reject);
+      tar.stdout!.pipe(recv.stdin);
+      tar.stdout!.on('end', () => resolve());
+    });
+    const [exit, tarCode] = await Promise.all([recv.exit, new Promise<number | null>((r) => (tar.exitCode !== null ? r(tar.exitCode) : tar.once('close', r)))]);
+    if (tarCode !== 0) return { code: tarCode, signal: null };
+    return exit;
   })(), (e) => connectionLost(s, dir, 'the copy of the flake', e));
   const copyExit = await copied;
   if (copyExit.code !== 0) throw new NixError('remote', `Copying the flake to ${s.host}:${flake} failed: ${copyErr.join('').trim() || `exit ${copyExit.code}`}`);
@@ -281,7 +290,7 @@ export async function buildIsoRemotely(o: RemoteBuildOptions): Promise<BuildResu
   // 3. Build. The remote shell leads its own process group (sshd setsid()s each session): its pid,
   //    written first, lets a cancel stop nix and all its children.
   o.signal?.throwIfAborted();
-  o.onPhase?.('evaluating');
+  setPhase('evaluating');
   const args = nixBuildArgs(flake, outLink).map(shQuote).join(' ');
   const proc = await s.start(`cd ${shQuote(dir)} && echo $$ > ${PID_FILE} && exec ${shQuote(nix)} ${args}`);
   const outDone = pipeline(proc.stdout, lineSplitter((l) => onLine(l, 'stdout')));
@@ -318,11 +327,11 @@ export async function buildIsoRemotely(o: RemoteBuildOptions): Promise<BuildResu
 
   const result: BuildResult = { remoteIsoPath, durationMs: 0, tail };
   if (o.fetchTo) {
-    o.onPhase?.('fetching-iso');
+    setPhase('fetching-iso');
     await fetchRemoteFile(s, remoteIsoPath, o.fetchTo, { onProgress: o.onFetchProgress, signal: o.signal });
     result.isoPath = o.fetchTo;
   }
-  o.onPhase?.('done');
+  setPhase('done');
   result.durationMs = Date.now() - started;
   return result;
 }
