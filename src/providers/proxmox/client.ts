@@ -109,7 +109,7 @@ export class ProxmoxClient {
 
   /** A POST/PUT whose body is a stream with its own Content-Type and Content-Length (an ISO
    *  upload): same pinned transport and authentication, never retried. */
-  async requestStream<T = unknown>(method: string, path: string, body: Readable, headers: Record<string, string>, opts?: RequestOptions): Promise<T> {
+  async requestStream<T = unknown>(method: string, path: string, body: Readable | AsyncIterable<Uint8Array>, headers: Record<string, string>, opts?: RequestOptions): Promise<T> {
     method = method.toUpperCase();
     const auth = await this.authHeaders(method);
     return this.withAuth(() => this.transport.requestStream(method, path, body, { ...headers, ...auth.headers }, opts, auth.hint) as Promise<T>);

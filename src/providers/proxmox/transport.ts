@@ -134,7 +134,7 @@ export class Transport {
 
   /** Sends one request whose body is a stream (multipart upload) with the caller's headers
    *  (Content-Type, Content-Length). Never retried: the stream is consumed and the call may have run. */
-  async requestStream(method: string, path: string, body: Readable, headers: Record<string, string>,
+  async requestStream(method: string, path: string, body: Readable | AsyncIterable<Uint8Array>, headers: Record<string, string>,
     opts: RequestOptions = {}, authHint = ''): Promise<unknown> {
     method = method.toUpperCase();
     if (!path.startsWith('/')) path = '/' + path;
@@ -153,7 +153,7 @@ export class Transport {
     await this.agent.close();
   }
 
-  private async send(method: string, path: string, headers: Record<string, string>, body: string | Readable | undefined,
+  private async send(method: string, path: string, headers: Record<string, string>, body: string | Readable | AsyncIterable<Uint8Array> | undefined,
     opts: RequestOptions): Promise<RawResponse> {
     const timeoutMs = opts.timeoutMs ?? this.o.timeoutMs;
     const ctl = new AbortController();
@@ -171,7 +171,7 @@ export class Transport {
   }
 
   /** Low-level dispatch: undici's request() hides the reason phrase, where PVE puts its message. */
-  private dispatch(method: string, path: string, headers: Record<string, string>, body: string | Readable | undefined,
+  private dispatch(method: string, path: string, headers: Record<string, string>, body: string | Readable | AsyncIterable<Uint8Array> | undefined,
     timeoutMs: number, signal: AbortSignal): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       let abortRequest: ((e?: Error) => void) | undefined;
@@ -191,7 +191,8 @@ export class Transport {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.agent.dispatch(
-        { origin: this.o.origin, path, method: method as 'GET', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+        // undici writes async iterables too (client-h1 writeIterable); its types only list Readable.
+        { origin: this.o.origin, path, method: method as 'GET', headers, body: body as string | Readable | undefined, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
         {
           onConnect: (abort) => {
             abortRequest = abort;

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pathSegment } from './client';
 import { ProxmoxError } from './errors';
 import { followTask, type TaskApi, type TaskOutcome } from './tasks';
@@ -32,7 +32,7 @@ export interface UploadProgress {
 
 /** The part of ProxmoxClient an upload needs. */
 export interface UploadClient extends TaskApi {
-  requestStream<T>(method: string, path: string, body: Readable, headers: Record<string, string>, opts?: RequestOptions): Promise<T>;
+  requestStream<T>(method: string, path: string, body: Readable | AsyncIterable<Uint8Array>, headers: Record<string, string>, opts?: RequestOptions): Promise<T>;
 }
 
 export interface UploadIsoOptions {
@@ -206,7 +206,7 @@ export async function uploadIso(client: UploadClient, o: UploadIsoOptions): Prom
   let upid: string;
   try {
     upid = await client.requestStream<string>('POST', `/nodes/${pathSegment(o.node)}/storage/${pathSegment(o.storage)}/upload`,
-      Readable.from(body(), { objectMode: false, highWaterMark: 1 }), {
+      body(), {
         'content-type': `multipart/form-data; boundary=${boundary}`,
         'content-length': String(contentLength),
       }, { signal: ctl.signal, timeoutMs: 7 * 24 * 3600_000 });
