@@ -7,3 +7,4 @@ export * from './syntax';
 export * from './build';
 export * from './pipeline';
 export * from './template';
+export * from './remote-upload';
