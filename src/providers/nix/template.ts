@@ -3,7 +3,7 @@
 // console) comes in as functions, so the VS Code command only wires them.
 import { pathSegment } from '../proxmox/client';
 import { ProxmoxError } from '../proxmox/errors';
-import { planIsoRetention, homelabIsoName, isoFileName } from '../proxmox/retention';
+import { planIsoRetention, homelabIsoName, isoFileName, deleteIsos } from '../proxmox/retention';
 import { followTask, type TaskOutcome } from '../proxmox/tasks';
 import type { StorageContentItem } from '../proxmox/types';
 import { uploadIso, formatRate, type UploadClient, type UploadProgress } from '../proxmox/upload';
@@ -254,12 +254,7 @@ export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[
           ctx.log('  kept (not confirmed)');
           return { removed: [], kept: [...plan.keep, ...plan.remove].map((i) => i.volid), declined: true };
         }
-        const removed: string[] = [];
-        for (const item of plan.remove) {
-          const upid = await c.delete<string>(`/nodes/${pathSegment(node)}/storage/${pathSegment(isoStorage)}/content/${pathSegment(item.volid)}`);
-          await runTask(deps, ctx, upid, `Deleting ${item.volid}`);
-          removed.push(item.volid);
-        }
+        const removed = await deleteIsos(c, node, isoStorage, plan.remove.map((i) => i.volid), { signal: ctx.signal, pollMs: deps.pollMs ?? 2000, onLog: (ls) => ls.forEach((l) => ctx.log(`  ${l}`)) });
         return { removed, kept: plan.keep.map((i) => i.volid) };
       },
     },

@@ -9,4 +9,4 @@ export {
 } from './validate';
 export type * from './types';
 export { uploadIso, UploadError, RateMeter, formatRate, sha256File, multipartFrame, type UploadErrorKind, type UploadProgress, type UploadIsoOptions, type UploadResult, type UploadClient } from './upload';
-export { planIsoRetention, homelabIsoName, isoFileName, HOMELAB_ISO_RE, type RetentionPlan } from './retention';
+export { planIsoRetention, deleteIsos, homelabIsoName, isoFileName, HOMELAB_ISO_RE, type RetentionPlan } from './retention';

@@ -1,6 +1,8 @@
 // Which NixOS ISOs to keep on a storage: the newest K of the ones Homelab uploaded (by name
 // pattern); anything else on the storage is never touched. Pure: deleting is the caller's job,
 // after the user confirmed the list.
+import { pathSegment } from './client';
+import { followTask, type TaskApi } from './tasks';
 import type { StorageContentItem } from './types';
 
 /** Names Homelab gives the ISOs it uploads: homelab-nixos-<stamp>.iso */
@@ -33,4 +35,19 @@ export function planIsoRetention(items: readonly StorageContentItem[], o: { keep
   const remove: StorageContentItem[] = [];
   for (const i of ours) (keep.length < keepN || protect.has(i.volid) ? keep : remove).push(i);
   return { keep, remove };
+}
+
+/** Deletes the given ISO volumes one by one (each a task, followed). Call only with a list the
+ *  user confirmed. Returns what was removed; the first failure stops and names the volume. */
+export async function deleteIsos(client: TaskApi, node: string, storage: string, volids: readonly string[],
+  o: { signal?: AbortSignal; onLog?: (lines: string[]) => void; pollMs?: number } = {}): Promise<string[]> {
+  const removed: string[] = [];
+  for (const volid of volids) {
+    o.signal?.throwIfAborted();
+    const upid = await client.delete<string>(`/nodes/${pathSegment(node)}/storage/${pathSegment(storage)}/content/${pathSegment(volid)}`);
+    const t = await followTask(client, upid, { signal: o.signal, onLog: o.onLog, pollMs: o.pollMs });
+    if (t.status === 'error') throw new Error(`Deleting ${volid} failed: ${t.exitstatus} (removed before it: ${removed.join(', ') || 'none'})`);
+    removed.push(volid);
+  }
+  return removed;
 }
