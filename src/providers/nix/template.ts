@@ -30,6 +30,8 @@ export interface TemplateInputs {
   /** Keep the newest K Homelab ISOs on isoStorage. */
   keepIsos: number;
   tags?: string;
+  /** The installer's target (homelab.nix.diskDevice): /dev/sda -> scsi0, /dev/vda -> virtio0. Default /dev/sda. */
+  diskDevice?: string;
 }
 
 export const DEFAULT_TEMPLATE_INPUTS: Omit<TemplateInputs, 'node'> = {
@@ -89,8 +91,25 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The VM disk the installer's device needs: /dev/sda is scsi0 (virtio-scsi), /dev/vda is virtio0.
+ *  Anything else is a device the VM made here will not have. */
+export function diskKeyForDevice(device = '/dev/sda'): 'scsi0' | 'virtio0' | undefined {
+  if (device === '/dev/sda') return 'scsi0';
+  if (device === '/dev/vda') return 'virtio0';
+  return undefined;
+}
+
+export class DiskDeviceError extends Error {
+  override name = 'DiskDeviceError';
+  constructor(readonly device: string) {
+    super(`The installer is set to write to ${device}, a disk the VM made here will not have (its only disk is /dev/sda on scsi0, or /dev/vda on virtio0). Set homelab.nix.diskDevice (or diskDevice in your homelab-params.nix) to /dev/sda or /dev/vda.`);
+  }
+}
+
 /** The VM config the pipeline creates (exported for tests and the docs). */
 export function vmCreateParams(i: TemplateInputs, vmid: number, isoVolid: string): Record<string, string | number> {
+  const disk = diskKeyForDevice(i.diskDevice);
+  if (!disk) throw new DiskDeviceError(i.diskDevice!);
   return {
     vmid,
     name: i.name,
@@ -101,13 +120,13 @@ export function vmCreateParams(i: TemplateInputs, vmid: number, isoVolid: string
     ostype: 'l26',
     bios: 'seabios', // the template boots GRUB for BIOS
     scsihw: 'virtio-scsi-single',
-    scsi0: `${i.diskStorage}:${i.diskSizeGiB},iothread=1`,
+    [disk]: `${i.diskStorage}:${i.diskSizeGiB},iothread=1`,
     ide2: `${isoVolid},media=cdrom`,
     net0: `virtio,bridge=${i.bridge}`,
     agent: 'enabled=1',
     serial0: 'socket',
     // The empty disk is not bootable, so the ISO boots first; once installed the disk wins.
-    boot: 'order=scsi0;ide2;net0',
+    boot: `order=${disk};ide2;net0`,
     ...(i.tags ? { tags: i.tags } : {}),
   };
 }
@@ -117,6 +136,24 @@ export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[
   const now = deps.now ?? Date.now;
   const vmidOf = (ctx: StepContext<TemplateInputs>) => Number(ctx.results['create-vm']?.vmid);
   return [
+    {
+      // Everything that can be checked before a build of up to half an hour.
+      id: 'preflight', title: 'Check node, storages and disk',
+      run: async (ctx) => {
+        const { node, isoStorage, diskStorage, diskDevice } = ctx.inputs;
+        if (!diskKeyForDevice(diskDevice)) throw new DiskDeviceError(diskDevice!);
+        const list = await c.get<Array<{ storage: string; content?: string; avail?: number }>>(`/nodes/${pathSegment(node)}/storage`);
+        const holds = (id: string, what: string) => String(list.find((x) => x.storage === id)?.content ?? '').split(',').includes(what);
+        const with_ = (what: string) => list.filter((x) => holds(x.storage, what)).map((x) => x.storage).join(', ') || 'none';
+        if (!holds(isoStorage, 'iso')) throw new Error(`Storage "${isoStorage}" on ${node} ${list.some((x) => x.storage === isoStorage) ? 'does not hold ISO images' : 'does not exist'}; storages there that do: ${with_('iso')}.`);
+        if (!holds(diskStorage, 'images')) throw new Error(`Storage "${diskStorage}" on ${node} ${list.some((x) => x.storage === diskStorage) ? 'does not hold VM disks' : 'does not exist'}; storages there that do: ${with_('images')}.`);
+        const d = list.find((x) => x.storage === diskStorage)!;
+        if (typeof d.avail === 'number' && d.avail < ctx.inputs.diskSizeGiB * 2 ** 30) {
+          throw new Error(`Storage "${diskStorage}" on ${node} has ${(d.avail / 2 ** 30).toFixed(1)} GiB free, the template disk needs ${ctx.inputs.diskSizeGiB} GiB.`);
+        }
+        return { node };
+      },
+    },
     {
       id: 'build', title: 'Build the NixOS ISO',
       run: async (ctx) => {
@@ -153,6 +190,7 @@ export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[
       run: async (ctx) => {
         const i = ctx.inputs;
         const volid = String(ctx.results.upload.volid);
+        if (!diskKeyForDevice(i.diskDevice)) throw new DiskDeviceError(i.diskDevice!);
         for (let attempt = 0; ; attempt++) {
           const vmid = i.vmid ?? (await c.nextId());
           let upid: string;
@@ -219,7 +257,7 @@ export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[
       id: 'detach-iso', title: 'Detach the ISO',
       run: async (ctx) => {
         const vmid = vmidOf(ctx);
-        await c.put(vmPath(ctx.inputs.node, vmid, '/config'), { ide2: 'none,media=cdrom', boot: 'order=scsi0;net0' });
+        await c.put(vmPath(ctx.inputs.node, vmid, '/config'), { ide2: 'none,media=cdrom', boot: `order=${diskKeyForDevice(ctx.inputs.diskDevice) ?? 'scsi0'};net0` });
         return { vmid };
       },
     },

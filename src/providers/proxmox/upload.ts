@@ -214,6 +214,8 @@ export async function uploadIso(client: UploadClient, o: UploadIsoOptions): Prom
     if (stalled) throw new UploadError('stalled', `The upload to ${o.node}/${o.storage} made no progress for ${Math.round(stallMs / 1000)} s and was stopped at ${sent} of ${size} bytes.`);
     if (o.signal?.aborted) throw new UploadError('cancelled', `The upload was cancelled at ${sent} of ${size} bytes; nothing was stored.`);
     if (e instanceof UploadError) throw e;
+    const inner = (e as { cause?: unknown })?.cause;
+    if (inner instanceof UploadError) throw inner; // raised by the body (file changed size)
     if (e instanceof ProxmoxError && /does not support 'iso'|content/.test(e.message) && e.status === 500) {
       throw new UploadError('no-iso-content', e.message);
     }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, guestSerial, type Simulator } from '../../proxmox-sim/index';
+import { STORAGES } from '../../proxmox-sim/state';
 import { ProxmoxClient, type StorageContentItem } from '../../../src/providers/proxmox';
 import {
   DEFAULT_TEMPLATE_INPUTS, InstallTimeoutError, eject, PipelineError, TEMPLATE_PIPELINE, assertNixSyntax, buildIsoLocally, nodeFileStore,
@@ -115,7 +116,7 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
     assert.match(h.journal[0], new RegExp(`^NixOS template tpl-\\d+ \\(VM ${vmid}\\) on pve1 from homelab-nixos-\\d{8}-\\d{6}\\.iso, install \\d+ s, removed 2 old ISO\\(s\\)$`));
   });
 
-  for (const step of ['build', 'upload', 'create-vm', 'start', 'install', 'detach-iso', 'cloud-init', 'template', 'retention', 'journal']) {
+  for (const step of ['preflight', 'build', 'upload', 'create-vm', 'start', 'install', 'detach-iso', 'cloud-init', 'template', 'retention', 'journal']) {
     it(`resumes after a failure injected at "${step}" without redoing completed steps`, async () => {
       const h = harness({ failOnce: step, confirm: false });
       const store = nodeJsonFileStore(h.stateFile);
@@ -140,19 +141,70 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
     });
   }
 
-  it('storage without ISO content fails at the upload step (named); fixing the setting and resuming skips the build', async () => {
+  it('storage without ISO content is caught before the build (named step); fixing the setting and resuming completes', async () => {
     const h = harness();
     const store = nodeJsonFileStore(h.stateFile);
     await assert.rejects(runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store, inputs: inputs({ isoStorage: 'local-lvm' }) }), (e: unknown) => {
-      assert.ok(e instanceof PipelineError && e.stepId === 'upload');
-      assert.match(e.message, /Step "Upload the ISO to Proxmox" failed: Storage "local-lvm" on pve1 does not hold ISO images/);
-      assert.match(e.message, /Left for you to clean up or reuse: ISO file .*\.iso/);
+      assert.ok(e instanceof PipelineError && e.stepId === 'preflight');
+      assert.match(e.message, /Step "Check node, storages and disk" failed: Storage "local-lvm" on pve1 does not hold ISO images; storages there that do: local, nfs/);
       return true;
     });
+    assert.equal(h.builds(), 0, 'no build started');
     const st = await runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store, inputs: inputs({ isoStorage: 'nfs' }), resume: true });
     assert.equal(st.status, 'done');
     assert.equal(h.builds(), 1);
-    assert.match(String(st.steps[1].result!.volid), /^nfs:iso\/homelab-nixos-/);
+    assert.match(String(st.steps.find((x) => x.id === 'upload')!.result!.volid), /^nfs:iso\/homelab-nixos-/);
+  });
+
+  it('a failure at the upload names that step and lists the built ISO; resume does not rebuild', async () => {
+    const h = harness();
+    const store = nodeJsonFileStore(h.stateFile);
+    const local = STORAGES.find((x) => x.storage === 'local')!;
+    const total = local.total;
+    // Full storage at upload time (after preflight passed): the upload's own check refuses it once.
+    let first = true;
+    const guarded = h.steps.map((st) => st.id !== 'upload' ? st : {
+      ...st,
+      run: async (ctx: Parameters<typeof st.run>[0]) => {
+        if (!first) return st.run(ctx);
+        first = false;
+        local.total = 1;
+        try {
+          return await st.run(ctx);
+        } finally {
+          local.total = total;
+        }
+      },
+    });
+    await assert.rejects(runPipeline(guarded, { pipeline: TEMPLATE_PIPELINE, store, inputs: inputs() }), (e: unknown) => {
+      assert.ok(e instanceof PipelineError && e.stepId === 'upload');
+      assert.match(e.message, /Step "Upload the ISO to Proxmox" failed: Storage "local" on pve1 has .* GiB free/);
+      assert.match(e.message, /Left for you to clean up or reuse: ISO file .*\.iso/);
+      return true;
+    });
+    const st = await runPipeline(guarded, { pipeline: TEMPLATE_PIPELINE, store, inputs: inputs(), resume: true });
+    assert.equal(st.status, 'done');
+    assert.equal(h.builds(), 1);
+  });
+
+  it('a disk device the VM will not have is refused before the build', async () => {
+    const h = harness();
+    await assert.rejects(runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store: nodeJsonFileStore(h.stateFile), inputs: inputs({ diskDevice: '/dev/nvme0n1' }) }), (e: unknown) => {
+      assert.ok(e instanceof PipelineError && e.stepId === 'preflight');
+      assert.match(e.message, /write to \/dev\/nvme0n1, a disk the VM made here will not have/);
+      return true;
+    });
+    assert.equal(h.builds(), 0);
+  });
+
+  it('/dev/vda makes a virtio0 disk, and the install targets it', async () => {
+    const h = harness({ params: { diskDevice: '/dev/vda' }, confirm: false });
+    const st = await runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store: nodeJsonFileStore(h.stateFile), inputs: inputs({ diskDevice: '/dev/vda' }) });
+    const g = sim.state.guests.get(Number(st.steps.find((x) => x.id === 'create-vm')!.result!.vmid))!;
+    assert.match(String(g.conf.virtio0), /^local-lvm:base-\d+-disk-0,iothread=1,size=20G$/);
+    assert.equal(g.conf.scsi0, undefined);
+    assert.equal(g.conf.boot, 'order=virtio0;net0');
+    assert.match(guestSerial(g).join('\n'), /partitioning \/dev\/vda/);
   });
 
   it('a broken .nix edit in the ejected copy stops the build step with file and line', async () => {
