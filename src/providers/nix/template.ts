@@ -71,6 +71,14 @@ export class InstallTimeoutError extends Error {
   }
 }
 
+/** The installer said it failed (serial console), or the VM powered off before it finished. */
+export class InstallFailedError extends Error {
+  override name = 'InstallFailedError';
+  constructor(readonly vmid: number, reason: string, readonly logTail: string[]) {
+    super(`The auto-install in VM ${vmid} ${reason}. The VM was left as it is for you to look at.` + (logTail.length ? ` Last lines:\n${logTail.join('\n')}` : ''));
+  }
+}
+
 function vmPath(node: string, vmid: number, rest = ''): string {
   return `/nodes/${pathSegment(node)}/qemu/${vmid}${rest}`;
 }
@@ -230,20 +238,35 @@ export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[
         let seen = 0;
         let lastBeat = t0;
         const poll = deps.pollMs ?? 2000;
-        for (;;) {
-          if (deps.readSerial) {
-            try {
-              const lines = await deps.readSerial(node, vmid, seen);
-              seen += lines.length;
-              for (const l of lines) {
-                ctx.log(`  ${l}`);
-                tail.push(l);
-                if (tail.length > 20) tail.shift();
-              }
-            } catch { /* the console is best effort; the status decides */ }
+        let installerSeen = false;
+        let finished = false;
+        const readConsole = async () => {
+          if (!deps.readSerial) return;
+          try {
+            const lines = await deps.readSerial(node, vmid, seen);
+            seen += lines.length;
+            for (const l of lines) {
+              ctx.log(`  ${l}`);
+              tail.push(l);
+              if (tail.length > 20) tail.shift();
+              if (/homelab-install:/.test(l)) installerSeen = true;
+              if (/homelab-install: step 6\/6/.test(l)) finished = true;
+              if (/homelab-install: FAILED/.test(l)) throw new InstallFailedError(vmid, 'failed', tail);
+            }
+          } catch (e) {
+            if (e instanceof InstallFailedError) throw e;
+            /* the console is best effort; the status decides */
           }
+        };
+        for (;;) {
+          await readConsole();
           const st = await c.get<{ status: string }>(vmPath(node, vmid, '/status/current'));
-          if (st.status === 'stopped') return { vmid, installMs: now() - t0 };
+          if (st.status === 'stopped') {
+            await readConsole();
+            // Our installer announces its last step; a power-off without it was not the installer's.
+            if (installerSeen && !finished) throw new InstallFailedError(vmid, 'stopped before it finished (the VM powered off early)', tail);
+            return { vmid, installMs: now() - t0 };
+          }
           if (now() - t0 > installTimeoutMs) throw new InstallTimeoutError(vmid, installTimeoutMs, tail);
           if (!deps.readSerial && now() - lastBeat > 60_000) {
             lastBeat = now();

@@ -6,7 +6,7 @@ import { startSimulator, guestSerial, type Simulator } from '../../proxmox-sim/i
 import { STORAGES } from '../../proxmox-sim/state';
 import { ProxmoxClient, type StorageContentItem } from '../../../src/providers/proxmox';
 import {
-  DEFAULT_TEMPLATE_INPUTS, InstallTimeoutError, eject, PipelineError, TEMPLATE_PIPELINE, assertNixSyntax, buildIsoLocally, nodeFileStore,
+  DEFAULT_TEMPLATE_INPUTS, InstallFailedError, InstallTimeoutError, eject, PipelineError, TEMPLATE_PIPELINE, assertNixSyntax, buildIsoLocally, nodeFileStore,
   nodeJsonFileStore, resolveFlakeSource, resolveParams, resumeInfo, runPipeline, stageFlake, templateSteps,
   type PipelineStep, type TemplateInputs, type NixParams,
 } from '../../../src/providers/nix';
@@ -41,7 +41,7 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
     stateFile: string;
   }
 
-  function harness(o: { params?: Partial<NixParams>; confirm?: boolean; failOnce?: string } = {}): Harness {
+  function harness(o: { params?: Partial<NixParams>; confirm?: boolean; failOnce?: string; noSerial?: boolean } = {}): Harness {
     const journal: string[] = [];
     const confirmed: StorageContentItem[][] = [];
     const logs: string[] = [];
@@ -61,7 +61,7 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
       },
       confirmDelete: async (items) => { confirmed.push(items); return o.confirm ?? true; },
       appendJournal: async (line) => { journal.push(line); return 'journal/2026-11-21.md'; },
-      readSerial: async (_node, vmid, from) => [...guestSerial(sim.state.guests.get(vmid)!)].slice(from),
+      ...(o.noSerial ? {} : { readSerial: async (_node: string, vmid: number, from: number) => [...guestSerial(sim.state.guests.get(vmid)!)].slice(from) }),
     });
     // Failure injection: the named step throws once, before doing anything.
     const steps = base.map((st) => ({
@@ -218,23 +218,52 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
     });
   });
 
-  it('an install that never powers off times out with the log tail; the VM is left and listed, nothing deleted', async () => {
-    const h = harness({ params: { diskDevice: '/dev/sdb' } });
+  it('an install that never powers off times out; the VM is left running and listed, nothing deleted', async () => {
+    const h = harness({ params: { diskDevice: '/dev/sdb' }, noSerial: true });
     const store = nodeJsonFileStore(h.stateFile);
     let vmid = 0;
     await assert.rejects(runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store, inputs: inputs({ installTimeoutMs: 1500 }) }), (e: unknown) => {
       assert.ok(e instanceof PipelineError && e.stepId === 'install');
       assert.ok(e.cause instanceof InstallTimeoutError);
       assert.match(e.message, /did not power off within 2 s/);
-      assert.match(e.message, /disk \/dev\/sdb does not exist in this VM/);
       const vm = e.created.find((c) => c.kind === 'vm')!;
       vmid = Number(vm.id);
       assert.ok(e.created.some((c) => c.kind === 'volume'));
       return true;
     });
     assert.equal(sim.state.guests.get(vmid)?.status, 'running', 'left running for inspection');
-    // Stop it ourselves (a user's cleanup) so later tests do not see it run.
+    sim.state.guests.get(vmid)!.status = 'stopped'; // the user's cleanup, so later tests do not see it run
+  });
+
+  it('an installer that reports a failure on the console fails the step at once with the log tail', async () => {
+    const h = harness({ params: { diskDevice: '/dev/sdb' } });
+    const t0 = Date.now();
+    let vmid = 0;
+    await assert.rejects(runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store: nodeJsonFileStore(h.stateFile), inputs: inputs({ installTimeoutMs: 60_000 }) }), (e: unknown) => {
+      assert.ok(e instanceof PipelineError && e.stepId === 'install');
+      assert.ok(e.cause instanceof InstallFailedError);
+      assert.match(e.message, /disk \/dev\/sdb does not exist in this VM/);
+      assert.match(e.message, /homelab-install: FAILED/);
+      vmid = Number(e.created.find((c) => c.kind === 'vm')!.id);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 20_000, 'did not wait for the timeout');
+    assert.equal(sim.state.guests.get(vmid)?.status, 'running');
     sim.state.guests.get(vmid)!.status = 'stopped';
+  });
+
+  it('a VM stopped before the installer finished is not turned into a template', async () => {
+    const h = harness();
+    const store = nodeJsonFileStore(h.stateFile);
+    const p = runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store, inputs: inputs(), onLog: (l) => {
+      const m = /step 2\/6/.test(l) ? [...sim.state.guests.values()].find((g) => g.status === 'running' && guestSerial(g).some((x) => /step 2\/6/.test(x)) && !guestSerial(g).some((x) => /step 6\/6/.test(x))) : undefined;
+      if (m) void client.post(`/nodes/pve1/qemu/${m.vmid}/status/stop`);
+    } });
+    await assert.rejects(p, (e: unknown) => {
+      assert.ok(e instanceof PipelineError && e.stepId === 'install', String(e));
+      assert.match(e.message, /stopped before it finished/);
+      return true;
+    });
   });
 
   it('cancel during the install stops the run (cancelled, resumable); resume finishes the template', async () => {
