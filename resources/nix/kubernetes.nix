@@ -13,5 +13,11 @@
   };
   # kubelet refuses to run with swap unless told otherwise; keep swap but let it stay idle.
   boot.kernel.sysctl."vm.swappiness" = lib.mkDefault 0;
-  networking.firewall.enable = false;
+  # Firewall stays on; the ports a kubeadm/k3s cluster uses are open (API, etcd, kubelet,
+  # NodePorts, flannel VXLAN).
+  networking.firewall = {
+    allowedTCPPorts = [ 6443 2379 2380 10250 ];
+    allowedTCPPortRanges = [ { from = 30000; to = 32767; } ];
+    allowedUDPPorts = [ 8472 ];
+  };
 }
