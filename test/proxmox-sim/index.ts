@@ -16,6 +16,7 @@ import { Router } from './router';
 import { makeHandler, type RequestLogEntry } from './server';
 import { ClusterState } from './state';
 import { storageRoutes } from './storage';
+import { closeSerialSockets, handleUpgrade, serialRoutes } from './serial';
 import { TaskManager } from './tasks';
 
 export type { Guest, NodeState, Volume, StorageDef } from './state';
@@ -78,7 +79,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     dataDir,
   };
   const router = new Router();
-  router.add([...clusterRoutes, ...qemuRoutes, ...storageRoutes]);
+  router.add([...clusterRoutes, ...qemuRoutes, ...storageRoutes, ...serialRoutes]);
 
   const sim = {
     url: '',
@@ -110,6 +111,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     { key: cert.keyPem, cert: cert.certPem, requestTimeout: 0 },
     makeHandler(core, router, sim),
   );
+  server.on('upgrade', (req, socket) => handleUpgrade(core, req, socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
@@ -121,6 +123,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   sim.close = () =>
     (closed ??= (async () => {
       core.tasks.stopAll();
+      closeSerialSockets(core);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -115,6 +115,12 @@ export class ProxmoxClient {
     return this.withAuth(() => this.transport.requestStream(method, path, body, { ...headers, ...auth.headers }, opts, auth.hint) as Promise<T>);
   }
 
+  /** Opens an authenticated WebSocket on the pinned transport (`path` relative to /api2/json, query included). */
+  async openWebSocket(path: string, protocols?: string[]): Promise<import('undici').WebSocket> {
+    const { headers } = await this.authHeaders('GET');
+    return this.transport.webSocket(path, headers, protocols);
+  }
+
   private async withAuth<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();

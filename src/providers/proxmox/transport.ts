@@ -4,7 +4,7 @@
 
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector } from 'undici';
+import { Agent, WebSocket, buildConnector } from 'undici';
 import { ProxmoxError, kindForStatus, redact, type ProxmoxErrorKind } from './errors';
 
 export type Params = Record<string, unknown>;
@@ -147,6 +147,12 @@ export class Transport {
       throw this.toError(e, ctx, opts);
     }
     return this.parse(raw, ctx);
+  }
+
+  /** A WebSocket on the same pinned connection pool (e.g. vncwebsocket for a serial console). */
+  webSocket(path: string, headers: Record<string, string>, protocols?: string[]): WebSocket {
+    const url = this.o.origin.replace(/^http/, 'ws') + API_BASE + (path.startsWith('/') ? path : '/' + path);
+    return new WebSocket(url, { dispatcher: this.agent, headers: { 'user-agent': 'homelab-vscode', ...headers }, protocols });
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, guestSerial, type Simulator } from '../../proxmox-sim/index';
 import { STORAGES } from '../../proxmox-sim/state';
-import { ProxmoxClient, type StorageContentItem } from '../../../src/providers/proxmox';
+import { ProxmoxClient, serialConsoleReader, type StorageContentItem } from '../../../src/providers/proxmox';
 import {
   DEFAULT_TEMPLATE_INPUTS, InstallFailedError, InstallTimeoutError, eject, PipelineError, TEMPLATE_PIPELINE, assertNixSyntax, buildIsoLocally, nodeFileStore,
   nodeJsonFileStore, resolveFlakeSource, resolveParams, resumeInfo, runPipeline, stageFlake, templateSteps,
@@ -41,7 +41,7 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
     stateFile: string;
   }
 
-  function harness(o: { params?: Partial<NixParams>; confirm?: boolean; failOnce?: string; noSerial?: boolean } = {}): Harness {
+  function harness(o: { params?: Partial<NixParams>; confirm?: boolean; failOnce?: string; noSerial?: boolean; realConsole?: boolean } = {}): Harness {
     const journal: string[] = [];
     const confirmed: StorageContentItem[][] = [];
     const logs: string[] = [];
@@ -61,7 +61,7 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
       },
       confirmDelete: async (items) => { confirmed.push(items); return o.confirm ?? true; },
       appendJournal: async (line) => { journal.push(line); return 'journal/2026-11-21.md'; },
-      ...(o.noSerial ? {} : { readSerial: async (_node: string, vmid: number, from: number) => [...guestSerial(sim.state.guests.get(vmid)!)].slice(from) }),
+      ...(o.noSerial ? {} : o.realConsole ? { readSerial: serialConsoleReader(client).readSerial } : { readSerial: async (_node: string, vmid: number, from: number) => [...guestSerial(sim.state.guests.get(vmid)!)].slice(from) }),
     });
     // Failure injection: the named step throws once, before doing anything.
     const steps = base.map((st) => ({
@@ -86,7 +86,7 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
     for (const [name, age] of [['homelab-nixos-20240101-000000.iso', 300], ['homelab-nixos-20240201-000000.iso', 200], ['homelab-nixos-20240301-000000.iso', 100]] as const) {
       sim.state.volumes.push({ volid: `local:iso/${name}`, storage: 'local', node: 'pve1', content: 'iso', format: 'iso', size: 1000, ctime: now - age });
     }
-    const h = harness();
+    const h = harness({ realConsole: true });
     const lines: string[] = [];
     const before = templates();
     const st = await runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store: nodeJsonFileStore(h.stateFile), inputs: inputs(), onLog: (l) => lines.push(l) });
@@ -104,7 +104,7 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
     assert.equal(g.conf.agent, 'enabled=1');
     assert.equal(g.conf.serial0, 'socket');
     assert.equal(g.conf.boot, 'order=scsi0;net0');
-    // The install log reached the terminal.
+    // The install log reached the terminal (through the real serial console protocol).
     assert.ok(lines.some((l) => /step 5\/6: installing/.test(l)), lines.join('\n'));
     // Retention: confirmed list = the oldest of ours; the foreign ISO stays.
     assert.deepEqual(h.confirmed[0].map((i) => i.volid), ['local:iso/homelab-nixos-20240201-000000.iso', 'local:iso/homelab-nixos-20240101-000000.iso']);

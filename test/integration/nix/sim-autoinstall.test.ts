@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, guestSerial, isDiskInstalled, type Simulator } from '../../proxmox-sim/index';
-import { ProxmoxClient, followTask, uploadIso } from '../../../src/providers/proxmox';
+import { ProxmoxClient, followTask, openSerialConsole, uploadIso } from '../../../src/providers/proxmox';
 import { buildIsoLocally, resolveParams, renderParamsNix } from '../../../src/providers/nix';
 import { makeStandIn, waitFor, type StandIn } from './standin';
 import { writeFileSync } from 'node:fs';
@@ -65,6 +65,37 @@ describe('proxmox-sim: the auto-installing guest', function () {
     assert.equal(await status(801), 'running');
     assert.match(guestSerial(g).at(-1)!, /Welcome to NixOS/);
     await followTask(client, await client.post<string>('/nodes/pve1/qemu/801/status/stop'), { pollMs: 30 });
+  });
+
+  it('the serial console (termproxy + vncwebsocket on the pinned connection) streams the install and closes at power off', async () => {
+    await createAndStart(805, installer);
+    const seen: string[] = [];
+    const con = await openSerialConsole(client, 'pve1', 805, { onLine: (l) => seen.push(l) });
+    await con.closed;
+    assert.equal(await status(805), 'stopped');
+    assert.ok(con.lines.some((l) => /step 1\/6: partitioning \/dev\/sda/.test(l)), con.lines.join('\n'));
+    assert.ok(con.lines.some((l) => /reboot: Power down/.test(l)));
+    assert.deepEqual(seen, [...con.lines]);
+    assert.ok(!con.lines.some((l) => /\r/.test(l)));
+    // A console needs a running VM with a serial port.
+    await assert.rejects(openSerialConsole(client, 'pve1', 805), /VM 805 not running/);
+  });
+
+  it('the vncwebsocket refuses a wrong ticket and a missing token', async () => {
+    await createAndStart(806, 'local:iso/debian-12.7.0-amd64-netinst.iso');
+    const proxy = await client.post<{ port: string; ticket: string }>('/nodes/pve1/qemu/806/termproxy', { serial: 'serial0' });
+    const bad = await client.openWebSocket(`/nodes/pve1/qemu/806/vncwebsocket?port=${proxy.port}&vncticket=PVEVNC:WRONG`, ['binary']);
+    const outcome = await new Promise<string>((r) => { bad.addEventListener('open', () => r('open')); bad.addEventListener('error', () => r('error')); });
+    assert.equal(outcome, 'error');
+    const proxy2 = await client.post<{ port: string; ticket: string }>('/nodes/pve1/qemu/806/termproxy', { serial: 'serial0' });
+    const stranger = new ProxmoxClient({ url: sim.url, fingerprint: sim.fingerprint, auth: { kind: 'token', tokenId: sim.tokenId, secret: '00000000-0000-4000-8000-000000000000' } });
+    try {
+      const ws = await stranger.openWebSocket(`/nodes/pve1/qemu/806/vncwebsocket?port=${proxy2.port}&vncticket=${encodeURIComponent(proxy2.ticket)}`, ['binary']);
+      assert.equal(await new Promise<string>((r) => { ws.addEventListener('open', () => r('open')); ws.addEventListener('error', () => r('error')); }), 'error');
+    } finally {
+      await stranger.close();
+    }
+    await followTask(client, await client.post<string>('/nodes/pve1/qemu/806/status/stop'), { pollMs: 30 });
   });
 
   it('a VM booted from any other ISO keeps running', async () => {
