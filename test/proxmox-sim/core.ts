@@ -11,6 +11,8 @@ export interface CoreOptions {
   authFailDelayMs: number;
   agentBootDelayMs: number;
   lockTimeoutMs: number;
+  /** How long an auto-installing guest runs before it powers off (autoinstall.ts). */
+  installDurationMs: number;
 }
 
 export interface SimCore {

@@ -1,6 +1,7 @@
 // /nodes/{node}/qemu/...: create, config, power, template, clone, migrate, destroy, agent.
 // Which checks are synchronous (HTTP 500) and which fail inside the task follows NOTES.md.
 import { checkPerm } from './auth';
+import { onGuestBoot, onGuestStop } from './autoinstall';
 import { guestOn, stepMs, type SimCore } from './core';
 import { ApiError, paramError } from './http';
 import { checkConfigLock } from './locks';
@@ -28,12 +29,14 @@ function bootGuest(core: SimCore, g: Guest): void {
   g.startedAt = Date.now();
   g.agentUpAt = Date.now() + core.opts.agentBootDelayMs;
   core.state.touch();
+  onGuestBoot(core, g);
 }
 
 function stopGuest(core: SimCore, g: Guest): void {
   g.status = 'stopped';
   g.startedAt = 0;
   core.state.touch();
+  onGuestStop(g);
 }
 
 function statusCurrent(g: Guest): Record<string, unknown> {
