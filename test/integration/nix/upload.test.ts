@@ -59,8 +59,10 @@ describe('proxmox: ISO upload against the simulator (pinned TLS, streamed)', fun
     assert.ok(up.some((p) => p.bytesPerSecond > 0 && p.etaSeconds !== undefined));
     assert.ok(progress.some((p) => p.phase === 'hashing'));
     assert.equal(progress.at(-1)!.phase, 'verifying');
-    // Sim and client share this process: a buffered 128 MiB body would show (twice over).
-    assert.ok(peak < 64 * 2 ** 20, `buffers grew by ${Math.round(peak / 2 ** 20)} MiB`);
+    // Sim and client share this process: a buffered 128 MiB body would show (twice over). Under load
+    // the receiving side lags and holds socket buffers, so the bound sits below one copy of the file;
+    // bench/iso-upload measures the client alone against the 64 MB goal.
+    assert.ok(peak < 96 * 2 ** 20, `buffers grew by ${Math.round(peak / 2 ** 20)} MiB`);
     const listed = await client.storageContent('pve1', 'local', 'iso');
     assert.ok(listed.some((i) => i.volid === r.volid && i.size === BIG));
   });
