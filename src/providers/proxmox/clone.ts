@@ -92,7 +92,7 @@ export function validateClonePlan(plan: ClonePlan, ctx: CloneContext): string[] 
   }
   if (plan.cores !== undefined && (!Number.isInteger(plan.cores) || plan.cores < 1 || plan.cores > 512)) problems.push('Cores must be a whole number from 1 to 512.');
   if (plan.memoryMiB !== undefined && (!Number.isInteger(plan.memoryMiB) || plan.memoryMiB < 16)) problems.push('Memory must be a whole number of MiB, at least 16.');
-  const disk = ctx.source.disks[0];
+  const disk = ctx.source.disks.find((d) => !/cloudinit/.test(d.volid));
   if (plan.diskGiB !== undefined) {
     if (!(plan.diskGiB > 0) || !Number.isInteger(plan.diskGiB)) problems.push('The disk size must be a whole number of GiB.');
     else if (disk && plan.diskGiB * 2 ** 30 < disk.sizeBytes) problems.push(`Disks only grow: ${disk.key} already has ${Math.ceil(disk.sizeBytes / 2 ** 30)} GiB.`);

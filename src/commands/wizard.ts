@@ -1,0 +1,25 @@
+import { BackError, type StepInfo } from './prompts';
+
+/**
+ * A step asks one question and stores the answer in the state. Returning 'skip' means the step
+ * does not apply now (e.g. storage for a linked clone): Back then jumps over it.
+ */
+export type WizardStep<S> = (state: S, at: StepInfo) => Promise<void | 'skip'>;
+
+/** Runs steps in order; Back (BackError) returns to the previous step that was answered. */
+export async function runWizard<S>(state: S, steps: WizardStep<S>[]): Promise<S> {
+  const answered: number[] = [];
+  let i = 0;
+  while (i < steps.length) {
+    try {
+      const r = await steps[i](state, { step: i + 1, totalSteps: steps.length, back: answered.length > 0 });
+      if (r !== 'skip') answered.push(i);
+      i++;
+    } catch (e) {
+      if (!(e instanceof BackError)) throw e;
+      const prev = answered.pop();
+      i = prev ?? 0;
+    }
+  }
+  return state;
+}
