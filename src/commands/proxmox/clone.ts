@@ -10,7 +10,7 @@ import type { ClusterResource } from '../../providers/proxmox/types';
 import type { ClusterConfig } from '../../state/clusters';
 import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
-import { expectOk, label, resolveGuests, vmPath, type OperationDeps } from './operation';
+import { expectOk, label, reportActivity, resolveGuests, vmPath, type OperationDeps } from './operation';
 
 const DISK_KEY = /^(ide|scsi|sata|virtio|efidisk|tpmstate)\d+$/;
 
@@ -213,7 +213,7 @@ async function executeClone(
     const params: Record<string, string | number | undefined> = { name: plan.name, full: plan.full ? 1 : 0 };
     if (plan.target !== source.node) params.target = plan.target;
     if (plan.full && plan.storage) params.storage = plan.storage;
-    const started = await vscode.window.withProgress(
+    const request = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Cloning {0} to {1}…', label(source), plan.name) },
       (progress) => p.startClone(client, {
         node: source.node, vmid: source.vmid, params, newid: plan.newid,
@@ -224,9 +224,9 @@ async function executeClone(
         },
       }),
     );
-    newid = started.newid;
+    newid = request.newid;
     const target = { node: plan.target, vmid: newid };
-    const cloned = await deps.operations.follow(cluster, client, started.upid, { vmName: plan.name, title: vscode.l10n.t('Cloning {0} → {1} ({2})', label(source), plan.name, newid) });
+    const cloned = await deps.operations.follow(cluster, client, request.upid, { vmName: plan.name, title: vscode.l10n.t('Cloning {0} → {1} ({2})', label(source), plan.name, newid) });
     expectOk(cloned, vscode.l10n.t('Cloning {0}', label(source)));
     stage.name = vscode.l10n.t('configuring');
     await client.put(`${vmPath(target)}/config`, p.cloneConfigParams(plan));
@@ -253,7 +253,7 @@ async function executeClone(
     }
     throw e;
   } finally {
-    await deps.activity?.append({ what: 'clone', cluster: cluster.name, target: `${label(source)} → ${plan.name}${newid ? ` (${newid})` : ''}`, durationMs: Date.now() - started, result }).catch(() => {});
+    await reportActivity(deps, { what: 'clone', cluster: cluster.name, target: `${label(source)} → ${plan.name}${newid ? ` (${newid})` : ''}`, durationMs: Date.now() - started, result });
   }
 }
 

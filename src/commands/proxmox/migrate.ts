@@ -6,7 +6,7 @@ import type { MigratePlan, MigratePrecondition } from '../../providers/proxmox/m
 import { pathSegment } from '../../providers/proxmox';
 import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
-import { expectOk, label, resolveGuests, vmPath, type GuestTarget, type OperationDeps } from './operation';
+import { expectOk, label, reportActivity, resolveGuests, vmPath, type GuestTarget, type OperationDeps } from './operation';
 
 interface Candidate extends GuestTarget {
   pre: MigratePrecondition;
@@ -88,7 +88,7 @@ async function migrateVm(deps: OperationDeps, args: unknown[]): Promise<void> {
       if (msg === 'cancelled') break; // the user stopped it: do not go on with the others
       failures.push(msg);
     } finally {
-      await deps.activity?.append({ what: 'migrate', cluster: cluster.name, target: `${label(c.guest)} → ${plan.target}`, durationMs: Date.now() - started, result }).catch(() => {});
+      await reportActivity(deps, { what: 'migrate', cluster: cluster.name, target: `${label(c.guest)} → ${plan.target}`, durationMs: Date.now() - started, result });
     }
   }
   if (failures.length) throw new Error(checked.length === 1 ? failures[0] : vscode.l10n.t('{0} of {1} migrations failed: {2}', failures.length, checked.length, failures.join(' | ')));

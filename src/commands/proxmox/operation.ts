@@ -51,6 +51,8 @@ export class Operations implements vscode.Disposable {
   /** Fires when a followed task ended and its final line is in its terminal (before the tree refresh). */
   readonly onDidEndTask = this.ended.event;
   readonly running = new Map<string, AbortController>();
+  /** Where operations report when no activity log was given in the deps (tests set it). */
+  activity: ActivityLog | undefined;
 
   constructor(
     readonly terminals: Terminals,
@@ -125,6 +127,12 @@ export class Operations implements vscode.Disposable {
     for (const ac of this.running.values()) ac.abort();
     this.ended.dispose();
   }
+}
+
+/** Reports a finished long operation to the activity log, if there is one; never fails the command. */
+export async function reportActivity(deps: OperationDeps, e: Parameters<ActivityLog['append']>[0]): Promise<void> {
+  const log = deps.activity ?? deps.operations.activity;
+  await log?.append(e).catch((err: unknown) => deps.log.warn(`activity log: ${err instanceof Error ? err.message : err}`));
 }
 
 /** Throws a user-facing error for a task that failed; a cancelled task ends the command quietly. */

@@ -1,7 +1,7 @@
 // Convert a stopped VM to a template.
 import * as vscode from 'vscode';
 import type { CommandRegistry } from '../registry';
-import { expectOk, label, resolveGuests, vmPath, type OperationDeps } from './operation';
+import { expectOk, label, reportActivity, resolveGuests, vmPath, type OperationDeps } from './operation';
 
 async function convertToTemplate(deps: OperationDeps, args: unknown[]): Promise<void> {
   const [t] = await resolveGuests(deps, args.slice(0, 1), {
@@ -33,7 +33,7 @@ async function convertToTemplate(deps: OperationDeps, args: unknown[]): Promise<
     if (result === 'error') result = e instanceof Error ? e.message : String(e);
     throw e;
   } finally {
-    await deps.activity?.append({ what: 'template', cluster: t.cluster.name, target: label(t.guest), durationMs: Date.now() - started, result }).catch(() => {});
+    await reportActivity(deps, { what: 'template', cluster: t.cluster.name, target: label(t.guest), durationMs: Date.now() - started, result });
   }
 }
 

@@ -33,6 +33,9 @@ export abstract class OutputPty implements vscode.Pseudoterminal {
 
   protected opened(): void {}
 
+  /** Keys typed into the terminal. */
+  handleInput(_data: string): void {}
+
   close(): void {
     this.closed();
   }

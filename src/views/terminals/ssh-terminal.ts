@@ -44,7 +44,7 @@ export class SshTerminal extends OutputPty {
     );
   }
 
-  handleInput(data: string): void {
+  override handleInput(data: string): void {
     this.shell?.write(data);
   }
 

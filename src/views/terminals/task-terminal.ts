@@ -50,7 +50,7 @@ export class TaskTerminal extends OutputPty {
     this.writeLine(dim(vscode.l10n.t('Press any key to close this terminal.')));
   }
 
-  handleInput(data: string): void {
+  override handleInput(data: string): void {
     if (this.finished) return this.exit();
     if (data === '\x03') this.interrupted.fire();
   }
