@@ -33,6 +33,11 @@ export class Prompts {
     this.scripted.push(...answers);
   }
 
+  /** Test hook: drops answers that were not asked for. */
+  clearScript(): void {
+    this.scripted.length = 0;
+  }
+
   get pendingAnswers(): number {
     return this.scripted.length;
   }

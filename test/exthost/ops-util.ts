@@ -25,7 +25,7 @@ export async function run(api: HomelabApi, command: string, answers: unknown[], 
     sub.dispose();
   }
   const left = api.prompts.pendingAnswers;
-  while (api.prompts.pendingAnswers) api.prompts.script(); // nothing
+  api.prompts.clearScript();
   assert.equal(left, 0, `${left} scripted answer(s) were not asked for (failure: ${failure})`);
   return { failure, result };
 }
