@@ -33,6 +33,7 @@ export async function run(api: HomelabApi, command: string, answers: unknown[], 
 /** The tree element of a guest, expanding the tree the way the view does. */
 export async function guestElement(api: HomelabApi, clusterId: string, vmid: number): Promise<ProxmoxElement> {
   const tree = api.proxmoxTree;
+  await tree.refresh(clusterId); // the current state, not what an earlier (failed) refresh left
   const cluster = (await tree.getChildren()).find((e) => e.kind === 'cluster' && e.cluster.id === clusterId)!;
   assert.ok(cluster, `cluster ${clusterId} in the tree`);
   for (const node of await tree.getChildren(cluster)) {

@@ -54,9 +54,13 @@ describe('Proxmox ops: SSH shell against a real OpenSSH server', function () {
     await waitFor('the PTY channel', () => pty.isOpen);
     pty.handleInput('echo "hello-$((6*7))"; tty\n');
     await waitFor('command output in the terminal', () => /hello-42/.test(text(t)) && /\/dev\/pts\//.test(text(t)), 10_000);
+    // VS Code may resize the terminal at any time too: the PTY must report the last size sent.
     pty.setDimensions({ rows: 33, columns: 111 });
+    const mark = text(t).length;
     pty.handleInput('stty size\n');
-    await waitFor('the new size inside the PTY', () => /\n33 111/.test(text(t)), 10_000);
+    const size = await waitFor<RegExpExecArray>('stty size output', () => /\n(\d+) (\d+)\n/.exec(text(t).slice(mark)) ?? undefined, 10_000);
+    assert.deepEqual([Number(size[1]), Number(size[2])], [pty.lastSize!.rows, pty.lastSize!.cols]);
+    assert.ok(pty.lastSize!.rows > 0 && pty.lastSize!.cols > 0);
     pty.handleInput('exit\n');
     await waitFor('session end', () => /session ended, exit 0/.test(text(t)), 10_000);
   });

@@ -303,7 +303,8 @@ describe('Proxmox ops: clone and migrate', function () {
 
   it('an empty SSH key list is refused with an explanation', async () => {
     const tpl = tplOn('nfs');
-    const { failure } = await run(api, 'homelab.proxmox.cloneTemplate', ['db-1', String(sim.state.nextId()), 'linked', 'pve1', '1', '1024', '16', 'ops', []], { clusterId: C, vmid: tpl.vmid });
+    const size = /size=(\d+)G/.exec(String(tpl.conf.scsi0))![1];
+    const { failure } = await run(api, 'homelab.proxmox.cloneTemplate', ['db-1', String(sim.state.nextId()), 'linked', tpl.node, '1', '1024', size, 'ops', []], { clusterId: C, vmid: tpl.vmid });
     assert.match(failure ?? '', /No SSH public key chosen/);
     assert.equal(byName('db-1').length, 0);
   });
