@@ -61,7 +61,8 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false, 
 }
 
 /** Plain text of a terminal (ANSI colours removed). */
-export const text = (t: OpenTerminal) => t.pty.output.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
+export const text = (t: OpenTerminal) =>
+  t.pty.output.replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 export async function closeTerminals(api: HomelabApi): Promise<void> {
   for (const t of [...api.operations.terminals.open]) t.terminal.dispose();

@@ -58,7 +58,8 @@ describe('Proxmox ops: SSH shell against a real OpenSSH server', function () {
     pty.setDimensions({ rows: 33, columns: 111 });
     const mark = text(t).length;
     pty.handleInput('stty size\n');
-    const size = await waitFor<RegExpExecArray>('stty size output', () => /\n(\d+) (\d+)\n/.exec(text(t).slice(mark)) ?? undefined, 10_000);
+    const size = await waitFor<RegExpExecArray>('stty size output', () => /\n(\d+) (\d+)\n/.exec(text(t).slice(mark)) ?? undefined, 10_000)
+      .catch((e: Error) => Promise.reject(new Error(`${e.message}: ${JSON.stringify(t.pty.output.slice(-300))}`)));
     assert.deepEqual([Number(size[1]), Number(size[2])], [pty.lastSize!.rows, pty.lastSize!.cols]);
     assert.ok(pty.lastSize!.rows > 0 && pty.lastSize!.cols > 0);
     pty.handleInput('exit\n');
