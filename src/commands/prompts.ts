@@ -1,20 +1,8 @@
 import * as vscode from 'vscode';
 import { CancelledError } from './registry';
+import { BackError, type StepInfo } from './wizard';
 
-/** Raised by a wizard step when the user pressed Back (or a test scripted `Prompts.BACK`). */
-export class BackError extends Error {
-  constructor() {
-    super('back');
-  }
-}
-
-/** Where a question sits in a multi-step wizard. */
-export interface StepInfo {
-  step: number;
-  totalSteps: number;
-  /** Shows the Back button. */
-  back: boolean;
-}
+export { BackError, type StepInfo };
 
 /**
  * Every question a command asks goes through here. In normal use these are VS Code's own input

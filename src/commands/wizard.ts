@@ -1,4 +1,19 @@
-import { BackError, type StepInfo } from './prompts';
+// Multi-step questions with Back. No `vscode` import: Prompts shows the steps, this only orders them.
+
+/** Raised by a wizard step when the user pressed Back (or a test scripted `Prompts.BACK`). */
+export class BackError extends Error {
+  constructor() {
+    super('back');
+  }
+}
+
+/** Where a question sits in a multi-step wizard. */
+export interface StepInfo {
+  step: number;
+  totalSteps: number;
+  /** Shows the Back button. */
+  back: boolean;
+}
 
 /**
  * A step asks one question and stores the answer in the state. Returning 'skip' means the step

@@ -39,8 +39,9 @@ describe('Proxmox ops: task latency (bench/task-latency)', function () {
       durations.push(taskDurationMs);
       sim = await startSimulator({ nodes: 2, guests: 6, seed: 3 + i, taskDurationMs, authFailDelayMs: 50 });
       await addCluster(api, sim, 'lat');
-      const g = [...sim.state.guests.values()].find((x) => !x.conf.template && x.status === 'stopped')!;
-      assert.ok(g, 'a stopped VM');
+      const g = [...sim.state.guests.values()].find((x) => !x.conf.template)!;
+      g.status = 'stopped';
+      sim.state.touch();
       const el = await guestElement(api, 'lat', g.vmid);
       let taskEnd = 0;
       let finalLine = 0;
