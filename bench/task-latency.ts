@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     testsPath: join(root, 'out/exthost/index'),
     workspace,
     env: { HOMELAB_TEST_GREP: 'task latency', HOMELAB_BENCH_OUT: out, HOMELAB_BENCH_RUNS: process.env.RUNS ?? '12' },
-    onLog: ((line: string) => { if (/task latency:|✔|[0-9]+\)|Error/.test(line)) console.log(line); }) as never,
+    onLog: ((line: string) => { if (/task latency:|✔|^\s+\d+\) /.test(line)) console.log(line); }) as never,
   });
   if (!existsSync(out)) throw new Error(`the benchmark did not report (passed ${r.passed}, failed ${r.failed}: ${r.failures.join('; ')})`);
   const result = JSON.parse(readFileSync(out, 'utf8'));
