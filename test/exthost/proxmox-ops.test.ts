@@ -106,6 +106,21 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     assert.match(text(terminalsNamed(api, new RegExp(`^qmreboot ${g.vmid} `))[0]), /\nOK/);
   });
 
+  it('stop after confirming powers the VM off; reboot of a stopped VM shows the refusal', async () => {
+    const g = take((x) => x.status === 'running');
+    const { failure } = await run(api, 'homelab.proxmox.stopVm', ['Stop'], { clusterId: C, vmid: g.vmid });
+    assert.equal(failure, undefined);
+    assert.equal(g.status, 'stopped');
+    assert.match(text(terminalsNamed(api, new RegExp(`^qmstop ${g.vmid} `))[0]), /\nOK/);
+    const r = await run(api, 'homelab.proxmox.rebootVm', [], { clusterId: C, vmid: g.vmid });
+    assert.match(r.failure ?? '', new RegExp(`VM ${g.vmid} not running`));
+  });
+
+  it('a VM that does not exist is named in the error (console, start)', async () => {
+    assert.match((await run(api, 'homelab.proxmox.openConsole', [], { clusterId: C, vmid: 99999 })).failure ?? '', /There is no VM 99999 in ops/);
+    assert.match((await run(api, 'homelab.proxmox.startVm', [], { clusterId: C, vmid: 99999 })).failure ?? '', /There is no VM 99999/);
+  });
+
   it('delete: a running VM must be stopped first; the modal names the VM; purge is an explicit choice', async () => {
     const running = take((x) => x.status === 'running');
     const r = await run(api, 'homelab.proxmox.deleteVm', [], { clusterId: C, vmid: running.vmid });
