@@ -32,6 +32,7 @@ export const METHODS = [
   'POST /nodes/{node}/qemu/{vmid}/migrate',
   'DELETE /nodes/{node}/qemu/{vmid}',
   'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces',
+  'PUT /nodes/{node}/qemu/{vmid}/resize',
   'GET /nodes/{node}/storage',
   'GET /nodes/{node}/storage/{storage}/content',
   'DELETE /nodes/{node}/storage/{storage}/content/{volume}',

@@ -3,11 +3,19 @@ import { join } from 'node:path';
 import { registerGeneralCommands } from './commands/general';
 import { Prompts } from './commands/prompts';
 import { connectDemoLab, registerClusterCommands, type DemoLab } from './commands/proxmox/clusters';
+import { registerCloneCommands } from './commands/proxmox/clone';
+import { registerLifecycleCommands } from './commands/proxmox/lifecycle';
+import { registerMigrateCommands } from './commands/proxmox/migrate';
+import { Operations } from './commands/proxmox/operation';
+import { registerShellCommands } from './commands/proxmox/shell';
+import { registerTaskCommands } from './commands/proxmox/tasks';
+import { registerTemplateCommands } from './commands/proxmox/template';
 import { CommandRegistry } from './commands/registry';
 import { ClusterStore } from './state/clusters';
 import { Connections } from './state/connections';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
+import { Terminals } from './views/terminals/output';
 
 /** What the extension hands to tests through `extensions.getExtension(...).exports`. */
 export interface HomelabApi {
@@ -16,6 +24,10 @@ export interface HomelabApi {
   readonly clusters: ClusterStore;
   readonly proxmoxTree: ProxmoxTreeProvider;
   readonly proxmoxView: vscode.TreeView<unknown>;
+  /** Task and SSH terminals and the tasks being followed (tests, benchmarks). */
+  readonly operations: Operations;
+  /** The known-hosts file of SSH shells. */
+  readonly knownHostsPath: string;
 }
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
@@ -51,12 +63,24 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
   registry.register('homelab.kubernetes.refresh', () => kubernetesTree.refresh());
 
+  const terminals = new Terminals();
+  const operations = new Operations(terminals, proxmoxTree, log);
+  const knownHostsPath = join(context.globalStorageUri.fsPath, 'known_hosts');
+  context.subscriptions.push(terminals, operations);
+  const ops = { clusters, connections, tree: proxmoxTree, prompts, log, operations };
+  registerLifecycleCommands(registry, ops);
+  registerTemplateCommands(registry, ops);
+  registerCloneCommands(registry, ops);
+  registerMigrateCommands(registry, ops);
+  registerTaskCommands(registry, ops);
+  registerShellCommands(registry, { ...ops, knownHostsPath });
+
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry, prompts, clusters, proxmoxTree, proxmoxView };
+  return { registry, prompts, clusters, proxmoxTree, proxmoxView, operations, knownHostsPath };
 }
 
 export function deactivate(): void {}

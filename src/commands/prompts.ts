@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
 import { CancelledError } from './registry';
+import { BackError, type StepInfo } from './wizard';
+
+export { BackError, type StepInfo };
 
 /**
  * Every question a command asks goes through here. In normal use these are VS Code's own input
@@ -7,6 +10,8 @@ import { CancelledError } from './registry';
  * drive the real dialogs). An unanswered prompt throws CancelledError so commands stop cleanly.
  */
 export class Prompts {
+  /** Scripted answer meaning "the user pressed Back". */
+  static readonly BACK = '<back>';
   private readonly scripted: unknown[] = [];
   /** Questions asked while answers were scripted, for assertions. */
   readonly asked: string[] = [];
@@ -14,6 +19,11 @@ export class Prompts {
   /** Test hook: the next prompts take these answers in order (`undefined` = the user dismissed it). */
   script(...answers: unknown[]): void {
     this.scripted.push(...answers);
+  }
+
+  /** Test hook: drops answers that were not asked for. */
+  clearScript(): void {
+    this.scripted.length = 0;
   }
 
   get pendingAnswers(): number {
@@ -48,6 +58,82 @@ export class Prompts {
     const picked = await vscode.window.showQuickPick(items, { ignoreFocusOut: true, ...options });
     if (!picked) throw new CancelledError();
     return picked;
+  }
+
+  /** An input box that is one step of a wizard: Back button, step counter, live validation. */
+  async inputStep(options: vscode.InputBoxOptions & { title: string }, at: StepInfo): Promise<string> {
+    const s = this.take<string>(options.title, (v) => (v === Prompts.BACK ? undefined : (options.validateInput?.(v) as string | undefined)));
+    if (s) {
+      if (s.value === Prompts.BACK) throw new BackError();
+      return s.value;
+    }
+    const box = vscode.window.createInputBox();
+    Object.assign(box, { title: options.title, prompt: options.prompt, placeholder: options.placeHolder, value: options.value ?? '', password: !!options.password, ignoreFocusOut: true, step: at.step, totalSteps: at.totalSteps });
+    box.buttons = at.back ? [vscode.QuickInputButtons.Back] : [];
+    return new Promise<string>((resolve, reject) => {
+      let done = false;
+      const finish = (f: () => void) => {
+        if (done) return;
+        done = true;
+        f();
+        box.dispose();
+      };
+      const check = async (v: string) => (await options.validateInput?.(v)) ?? undefined;
+      box.onDidChangeValue(async (v) => {
+        const m = await check(v);
+        box.validationMessage = typeof m === 'string' ? m : m?.message;
+      });
+      box.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && finish(() => reject(new BackError())));
+      box.onDidAccept(async () => {
+        const m = await check(box.value);
+        if (m) {
+          box.validationMessage = typeof m === 'string' ? m : m.message;
+          return;
+        }
+        finish(() => resolve(box.value));
+      });
+      box.onDidHide(() => finish(() => reject(new CancelledError())));
+      box.show();
+    });
+  }
+
+  /**
+   * A quick pick that is one step of a wizard. With `canPickMany` it resolves with the chosen
+   * items (scripted: an array of labels or ids).
+   */
+  async pickStep<T extends vscode.QuickPickItem>(items: T[], options: { title: string; placeHolder?: string; canPickMany?: boolean; selected?: T[] }, at: StepInfo): Promise<T[]> {
+    const s = this.take<string | string[]>(options.title);
+    if (s) {
+      if (s.value === Prompts.BACK) throw new BackError();
+      const wanted = Array.isArray(s.value) ? s.value : [s.value];
+      return wanted.map((w) => {
+        const found = items.find((i) => i.label === w || (i as { id?: string }).id === w);
+        if (!found) throw new Error(`scripted answer "${w}" to "${options.title}" is not among: ${items.map((i) => i.label).join(', ')}`);
+        return found;
+      });
+    }
+    const qp = vscode.window.createQuickPick<T>();
+    Object.assign(qp, { title: options.title, placeholder: options.placeHolder, ignoreFocusOut: true, step: at.step, totalSteps: at.totalSteps, canSelectMany: !!options.canPickMany, matchOnDescription: true });
+    qp.items = items;
+    if (options.selected) qp.selectedItems = options.selected;
+    qp.buttons = at.back ? [vscode.QuickInputButtons.Back] : [];
+    return new Promise<T[]>((resolve, reject) => {
+      let done = false;
+      const finish = (f: () => void) => {
+        if (done) return;
+        done = true;
+        f();
+        qp.dispose();
+      };
+      qp.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && finish(() => reject(new BackError())));
+      qp.onDidAccept(() => {
+        const chosen = options.canPickMany ? [...qp.selectedItems] : [...qp.activeItems].slice(0, 1);
+        if (!options.canPickMany && !chosen.length) return;
+        finish(() => resolve(chosen));
+      });
+      qp.onDidHide(() => finish(() => reject(new CancelledError())));
+      qp.show();
+    });
   }
 
   /** A modal question; resolves with the chosen action, throws CancelledError when dismissed. */

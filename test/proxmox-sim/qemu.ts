@@ -7,7 +7,7 @@ import { ApiError, paramError } from './http';
 import { checkConfigLock } from './locks';
 import { applyConfig, checkConfigPerm } from './qemu-config';
 import type { Ctx, Route } from './router';
-import { agentEnabled, configDigest, diskEntries, memoryMiB, type Guest, type GuestConfig } from './state';
+import { agentEnabled, configDigest, diskEntries, memoryMiB, parseSize, type Guest, type GuestConfig } from './state';
 import type { TaskCtx } from './tasks';
 
 const vmPerm = (privs: string[], any = false) => (ctx: Ctx) => checkPerm(ctx.who, `/vms/${ctx.path.vmid}`, privs, any);
@@ -342,6 +342,35 @@ function destroy(ctx: Ctx): string {
   });
 }
 
+/** PUT .../resize (PVE 8+: a qmresize task). Grows only, as PVE: shrinking is refused. */
+async function resize(ctx: Ctx): Promise<string> {
+  const { core, p } = ctx;
+  const g = guest(ctx);
+  const key = String(p.disk);
+  const release = await g.flock.acquire(core.opts.lockTimeoutMs);
+  let current: number;
+  try {
+    if (!p.skiplock) checkConfigLock(g.conf);
+    if (p.digest !== undefined && p.digest !== configDigest(g.conf)) throw new ApiError(500, 'detected modified configuration - file changed by other user? Try again.');
+    const d = diskEntries(g.conf).find((x) => x.key === key);
+    if (!d || d.cdrom) throw new ApiError(500, `disk '${key}' does not exist`);
+    current = d.size;
+  } finally {
+    release();
+  }
+  const m = /^(\+)?(\d+(?:\.\d+)?)([KMGT]?)$/.exec(String(p.size))!;
+  const bytes = parseSize(`${m[2]}${m[3]}`) || Number(m[2]);
+  const wanted = m[1] ? current + bytes : bytes;
+  if (wanted < current) throw new ApiError(500, `shrinking disks is not supported`);
+  return startTask(ctx, 'qmresize', g.vmid, async (t) => {
+    await t.sleep(stepMs(core, 2));
+    const gib = Math.round((wanted / 2 ** 30) * 100) / 100;
+    g.conf[key] = String(g.conf[key]).replace(/(^|,)size=[^,]*/, `$1size=${gib}G`);
+    t.log(`Size of logical volume changed to ${gib} GiB.`);
+    core.state.touch();
+  });
+}
+
 function agentInterfaces(ctx: Ctx): unknown {
   const g = guest(ctx);
   if (!agentEnabled(g.conf)) throw new ApiError(500, 'No QEMU guest agent configured');
@@ -414,6 +443,7 @@ export const qemuRoutes: Route[] = [
   { key: 'GET /nodes/{node}/qemu/{vmid}/migrate', perm: vmPerm(['VM.Migrate']), handle: migratePrecondition },
   { key: 'POST /nodes/{node}/qemu/{vmid}/migrate', perm: vmPerm(['VM.Migrate']), handle: migrate },
   { key: 'DELETE /nodes/{node}/qemu/{vmid}', perm: vmPerm(['VM.Allocate']), handle: destroy },
+  { key: 'PUT /nodes/{node}/qemu/{vmid}/resize', perm: vmPerm(['VM.Config.Disk']), handle: resize },
   {
     key: 'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces',
     perm: vmPerm(['VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted'], true),

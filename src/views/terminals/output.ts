@@ -1,0 +1,101 @@
+import * as vscode from 'vscode';
+
+/**
+ * Base of our Pseudoterminals: buffers what is written before VS Code opens the terminal, turns
+ * `\n` into `\r\n`, and keeps a copy of the output (tests read it; nothing else does).
+ */
+export abstract class OutputPty implements vscode.Pseudoterminal {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
+  private readonly written = new vscode.EventEmitter<{ text: string; at: number }>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+  /** Fires for every write with its time (tests, the latency benchmark). */
+  readonly onDidWriteText = this.written.event;
+  private pending: string[] | undefined = [];
+  private text = '';
+  protected dimensions: vscode.TerminalDimensions | undefined;
+
+  constructor(readonly name: string) {}
+
+  /** Everything written so far, without escape sequences' \r. */
+  get output(): string {
+    return this.text;
+  }
+
+  open(dimensions: vscode.TerminalDimensions | undefined): void {
+    this.dimensions = dimensions;
+    const p = this.pending ?? [];
+    this.pending = undefined;
+    for (const chunk of p) this.writeEmitter.fire(chunk);
+    this.opened();
+  }
+
+  protected opened(): void {}
+
+  /** Keys typed into the terminal. */
+  handleInput(_data: string): void {}
+
+  close(): void {
+    this.closed();
+  }
+
+  protected closed(): void {}
+
+  /** Raw write (already terminal-ready, e.g. SSH output). */
+  protected writeRaw(data: string): void {
+    this.text += data;
+    if (this.pending) this.pending.push(data);
+    else this.writeEmitter.fire(data);
+    this.written.fire({ text: data, at: Date.now() });
+  }
+
+  write(text: string): void {
+    this.writeRaw(text.replace(/\r?\n/g, '\r\n'));
+  }
+
+  writeLine(text: string): void {
+    this.write(`${text}\n`);
+  }
+
+  protected exit(code?: number): void {
+    this.closeEmitter.fire(code);
+  }
+
+  dispose(): void {
+    this.writeEmitter.dispose();
+    this.closeEmitter.dispose();
+    this.written.dispose();
+  }
+}
+
+export interface OpenTerminal {
+  name: string;
+  kind: 'task' | 'ssh';
+  pty: OutputPty;
+  terminal: vscode.Terminal;
+}
+
+/** Creates our terminals and remembers them (so a task can be found again, and tests can read them). */
+export class Terminals implements vscode.Disposable {
+  readonly open: OpenTerminal[] = [];
+  private readonly opened = new vscode.EventEmitter<OpenTerminal>();
+  readonly onDidOpen = this.opened.event;
+  private readonly subscription = vscode.window.onDidCloseTerminal((t) => {
+    const i = this.open.findIndex((o) => o.terminal === t);
+    if (i >= 0) this.open.splice(i, 1)[0].pty.dispose();
+  });
+
+  create(kind: OpenTerminal['kind'], pty: OutputPty, iconPath?: vscode.ThemeIcon): OpenTerminal {
+    const terminal = vscode.window.createTerminal({ name: pty.name, pty, iconPath, isTransient: kind === 'task' });
+    const entry = { name: pty.name, kind, pty, terminal };
+    this.open.push(entry);
+    this.opened.fire(entry);
+    return entry;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.opened.dispose();
+  }
+}
