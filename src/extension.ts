@@ -1,13 +1,20 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { registerGeneralCommands } from './commands/general';
+import { registerJournalCommands } from './commands/journal';
+import { registerTrackerCommands } from './commands/tracker';
 import { Prompts } from './commands/prompts';
 import { connectDemoLab, registerClusterCommands, type DemoLab } from './commands/proxmox/clusters';
 import { CommandRegistry } from './commands/registry';
+import { ActivityLog } from './state/activity';
 import { ClusterStore } from './state/clusters';
 import { Connections } from './state/connections';
+import { JournalPanels } from './views/journal/panel';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
+import { TrackerPanels } from './views/tracker/panel';
+import { JOURNAL_VIEW_TYPE } from './protocol/journal';
+import { TRACKER_VIEW_TYPE } from './protocol/tracker';
 
 /** What the extension hands to tests through `extensions.getExtension(...).exports`. */
 export interface HomelabApi {
@@ -16,6 +23,10 @@ export interface HomelabApi {
   readonly clusters: ClusterStore;
   readonly proxmoxTree: ProxmoxTreeProvider;
   readonly proxmoxView: vscode.TreeView<unknown>;
+  /** Long operations append a line here (journal/activity.md). */
+  readonly activity: ActivityLog;
+  readonly journal: JournalPanels;
+  readonly tracker: TrackerPanels;
 }
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
@@ -51,12 +62,23 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
   registry.register('homelab.kubernetes.refresh', () => kubernetesTree.refresh());
 
+  const activity = new ActivityLog(log);
+  const journal = new JournalPanels(context.extensionUri, log);
+  const tracker = new TrackerPanels(context.extensionUri, log);
+  context.subscriptions.push(
+    activity, journal, tracker,
+    vscode.window.registerWebviewPanelSerializer(JOURNAL_VIEW_TYPE, journal),
+    vscode.window.registerWebviewPanelSerializer(TRACKER_VIEW_TYPE, tracker),
+  );
+  registerJournalCommands(registry, { panels: journal, prompts, log });
+  registerTrackerCommands(registry, { panels: tracker });
+
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry, prompts, clusters, proxmoxTree, proxmoxView };
+  return { registry, prompts, clusters, proxmoxTree, proxmoxView, activity, journal, tracker };
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,44 @@
+// The providers' FileStore over vscode.workspace.fs, so every journal/tracker write goes through
+// VS Code (remote workspaces, virtual file systems). Paths are URI strings: the providers only
+// join them with a sibling name for the temp file, which keeps them valid URIs.
+import * as vscode from 'vscode';
+import type { FileStat, FileStore } from '../providers/markdown';
+
+export function uriOf(path: string): vscode.Uri {
+  return vscode.Uri.parse(path, true);
+}
+
+export function keyOf(uri: vscode.Uri): string {
+  return uri.toString();
+}
+
+export class WorkspaceFileStore implements FileStore {
+  async read(path: string): Promise<Uint8Array> {
+    // vscode.FileSystemError carries `code` ('NoPermissions', ...) which writeAtomic understands.
+    return vscode.workspace.fs.readFile(uriOf(path));
+  }
+
+  async write(path: string, data: Uint8Array): Promise<void> {
+    await vscode.workspace.fs.writeFile(uriOf(path), data);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await vscode.workspace.fs.rename(uriOf(from), uriOf(to), { overwrite: true });
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    const s = await vscode.workspace.fs.stat(uriOf(path));
+    return { mtime: s.mtime, size: s.size, readonly: ((s.permissions ?? 0) & vscode.FilePermission.Readonly) !== 0 };
+  }
+
+  async delete(path: string): Promise<void> {
+    await vscode.workspace.fs.delete(uriOf(path), { useTrash: false });
+  }
+}
+
+/** A provider error message names files by URI string; show them as workspace-relative paths. */
+export function friendlyMessage(message: string, keys: Iterable<string>): string {
+  let out = message;
+  for (const k of keys) if (out.includes(k)) out = out.split(k).join(vscode.workspace.asRelativePath(uriOf(k), false));
+  return out;
+}
