@@ -2,6 +2,7 @@
 // VS Code (remote workspaces, virtual file systems). Paths are URI strings: the providers only
 // join them with a sibling name for the temp file, which keeps them valid URIs.
 import * as vscode from 'vscode';
+import { promises as fsp } from 'node:fs';
 import type { FileStat, FileStore } from '../providers/markdown';
 
 export function uriOf(path: string): vscode.Uri {
@@ -27,8 +28,14 @@ export class WorkspaceFileStore implements FileStore {
   }
 
   async stat(path: string): Promise<FileStat> {
-    const s = await vscode.workspace.fs.stat(uriOf(path));
-    return { mtime: s.mtime, size: s.size, readonly: ((s.permissions ?? 0) & vscode.FilePermission.Readonly) !== 0 };
+    const uri = uriOf(path);
+    const s = await vscode.workspace.fs.stat(uri);
+    let readonly = ((s.permissions ?? 0) & vscode.FilePermission.Readonly) !== 0;
+    // VS Code reports a file without its owner write bit as "locked", which the API does not expose
+    // (measured on 1.139: permissions is undefined for a 0444 file), and rename() would silently
+    // replace it. file: URIs live where this extension host runs, so read the mode bits here.
+    if (!readonly && uri.scheme === 'file') readonly = await fsp.stat(uri.fsPath).then((st) => (st.mode & 0o200) === 0, () => false);
+    return { mtime: s.mtime, size: s.size, readonly };
   }
 
   async delete(path: string): Promise<void> {

@@ -20,7 +20,7 @@ import { WebviewChannel, webviewHtml, webviewOptions } from '../webview';
 export const DEFAULT_TRACKER_GLOBS = ['**/LEARNING_TRACKER.md', '**/Phase*.md', '**/*learning*.md'];
 const MAX_FILES = 200;
 
-interface Shown { uri: vscode.Uri; version?: FileVersion; readonly: boolean }
+interface Shown { uri: vscode.Uri; version?: FileVersion; readonly: boolean; error?: string }
 
 function progressView(p: Progress): ProgressView {
   return { ...p };
@@ -142,6 +142,7 @@ export class TrackerPanel implements vscode.Disposable {
         this.shown.set(key, shown);
         if (st.size > MAX_EDIT_BYTES) {
           const err = new FileTooLargeError(label, st.size, MAX_EDIT_BYTES);
+          shown.error = err.message;
           files.push({ ...fileView(key, label, parseTracker(new Uint8Array(0), key), shown.readonly), error: err.message });
           continue;
         }
@@ -187,6 +188,7 @@ export class TrackerPanel implements vscode.Disposable {
   /** One edit through editFile; the page is told what happened and gets the file's new state. */
   async edit(key: string, edit: Edit): Promise<EditResult> {
     const shown = this.shown.get(key);
+    if (shown?.error) return { ok: false, message: shown.error };
     if (!shown?.version) return { ok: false, message: vscode.l10n.t('This file is not shown in the tracker any more; reload the panel.') };
     let result: EditResult;
     try {
