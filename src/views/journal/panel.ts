@@ -50,7 +50,8 @@ export class JournalPanel implements vscode.Disposable {
   readonly onDidDispose = this.disposed.event;
   state: JournalState | undefined;
   private journal: Journal = { entries: [] };
-  private readonly files = new Map<string, vscode.Uri>();
+  /** Files the page may name, swapped in whole when a load finishes (requests may arrive meanwhile). */
+  private files = new Map<string, vscode.Uri>();
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private loading: Promise<unknown> = Promise.resolve();
 
@@ -95,12 +96,14 @@ export class JournalPanel implements vscode.Disposable {
   private async load(): Promise<JournalState> {
     const setting = vscode.workspace.getConfiguration('homelab').get<string>('journal.folder') ?? 'journal';
     const folder = journalFolder();
-    this.files.clear();
+    const files = new Map<string, vscode.Uri>();
     if (!folder) {
+      this.files = files;
       this.journal = { entries: [] };
       return (this.state = { folder: setting, exists: false, entries: [], activity: [], error: vscode.l10n.t('Open a folder to keep a journal in it.') });
     }
     if (!(await exists(folder))) {
+      this.files = files;
       this.journal = { entries: [] };
       return (this.state = { folder: setting, exists: false, entries: [], activity: [] });
     }
@@ -111,7 +114,7 @@ export class JournalPanel implements vscode.Disposable {
     const tooLarge = new Set<string>();
     for (const uri of uris) {
       const key = keyOf(uri);
-      this.files.set(key, uri);
+      files.set(key, uri);
       try {
         const st = await this.store.stat(key);
         const big = st.size > MAX_EDIT_BYTES;
@@ -126,6 +129,7 @@ export class JournalPanel implements vscode.Disposable {
         this.log.warn(`journal: cannot read ${uri.toString()}: ${e}`);
       }
     }
+    this.files = files;
     this.journal = buildJournal(inputs);
     const readme = this.journal.readme;
     const entryKey = (href: string): string | undefined => {

@@ -82,7 +82,8 @@ function total(files: TrackerFileView[]): ProgressView {
 
 export class TrackerPanel implements vscode.Disposable {
   readonly channel: WebviewChannel<TrackerToHost, TrackerToWebview>;
-  private readonly shown = new Map<string, Shown>();
+  /** Files the page may edit, swapped in whole when a load finishes. */
+  private shown = new Map<string, Shown>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
@@ -132,14 +133,14 @@ export class TrackerPanel implements vscode.Disposable {
     const globs = trackerGlobs();
     const uris = await findTrackerFiles(globs);
     const files: TrackerFileView[] = [];
-    this.shown.clear();
+    const shownNow = new Map<string, Shown>();
     for (const uri of uris) {
       const key = keyOf(uri);
       const label = vscode.workspace.asRelativePath(uri, false);
       try {
         const st = await this.store.stat(key);
         const shown: Shown = { uri, readonly: st.readonly === true };
-        this.shown.set(key, shown);
+        shownNow.set(key, shown);
         if (st.size > MAX_EDIT_BYTES) {
           const err = new FileTooLargeError(label, st.size, MAX_EDIT_BYTES);
           shown.error = err.message;
@@ -153,6 +154,7 @@ export class TrackerPanel implements vscode.Disposable {
         files.push({ ...fileView(key, label, parseTracker(new Uint8Array(0), key), false), error: vscode.l10n.t('Could not read {0}: {1}', label, e instanceof Error ? e.message : String(e)) });
       }
     }
+    this.shown = shownNow;
     this.state = { files, progress: total(files), globs };
     return this.state;
   }
