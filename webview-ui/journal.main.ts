@@ -84,9 +84,16 @@ function timeline(phases: PhaseView[]): HTMLElement {
   return ol;
 }
 
-function entryButton(e: { key: string; title: string; date?: string }, detail: Node | string): HTMLElement {
+function dateLabel(e: { date?: string; dateSource?: EntryView['dateSource'] }): HTMLElement {
+  if (!e.date) return h('span', { class: 'entry-date' }, 'undated');
+  // A date taken from the file's modification time is not the entry's own: say so.
+  if (e.dateSource === 'mtime') return h('span', { class: 'entry-date', title: 'No date in the file name or text: this is when the file was last modified' }, `modified ${e.date}`);
+  return h('span', { class: 'entry-date' }, e.date);
+}
+
+function entryButton(e: { key: string; title: string; date?: string; dateSource?: EntryView['dateSource'] }, detail: Node | string): HTMLElement {
   const b = h('button', { class: `entry${view.selected === e.key ? ' selected' : ''}`, 'aria-current': view.selected === e.key ? 'true' : undefined, 'data-key': e.key },
-    h('span', { class: 'entry-date' }, e.date ?? 'undated'),
+    dateLabel(e),
     h('span', { class: 'entry-title' }, e.title),
     h('span', { class: 'entry-detail' }, detail));
   b.addEventListener('click', () => void showEntry(e.key));
@@ -117,7 +124,10 @@ function renderList(): void {
   const items = h('ul', { class: 'entry-list', role: 'list' });
   if (view.query.trim() && hits && hits.query === view.query) {
     if (!hits.hits.length) items.append(h('li', { class: 'muted' }, `No entry mentions “${view.query}”.`));
-    for (const hit of hits.hits) items.append(h('li', {}, entryButton(hit, highlighted(hit.snippet, hit.highlights))));
+    for (const hit of hits.hits) {
+      const e = state.entries.find((x) => x.key === hit.key);
+      items.append(h('li', {}, entryButton({ ...hit, dateSource: e?.dateSource }, highlighted(hit.snippet, hit.highlights))));
+    }
   } else {
     for (const e of state.entries) items.append(h('li', {}, entryButton(e, e.excerpt)));
     if (!state.entries.length) items.append(h('li', { class: 'muted' }, 'No entry yet.'));
@@ -153,8 +163,12 @@ async function showEntry(key: string): Promise<void> {
   if (view.selected !== key) return;
   shown = c;
   const edit = button('Edit', 'edit', () => send('edit', { key }), { title: 'Open the markdown file in an editor' });
-  const head = h('header', { class: 'entry-head' }, h('div', {}, h('h2', {}, c.title), c.date ? h('span', { class: 'muted' }, icon('calendar'), ' ', c.date) : null), edit);
+  const meta = state?.entries.find((e) => e.key === key);
+  const head = h('header', { class: 'entry-head' }, h('div', {}, h('h2', {}, c.title), c.date ? h('span', { class: 'muted' }, icon('calendar'), ' ', dateLabel({ date: c.date, dateSource: meta?.dateSource })) : null), edit);
   const body = c.error ? h('div', { class: 'notice notice-error', role: 'alert' }, icon('error'), h('span', {}, c.error)) : trusted(h('div', { class: 'markdown' }), c.html);
+  // The entry's own first heading repeats the title shown above it.
+  const first = body.firstElementChild;
+  if (first?.tagName === 'H1' && first.textContent?.trim() === c.title.trim()) first.remove();
   body.addEventListener('click', (ev) => {
     const a = (ev.target as HTMLElement).closest('a[data-href]');
     if (!a) return;

@@ -190,8 +190,20 @@ function render(): void {
     h('div', { class: 'top-title' }, h('h1', {}, icon('checklist'), ' Learning Tracker'), h('div', { class: 'actions' }, filter, refresh)),
     h('div', { class: 'overall' }, progressBar(state.progress.percent, `Overall ${state.progress.percent}%`), h('span', { class: 'percent big' }, `${state.progress.percent}%`), h('span', { class: 'muted' }, summary(state.progress))),
   );
+  const overview = h('nav', { class: 'overview', 'aria-label': 'Tracker files' });
+  for (const f of state.files) {
+    const jump = h('a', { href: '#', class: 'overview-title', title: f.label }, f.title);
+    jump.addEventListener('click', (e) => {
+      e.preventDefault();
+      const target = app.querySelector<HTMLElement>(`section.file[data-key="${CSS.escape(f.key)}"]`);
+      target?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      target?.querySelector<HTMLElement>('.file-header a')?.focus({ preventScroll: true });
+    });
+    overview.append(h('div', { class: 'overview-row' }, jump, progressBar(f.progress.percent, `${f.title}: ${f.progress.percent}%`), h('span', { class: 'percent' }, `${f.progress.percent}%`),
+      f.issues.some((i) => i.severity === 'error') || f.error ? h('span', { class: 'overview-issue', title: 'This file has parts Homelab cannot read' }, icon('warning')) : h('span', {})));
+  }
   const files = state.files.length
-    ? state.files.map(renderFile)
+    ? [overview, ...state.files.map(renderFile)]
     : [h('div', { class: 'empty' }, icon('search'), h('p', {}, 'No tracker file found. Homelab looks for: ', h('code', {}, state.globs.join(', ')), ' (setting homelab.tracker.globs).'))];
   app.replaceChildren(top, notices, ...files);
   if (view.scrollY) { window.scrollTo(0, view.scrollY); view.scrollY = 0; }

@@ -41,6 +41,7 @@ describe('UI: journal panel', () => {
     await frame.locator('button.entry', { hasText: 'Phase 2 Complete' }).click();
     await frame.locator('.entry-pane .markdown h2', { hasText: 'What We Actually Built' }).waitFor();
     await wb.page.keyboard.press('Control+b').catch(() => undefined);
+    await frame.locator('body').evaluate('window.scrollTo(0, 0)');
     await wb.screenshot('journal-dark');
   });
 
@@ -50,6 +51,7 @@ describe('UI: journal panel', () => {
     await frame.locator('.retro-link').first().click();
     await frame.locator('.entry-pane .markdown').waitFor();
     await wb.page.keyboard.press('Control+b').catch(() => undefined);
+    await frame.locator('body').evaluate('window.scrollTo(0, 0)');
     await wb.screenshot('journal-light');
     const before = new Set(readdirSync(join(ws, 'journal')));
     await frame.locator('vscode-button', { hasText: 'New Entry' }).click();
@@ -64,7 +66,13 @@ describe('UI: journal panel', () => {
     }
     assert.ok(created, 'the entry file was created');
     assert.match(readFileSync(join(ws, 'journal', created), 'utf8'), /^# Phase 3 kickoff\n\n\*\*Date\*\*: \d{4}-\d\d-\d\d {2}\n/);
-    assert.match(readFileSync(join(ws, 'journal/README.md'), 'utf8'), new RegExp(`- \\[Phase 3 kickoff\\]\\(\\./${created}\\)`));
+    // The README link is written right after the entry.
+    let readme = '';
+    for (let i = 0; i < 100 && !readme.includes(created); i++) {
+      readme = readFileSync(join(ws, 'journal/README.md'), 'utf8');
+      if (!readme.includes(created)) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(readme, new RegExp(`## Journal entries\\n\\n- \\[Phase 3 kickoff\\]\\(\\./${created.replace(/\./g, '\\.')}\\)`));
     // The entry opens in an editor tab.
     await wb.page.locator('.tabs-container .tab', { hasText: created }).waitFor();
   });

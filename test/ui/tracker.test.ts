@@ -49,6 +49,8 @@ describe('UI: learning tracker panel', () => {
     await frame.locator(`section.file[data-key$="Phase1.md"] vscode-checkbox[data-line="${item.locator.line}"][checked]`).waitFor();
     await wb.page.keyboard.press('Control+b').catch(() => undefined);
     await frame.locator('.top').waitFor();
+    // Show the edited story table of the user's Phase 0 tracker.
+    await file0.locator(`tr[data-line="${story.locator.line}"]`).evaluate((el: { scrollIntoView(o: object): void }) => el.scrollIntoView({ block: 'center' }));
     await wb.screenshot('tracker-dark');
   });
 

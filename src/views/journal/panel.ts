@@ -13,6 +13,7 @@ import {
 import { ACTIVITY_FILE, journalFolder } from '../../state/activity';
 import { keyOf, uriOf, WorkspaceFileStore } from '../../state/workspace-files';
 import { isSafeHref, renderMarkdown } from '../markdown-render';
+import { repairMojibake as fix } from '../mojibake';
 import { WebviewChannel, webviewHtml, webviewOptions } from '../webview';
 
 const MAX_ENTRIES = 1000;
@@ -141,20 +142,21 @@ export class JournalPanel implements vscode.Disposable {
       exists: true,
       readme: readme && {
         key: readme.file,
-        title: readme.title ?? vscode.l10n.t('Journal'),
+        title: fix(readme.title ?? vscode.l10n.t('Journal')),
+        // Shown with double-encoded emoji repaired (display only).
         phases: readme.phases.map((p) => ({
-          number: p.number, title: p.title, name: p.name, line: p.line, status: p.status, statusText: p.statusText,
-          duration: p.duration, focus: p.focus, achievements: p.achievements,
+          number: p.number, title: fix(p.title), name: fix(p.name), line: p.line, status: p.status, statusText: fix(p.statusText),
+          duration: p.duration && fix(p.duration), focus: p.focus && fix(p.focus), achievements: p.achievements.map(fix),
           retrospective: p.retrospective ? entryKey(p.retrospective) : undefined,
         })),
       },
       entries: this.journal.entries.map((e) => ({
         key: e.file,
         label: vscode.workspace.asRelativePath(uriOf(e.file), false),
-        title: e.title,
+        title: fix(e.title),
         date: e.date,
         dateSource: e.dateSource,
-        excerpt: tooLarge.has(e.file) ? vscode.l10n.t('Larger than {0} MB: open it in the editor.', MAX_EDIT_BYTES / 1048576) : e.excerpt,
+        excerpt: tooLarge.has(e.file) ? vscode.l10n.t('Larger than {0} MB: open it in the editor.', MAX_EDIT_BYTES / 1048576) : fix(e.excerpt),
       })),
       activity,
     };
@@ -213,14 +215,14 @@ export class JournalPanel implements vscode.Disposable {
     const uri = this.files.get(key);
     if (!uri) return { key, title: '', html: '', error: vscode.l10n.t('This entry is not in the journal folder any more.') };
     const entry = this.journal.entries.find((e) => e.file === key);
-    const title = entry?.title ?? (this.journal.readme?.file === key ? this.journal.readme.title ?? 'README' : uri.path.split('/').pop() ?? '');
+    const title = fix(entry?.title ?? (this.journal.readme?.file === key ? this.journal.readme.title ?? 'README' : uri.path.split('/').pop() ?? ''));
     try {
       const st = await this.store.stat(key);
       if (st.size > MAX_EDIT_BYTES) {
         return { key, title, date: entry?.date, html: '', error: vscode.l10n.t('{0} is {1} MB; the panel shows entries up to {2} MB. Use Edit to open it.', vscode.workspace.asRelativePath(uri, false), (st.size / 1048576).toFixed(1), MAX_EDIT_BYTES / 1048576) };
       }
       const text = new TextDecoder('utf-8').decode(await this.store.read(key));
-      return { key, title, date: entry?.date, html: renderMarkdown(text) };
+      return { key, title, date: entry?.date, html: renderMarkdown(fix(text)) };
     } catch (e) {
       return { key, title, html: '', error: e instanceof Error ? e.message : String(e) };
     }
@@ -228,7 +230,21 @@ export class JournalPanel implements vscode.Disposable {
 
   search(query: string): SearchResult {
     const hits = searchEntries(this.journal.entries, query, { limit: 50 });
-    return { query, hits: hits.map((h) => ({ key: h.entry.file, title: h.entry.title, date: h.entry.date, snippet: h.snippet, highlights: h.highlights })) };
+    const terms = [...new Set(query.trim().toLowerCase().split(/\s+/).filter(Boolean))];
+    return {
+      query,
+      hits: hits.map((h) => {
+        const snippet = fix(h.snippet);
+        // Repairing the text moves offsets: find the terms again in what is shown.
+        const highlights: Array<[number, number]> = snippet === h.snippet ? h.highlights : [];
+        if (snippet !== h.snippet) {
+          const low = snippet.toLowerCase();
+          for (const t of terms) for (let i = low.indexOf(t); i >= 0; i = low.indexOf(t, i + t.length)) highlights.push([i, i + t.length]);
+          highlights.sort((a, b) => a[0] - b[0]);
+        }
+        return { key: h.entry.file, title: fix(h.entry.title), date: h.entry.date, snippet, highlights };
+      }),
+    };
   }
 
   private async openLink(fromKey: string, href: string): Promise<void> {

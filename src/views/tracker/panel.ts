@@ -15,6 +15,7 @@ import {
 } from '../../protocol/tracker';
 import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../state/workspace-files';
 import { renderInline } from '../markdown-render';
+import { repairMojibake as fix } from '../mojibake';
 import { WebviewChannel, webviewHtml, webviewOptions } from '../webview';
 
 export const DEFAULT_TRACKER_GLOBS = ['**/LEARNING_TRACKER.md', '**/Phase*.md', '**/*learning*.md'];
@@ -42,25 +43,26 @@ export async function findTrackerFiles(globs = trackerGlobs()): Promise<vscode.U
 }
 
 export function fileView(key: string, label: string, model: TrackerModel, readonly: boolean): TrackerFileView {
+  // Text is shown with double-encoded emoji repaired (display only; edits work on the bytes).
   const sections: SectionView[] = model.sections.map((s) => ({
-    title: s.title,
+    title: fix(s.title),
     kind: s.kind,
     epicId: s.epicId,
     line: s.line,
-    path: s.path,
+    path: s.path.map(fix),
     progress: progressView(s.progress),
     tables: s.tables.map((t) => ({
       line: t.line,
-      columns: t.columns.map((c) => ({ html: renderInline(c.header), role: c.role })),
+      columns: t.columns.map((c) => ({ html: renderInline(fix(c.header)), role: c.role })),
       statusColumn: t.statusColumn,
       stories: t.stories.map((st) => ({
-        line: st.locator.line, hash: st.locator.hash, id: st.id, cells: st.cells.map((c) => renderInline(c)), status: st.status, statusText: st.statusText,
+        line: st.locator.line, hash: st.locator.hash, id: st.id, cells: st.cells.map((c) => renderInline(fix(c))), status: st.status, statusText: st.statusText,
       })),
     })),
-    checklist: s.checklist.map((c) => ({ line: c.locator.line, hash: c.locator.hash, html: renderInline(c.text), checked: c.checked, depth: c.depth })),
+    checklist: s.checklist.map((c) => ({ line: c.locator.line, hash: c.locator.hash, html: renderInline(fix(c.text)), checked: c.checked, depth: c.depth })),
   }));
   return {
-    key, label, title: model.title ?? label, progress: progressView(model.progress),
+    key, label, title: fix(model.title ?? label), progress: progressView(model.progress),
     issues: model.issues.map((i) => ({ line: i.line, endLine: i.endLine, severity: i.severity, message: i.message })),
     readonly, sections,
   };
@@ -155,6 +157,9 @@ export class TrackerPanel implements vscode.Disposable {
       }
     }
     this.shown = shownNow;
+    // Files with story tables first (the trackers proper), then goal lists; by path within each.
+    const rank = (f: TrackerFileView): number => (f.sections.some((s) => s.tables.length) ? 0 : 1);
+    files.sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
     this.state = { files, progress: total(files), globs };
     return this.state;
   }
