@@ -108,3 +108,24 @@ function closeButton(onClick: () => void): HTMLElement {
   b.addEventListener('click', onClick);
   return b;
 }
+
+/** Identifies the focused control by its data attributes, so a re-render can give focus back. */
+export function focusKey(): string | undefined {
+  // A custom element (vscode-checkbox, ...) is the active element while focus is in its shadow root.
+  const host = document.activeElement as HTMLElement | null;
+  if (!host || host === document.body) return undefined;
+  const scope = host.closest<HTMLElement>('[data-key]');
+  const line = host.getAttribute('data-line');
+  return `${scope?.dataset.key ?? ''}|${host.tagName}|${line ?? host.getAttribute('data-key') ?? host.textContent?.trim().slice(0, 40) ?? ''}`;
+}
+
+export function restoreFocus(root: HTMLElement, key: string | undefined): void {
+  if (!key) return;
+  const [scope, tag, id] = key.split('|');
+  const candidates = root.querySelectorAll<HTMLElement>(tag.toLowerCase());
+  for (const c of candidates) {
+    const s = c.closest<HTMLElement>('[data-key]')?.dataset.key ?? '';
+    const cid = c.getAttribute('data-line') ?? c.getAttribute('data-key') ?? c.textContent?.trim().slice(0, 40) ?? '';
+    if (s === scope && cid === id) { c.focus({ preventScroll: true }); return; }
+  }
+}

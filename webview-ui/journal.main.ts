@@ -9,24 +9,31 @@ import {
   type ActivityView, type EntryContent, type EntryView, type JournalState, type JournalToHost, type JournalToWebview,
   type JournalViewState, type PhaseView, type SearchResult,
 } from '../src/protocol/journal';
-import { h, Host, icon, noticeBar, trusted } from './host';
+import { focusKey, h, Host, icon, noticeBar, restoreFocus, trusted } from './host';
 
 const app = document.getElementById('app')!;
 const view: JournalViewState = { query: '', tab: 'entries' };
 let state: JournalState | undefined;
+let lastState = '';
 let hits: SearchResult | undefined;
 let shown: EntryContent | undefined;
 
 const host = new Host<JournalToHost, JournalToWebview>(isValidJournalToWebview, (m) => {
   switch (m.type) {
-    case 'state':
+    case 'state': {
+      const json = JSON.stringify(m.payload);
+      if (json === lastState) return;
+      lastState = json;
       state = m.payload;
       if (view.selected && !state.entries.some((e) => e.key === view.selected) && state.readme?.key !== view.selected) view.selected = undefined;
       if (!view.selected && state.entries.length) view.selected = state.entries[0].key;
+      const focused = focusKey();
       render();
+      restoreFocus(app, focused);
       if (view.query) void runSearch(view.query);
       if (view.selected) void showEntry(view.selected);
       return;
+    }
     case 'notice':
       noticeBar(notices, m.payload.level, m.payload.message);
       return;

@@ -13,7 +13,7 @@ import {
   type ProgressView, type SectionView, type StoryStatus, type TableView, type TrackerFileView, type TrackerState,
   type TrackerToHost, type TrackerToWebview, type TrackerViewState,
 } from '../src/protocol/tracker';
-import { h, Host, icon, noticeBar, progressBar, trusted } from './host';
+import { focusKey, h, Host, icon, noticeBar, progressBar, restoreFocus, trusted } from './host';
 
 const STATUS_LABEL: Record<StoryStatus, string> = { todo: 'Todo', 'in-progress': 'In progress', done: 'Done' };
 const STATUS_ICON: Record<StoryStatus, string> = { todo: 'circle-large-outline', 'in-progress': 'sync', done: 'pass-filled' };
@@ -21,11 +21,18 @@ const STATUS_ICON: Record<StoryStatus, string> = { todo: 'circle-large-outline',
 const app = document.getElementById('app')!;
 const view: TrackerViewState = { collapsed: [], filter: 'all', scrollY: 0 };
 let state: TrackerState | undefined;
+let lastState = '';
 
 const host = new Host<TrackerToHost, TrackerToWebview>(isValidTrackerToWebview, (m) => {
   if (m.type === 'state') {
+    // An identical state (the file watcher after our own edit) must not rebuild the page under the user.
+    const json = JSON.stringify(m.payload);
+    if (json === lastState) return;
+    lastState = json;
     state = m.payload;
+    const focused = focusKey();
     render();
+    restoreFocus(app, focused);
   } else if (m.type === 'notice') {
     noticeBar(notices, m.payload.level, m.payload.message);
   }
@@ -86,6 +93,11 @@ function statusSelect(file: TrackerFileView, table: TableView, index: number): H
     select.disabled = true;
     const r = await request('setStatus', { key: file.key, line: story.line, hash: story.hash, status });
     outcome(r);
+    // Still on the page when the state did not change (nothing written): make it usable again.
+    if (select.isConnected) {
+      select.disabled = file.readonly;
+      if (!r.ok) select.value = story.status;
+    }
   });
   return select;
 }
@@ -113,7 +125,12 @@ function renderChecklist(file: TrackerFileView, section: SectionView): HTMLEleme
     const box = trusted(h('vscode-checkbox', { checked: item.checked, disabled: file.readonly, 'data-line': String(item.line) }), item.html) as HTMLElement & { checked: boolean; disabled: boolean };
     box.addEventListener('change', async () => {
       box.disabled = true;
-      outcome(await request('toggle', { key: file.key, line: item.line, hash: item.hash, checked: box.checked }));
+      const r = await request('toggle', { key: file.key, line: item.line, hash: item.hash, checked: box.checked });
+      outcome(r);
+      if (box.isConnected) {
+        box.disabled = file.readonly;
+        if (!r.ok) box.checked = item.checked;
+      }
     });
     const li = h('li', { class: `depth-${Math.min(item.depth, 4)}${item.checked ? ' checked' : ''}` }, box);
     list.append(li);

@@ -176,6 +176,9 @@ export class JournalPanel implements vscode.Disposable {
   private async handle(m: MessageOf<JournalToHost>): Promise<void> {
     switch (m.type) {
       case 'ready':
+        if (this.state) await this.channel.post('state', this.state);
+        else await this.reload();
+        return;
       case 'refresh':
         await this.reload();
         return;

@@ -167,6 +167,10 @@ export class TrackerPanel implements vscode.Disposable {
   private async handle(m: MessageOf<TrackerToHost>): Promise<void> {
     switch (m.type) {
       case 'ready':
+        // The command that opened the panel usually read the files already: send that state.
+        if (this.state) await this.channel.post('state', this.state);
+        else await this.reload();
+        return;
       case 'refresh':
         await this.reload();
         return;
