@@ -53,6 +53,24 @@ export class ActivityLog implements vscode.Disposable {
     return run;
   }
 
+  /**
+   * Runs one long operation and logs it: duration measured here, result `ok`, `cancelled` or
+   * `failed: <message>`. The operation's own result or error passes through unchanged.
+   */
+  async run<T>(e: { what: string; cluster?: string; target?: string }, operation: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      const value = await operation();
+      await this.append({ ...e, durationMs: Date.now() - started, result: 'ok' });
+      return value;
+    } catch (err) {
+      const cancelled = err instanceof vscode.CancellationError || (err instanceof Error && err.message === 'cancelled');
+      const result = cancelled ? 'cancelled' : `failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
+      await this.append({ ...e, durationMs: Date.now() - started, result });
+      throw err;
+    }
+  }
+
   private async write(e: ActivityRecord, when: Date): Promise<void> {
     const uri = this.file();
     const line = formatActivityLine({ when, what: e.what, cluster: e.cluster, target: e.target, durationMs: e.durationMs, result: e.result });

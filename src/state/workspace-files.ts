@@ -24,7 +24,19 @@ export class WorkspaceFileStore implements FileStore {
   }
 
   async rename(from: string, to: string): Promise<void> {
-    await vscode.workspace.fs.rename(uriOf(from), uriOf(to), { overwrite: true });
+    const a = uriOf(from);
+    const b = uriOf(to);
+    if (a.scheme === 'file' && b.scheme === 'file') {
+      // workspace.fs.rename({ overwrite: true }) DELETES the target and then renames (VS Code 1.139
+      // FileService.doMoveCopy): the file is missing for a moment, and lost under the temp name if
+      // the host dies in between. file: URIs live where this extension host runs, so use rename(2),
+      // which replaces the target atomically; keep the replaced file's permission bits.
+      const mode = await fsp.stat(b.fsPath).then((st) => st.mode & 0o7777, () => undefined);
+      if (mode !== undefined) await fsp.chmod(a.fsPath, mode);
+      await fsp.rename(a.fsPath, b.fsPath);
+      return;
+    }
+    await vscode.workspace.fs.rename(a, b, { overwrite: true });
   }
 
   async stat(path: string): Promise<FileStat> {

@@ -193,6 +193,26 @@ describe('Journal panel and commands (extension host)', function () {
     }
   });
 
+  it('Journal: activity.run times an operation and logs ok or failed with the reason', async () => {
+    await setSetting('journal.folder', `${ROOT}/run-journal`);
+    try {
+      const v = await api.activity.run({ what: 'Build NixOS ISO', cluster: 'lab', target: 'pve1' }, async () => {
+        await new Promise((r) => setTimeout(r, 120));
+        return 42;
+      });
+      assert.equal(v, 42);
+      await assert.rejects(api.activity.run({ what: 'Deploy k3s', target: 'k3s-1' }, async () => { throw new Error('node k3s-1 unreachable'); }), /unreachable/);
+      const lines = parseActivity(readWs(`${ROOT}/run-journal/activity.md`));
+      assert.deepEqual(lines.map((l) => [l.what, l.result, l.cluster, l.target]), [
+        ['Build NixOS ISO', 'ok', 'lab', 'pve1'],
+        ['Deploy k3s', 'failed: node k3s-1 unreachable', undefined, 'k3s-1'],
+      ]);
+      assert.ok((lines[0].durationMs ?? 0) >= 100, `measured ${lines[0].durationMs} ms`);
+    } finally {
+      await setSetting('journal.folder', J);
+    }
+  });
+
   it('Journal: "Add note to journal" appends a finished operation\'s summary to the entry the user picks', async () => {
     await panel.reload();
     const entry = `${J}/2025-06-14-nixos-templates.md`;

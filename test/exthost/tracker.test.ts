@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { HomelabApi } from '../../src/extension';
 import {
@@ -147,6 +147,32 @@ describe('Tracker panel (extension host)', function () {
     assert.equal(diff.length, 1);
     assert.equal(String.fromCharCode(after[diff[0]]), 'x');
     assert.equal(String.fromCharCode(before[diff[0]]), ' ');
+  });
+
+  it('Tracker: a write replaces the file atomically: it never goes missing, no temp file is left', async () => {
+    await fresh();
+    const key = keyOfWs(files.phase1);
+    let missing = 0;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        if (!existsSync(wsPath(files.phase1))) missing++;
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    try {
+      for (let i = 0; i < 12; i++) {
+        const bytes = readWs(files.phase1);
+        const item = itemIn(parseTracker(bytes, key), /^Flash the Proxmox installer/);
+        const r = await request<EditResult>(panel.channel, 'toggle', { key, line: item.locator.line, hash: item.locator.hash, checked: !item.checked });
+        assert.equal(r.ok, true, r.message);
+      }
+    } finally {
+      polling = false;
+      await poll;
+    }
+    assert.equal(missing, 0, 'the file was missing during a write');
+    assert.deepEqual(readdirSync(wsPath(DIR)).filter((n) => n.endsWith('.homelab-tmp')), []);
   });
 
   it('Tracker: CRLF files and invalid UTF-8 bytes survive an edit', async () => {
