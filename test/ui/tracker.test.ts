@@ -69,6 +69,22 @@ describe('UI: learning tracker panel', () => {
     await frame.locator('section.file[data-key$="Phase1.md"] .issue', { hasText: 'also used on line' }).waitFor();
     await wb.page.keyboard.press('Control+b').catch(() => undefined);
     await wb.screenshot('tracker-light');
+
+    // "Hide done" is view state: it survives a reload of the window (WebviewPanelSerializer + setState).
+    const doneRows = () => frame.locator('tr.story.status-done').count();
+    assert.ok((await doneRows()) > 0);
+    await frame.locator('vscode-checkbox.filter').click();
+    await frame.locator('tr.story.status-done').first().waitFor({ state: 'detached' });
+    await wb.page.waitForTimeout(500); // the page saves its state asynchronously
+    await wb.page.reload();
+    await wb.page.locator('.monaco-workbench .part.activitybar').waitFor({ timeout: 60_000 });
+    // The restored editor tab is there; select it as a user would before looking at it.
+    await wb.page.locator('.tabs-container .tab', { hasText: 'Learning Tracker' }).click({ timeout: 60_000 });
+    const again = webview(wb.page);
+    await again.locator('section.file').first().waitFor({ timeout: 60_000 });
+    assert.equal(await again.locator('vscode-checkbox.filter[checked]').count(), 1, 'the filter came back checked');
+    assert.equal(await again.locator('tr.story.status-done').count(), 0);
+    assert.ok(await again.locator('tr.story').count() > 0);
   });
 
   it('renders in the high-contrast theme', async () => {
