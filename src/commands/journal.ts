@@ -87,7 +87,7 @@ export function registerJournalCommands(registry: CommandRegistry, deps: Journal
         if (!(e instanceof CancelledError)) throw e;
       }
     }
-    return panel;
+    // Nothing returned: a command's result is sent back to the window when run from the palette.
   });
 
   registry.register('homelab.journal.createFolder', async () => {

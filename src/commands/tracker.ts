@@ -3,10 +3,9 @@ import type { TrackerPanels } from '../views/tracker/panel';
 import type { CommandRegistry } from './registry';
 
 export function registerTrackerCommands(registry: CommandRegistry, deps: { panels: TrackerPanels }): void {
+  // Returns nothing: a command's result is sent back to the window when run from the palette.
   registry.register('homelab.tracker.open', async () => {
-    const panel = deps.panels.open();
-    await panel.reload();
-    return panel;
+    await deps.panels.open().reload();
   });
   registry.register('homelab.tracker.refresh', async () => {
     await deps.panels.current?.reload();

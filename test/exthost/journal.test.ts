@@ -41,10 +41,11 @@ describe('Journal panel and commands (extension host)', function () {
   });
 
   it('Journal: open over a missing folder offers to create it; declining creates nothing', async () => {
-    const { result, failure } = await runScripted<JournalPanel>(api, 'homelab.journal.open', [undefined]);
+    const { failure } = await runScripted(api, 'homelab.journal.open', [undefined]);
     assert.equal(failure, undefined);
     assert.match(api.prompts.asked[api.prompts.asked.length - 1], /journal folder journal-ws\/journal does not exist\. Create it\?/);
-    panel = result!;
+    assert.ok(api.journal.current, 'the panel is open');
+    panel = api.journal.current;
     assert.equal(panel.state?.exists, false);
     assert.equal(panel.state?.folder, J);
     assert.equal(existsSync(wsPath(J)), false, 'nothing created when the user declines');
