@@ -38,7 +38,8 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n
     // in Chromium; the inline style attributes we set from script (progress widths) use CSSOM, not markup.
     `style-src ${webview.cspSource}`,
     `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} https: data:`,
+    // Entries render no images (markdown images become links), so nothing is fetched from the network.
+    `img-src ${webview.cspSource}`,
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="${escapeAttr(vscode.env.language || 'en')}">
