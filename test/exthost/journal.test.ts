@@ -59,6 +59,42 @@ describe('Journal panel and commands (extension host)', function () {
     assert.equal(api.journal.current?.state?.exists, true);
   });
 
+  it('Journal: New Journal Entry over a missing folder offers to create it, then writes and links the entry', async () => {
+    const other = `${ROOT}/other-journal`;
+    await setSetting('journal.folder', other);
+    try {
+      const declined = await runScripted(api, 'homelab.journal.newEntry', [undefined]);
+      assert.equal(declined.failure, undefined);
+      assert.equal(existsSync(wsPath(other)), false);
+      const { result, failure } = await runScripted<vscode.Uri>(api, 'homelab.journal.newEntry', ['Create Folder', 'First session']);
+      assert.equal(failure, undefined);
+      const name = entryFileName({ date: localDay(new Date()), title: 'First session' });
+      assert.equal(result?.fsPath, wsPath(`${other}/${name}`));
+      const readme = readWs(`${other}/README.md`).toString();
+      assert.ok(readme.startsWith('# Lab Journal\n'), readme);
+      assert.ok(readme.endsWith(`## Journal entries\n\n- [First session](./${name})\n`), readme);
+    } finally {
+      await setSetting('journal.folder', J);
+    }
+  });
+
+  it('Journal: the panel\'s "Create Folder" runs homelab.journal.createFolder, which keeps an existing README', async () => {
+    const other = `${ROOT}/button-journal`;
+    await setSetting('journal.folder', other);
+    try {
+      assert.equal((await panel.reload()).exists, false);
+      assert.equal(await panel.channel.receive({ type: 'createFolder', payload: {} }), true);
+      assert.equal(existsSync(wsPath(`${other}/README.md`)), true);
+      assert.equal(panel.state?.exists, true, 'the panel reloaded');
+      writeWs(`${other}/README.md`, '# Mine\n');
+      const { failure } = await runScripted(api, 'homelab.journal.createFolder', []);
+      assert.equal(failure, undefined);
+      assert.equal(readWs(`${other}/README.md`).toString(), '# Mine\n');
+    } finally {
+      await setSetting('journal.folder', J);
+    }
+  });
+
   it('Journal: shows the README phases as a timeline, the entries with dates, and the activity log', async () => {
     removeWs(J);
     for (const name of ['README.md', 'phase-1-retrospective.md', '2025-06-14-nixos-templates.md', 'ups-notes.md']) writeWs(`${J}/${name}`, fixture(`journal/${name}`));
