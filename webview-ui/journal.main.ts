@@ -12,11 +12,10 @@ import {
 import { focusKey, h, Host, icon, noticeBar, restoreFocus, trusted } from './host';
 
 const app = document.getElementById('app')!;
-const view: JournalViewState = { query: '', tab: 'entries' };
+const view: JournalViewState = { query: '' };
 let state: JournalState | undefined;
 let lastState = '';
 let hits: SearchResult | undefined;
-let shown: EntryContent | undefined;
 
 const host = new Host<JournalToHost, JournalToWebview>(isValidJournalToWebview, (m) => {
   switch (m.type) {
@@ -168,7 +167,6 @@ async function showEntry(key: string): Promise<void> {
   }
   const c = await host.request<'show', EntryContent>('show', { key });
   if (view.selected !== key) return;
-  shown = c;
   const edit = button('Edit', 'edit', () => send('edit', { key }), { title: 'Open the markdown file in an editor' });
   const meta = state?.entries.find((e) => e.key === key);
   const head = h('header', { class: 'entry-head' }, h('div', {}, h('h2', {}, c.title), c.date ? h('span', { class: 'muted' }, icon('calendar'), ' ', dateLabel({ date: c.date, dateSource: meta?.dateSource })) : null), edit);
@@ -242,7 +240,6 @@ function render(): void {
   renderList();
   renderActivity(state.activity);
   if (!view.selected) entryPane.replaceChildren(h('div', { class: 'empty' }, icon('notebook'), h('p', {}, 'Select an entry, or create one with New Entry.')));
-  else if (shown?.key === view.selected) void 0;
   parts.push(h('div', { class: 'columns' }, listPane, entryPane, activityPane));
   app.replaceChildren(...parts);
 }

@@ -132,7 +132,7 @@ export function isValidJournalToWebview(v: unknown) {
   return validateMessage(journalToWebview, v);
 }
 
-export interface JournalViewState { selected?: string; query: string; tab: 'entries' | 'activity' }
+export interface JournalViewState { selected?: string; query: string }
 export const isJournalViewState: Check<JournalViewState> = isShape<JournalViewState>({
-  selected: isOptional(isKey), query: isShortString(500), tab: isOneOf(['entries', 'activity'] as const),
+  selected: isOptional(isKey), query: isShortString(500),
 });

@@ -325,7 +325,7 @@ describe('Journal panel and commands (extension host)', function () {
 
   it('Journal: the serializer restores the panel with its state', async () => {
     const restored = vscode.window.createWebviewPanel('homelab.journal', 'Journal', vscode.ViewColumn.Active, {});
-    await api.journal.deserializeWebviewPanel(restored, { selected: keyOfWs(`${J}/ups-notes.md`), query: 'ups', tab: 'entries' });
+    await api.journal.deserializeWebviewPanel(restored, { selected: keyOfWs(`${J}/ups-notes.md`), query: 'ups' });
     assert.equal(api.journal.current?.panel, restored);
     panel = api.journal.current!;
     const state = await panel.reload();

@@ -139,8 +139,10 @@ describe('protocol: journal messages', () => {
     assert.equal(isValidJournalToWebview({ type: 'search/response', id: 1, payload: { query: 'a', hits: [{ key: KEY, title: 'A', snippet: 'abc', highlights: [[0]] }] } }).ok, false);
     assert.equal(isValidJournalToWebview({ type: 'show/response', id: 1, payload: { key: KEY, title: 'A', html: '<p>x</p>' } }).ok, true);
     assert.equal(isValidJournalToWebview({ type: 'select', payload: { key: 5 } }).ok, false);
-    assert.equal(isJournalViewState({ query: '', tab: 'entries' }), true);
+    assert.equal(isJournalViewState({ query: '' }), true);
+    assert.equal(isJournalViewState({ query: '', selected: KEY }), true);
     assert.equal(isJournalViewState({ query: '', tab: 'settings' }), false);
+    assert.equal(isJournalViewState({ query: 3 }), false);
   });
 
   it('never throws, whatever arrives', () => {
