@@ -75,8 +75,10 @@ describe('UI: learning tracker panel', () => {
     assert.ok((await doneRows()) > 0);
     await frame.locator('vscode-checkbox.filter').click();
     await frame.locator('tr.story.status-done').first().waitFor({ state: 'detached' });
-    await wb.page.waitForTimeout(500); // the page saves its state asynchronously
-    await wb.page.reload();
+    await wb.page.waitForTimeout(500); // the page posts its state to the workbench asynchronously
+    // Reload as a user does (the workbench saves its editors' state on the way down).
+    await wb.runCommand('Developer: Reload Window');
+    await wb.page.waitForEvent('load', { timeout: 60_000 });
     await wb.page.locator('.monaco-workbench .part.activitybar').waitFor({ timeout: 60_000 });
     // The restored editor tab is there; select it as a user would before looking at it.
     await wb.page.locator('.tabs-container .tab', { hasText: 'Learning Tracker' }).click({ timeout: 60_000 });
