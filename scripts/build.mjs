@@ -73,5 +73,7 @@ const results = await Promise.all(builds);
 const codicons = join(root, 'node_modules/@vscode/codicons/dist');
 mkdirSync(join(root, 'dist/webview/codicons'), { recursive: true });
 for (const f of ['codicon.css', 'codicon.ttf']) cpSync(join(codicons, f), join(root, 'dist/webview/codicons', f));
+// Panel stylesheets sit next to their entry points (webview-ui/*.css).
+for (const f of files(join(root, 'webview-ui'), '.css')) cpSync(f, join(root, 'dist/webview', f.split('/').pop()));
 const bytes = Object.values(results[0].metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`build: dist/extension.js ${(bytes / 1024).toFixed(0)} KiB${production ? ' (production)' : ''}`);

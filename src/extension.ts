@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { registerGeneralCommands } from './commands/general';
+import { registerJournalCommands } from './commands/journal';
+import { registerTrackerCommands } from './commands/tracker';
 import { Prompts } from './commands/prompts';
 import { connectDemoLab, registerClusterCommands, type DemoLab } from './commands/proxmox/clusters';
 import { registerCloneCommands } from './commands/proxmox/clone';
@@ -11,11 +13,16 @@ import { registerShellCommands } from './commands/proxmox/shell';
 import { registerTaskCommands } from './commands/proxmox/tasks';
 import { registerTemplateCommands } from './commands/proxmox/template';
 import { CommandRegistry } from './commands/registry';
+import { ActivityLog } from './state/activity';
 import { ClusterStore } from './state/clusters';
 import { Connections } from './state/connections';
+import { JournalPanels } from './views/journal/panel';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { Terminals } from './views/terminals/output';
+import { TrackerPanels } from './views/tracker/panel';
+import { JOURNAL_VIEW_TYPE } from './protocol/journal';
+import { TRACKER_VIEW_TYPE } from './protocol/tracker';
 
 /** What the extension hands to tests through `extensions.getExtension(...).exports`. */
 export interface HomelabApi {
@@ -28,6 +35,10 @@ export interface HomelabApi {
   readonly operations: Operations;
   /** The known-hosts file of SSH shells. */
   readonly knownHostsPath: string;
+  /** Long operations append a line here (journal/activity.md). */
+  readonly activity: ActivityLog;
+  readonly journal: JournalPanels;
+  readonly tracker: TrackerPanels;
 }
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
@@ -63,11 +74,22 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
   registry.register('homelab.kubernetes.refresh', () => kubernetesTree.refresh());
 
+  const activity = new ActivityLog(log);
+  const journal = new JournalPanels(context.extensionUri, log);
+  const tracker = new TrackerPanels(context.extensionUri, log);
+  context.subscriptions.push(
+    activity, journal, tracker,
+    vscode.window.registerWebviewPanelSerializer(JOURNAL_VIEW_TYPE, journal),
+    vscode.window.registerWebviewPanelSerializer(TRACKER_VIEW_TYPE, tracker),
+  );
+  registerJournalCommands(registry, { panels: journal, prompts, log });
+  registerTrackerCommands(registry, { panels: tracker });
+
   const terminals = new Terminals();
   const operations = new Operations(terminals, proxmoxTree, log);
   const knownHostsPath = join(context.globalStorageUri.fsPath, 'known_hosts');
   context.subscriptions.push(terminals, operations);
-  const ops = { clusters, connections, tree: proxmoxTree, prompts, log, operations };
+  const ops = { clusters, connections, tree: proxmoxTree, prompts, log, operations, activity };
   registerLifecycleCommands(registry, ops);
   registerTemplateCommands(registry, ops);
   registerCloneCommands(registry, ops);
@@ -80,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry, prompts, clusters, proxmoxTree, proxmoxView, operations, knownHostsPath };
+  return { registry, prompts, clusters, proxmoxTree, proxmoxView, operations, knownHostsPath, activity, journal, tracker };
 }
 
 export function deactivate(): void {}

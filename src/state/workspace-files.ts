@@ -1,0 +1,63 @@
+// The providers' FileStore over vscode.workspace.fs, so every journal/tracker write goes through
+// VS Code (remote workspaces, virtual file systems). Paths are URI strings: the providers only
+// join them with a sibling name for the temp file, which keeps them valid URIs.
+import * as vscode from 'vscode';
+import { promises as fsp } from 'node:fs';
+import type { FileStat, FileStore } from '../providers/markdown';
+
+export function uriOf(path: string): vscode.Uri {
+  return vscode.Uri.parse(path, true);
+}
+
+export function keyOf(uri: vscode.Uri): string {
+  return uri.toString();
+}
+
+export class WorkspaceFileStore implements FileStore {
+  async read(path: string): Promise<Uint8Array> {
+    // vscode.FileSystemError carries `code` ('NoPermissions', ...) which writeAtomic understands.
+    return vscode.workspace.fs.readFile(uriOf(path));
+  }
+
+  async write(path: string, data: Uint8Array): Promise<void> {
+    await vscode.workspace.fs.writeFile(uriOf(path), data);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const a = uriOf(from);
+    const b = uriOf(to);
+    if (a.scheme === 'file' && b.scheme === 'file') {
+      // workspace.fs.rename({ overwrite: true }) DELETES the target and then renames (VS Code 1.139
+      // FileService.doMoveCopy): the file is missing for a moment, and lost under the temp name if
+      // the host dies in between. file: URIs live where this extension host runs, so use rename(2),
+      // which replaces the target atomically; keep the replaced file's permission bits.
+      const mode = await fsp.stat(b.fsPath).then((st) => st.mode & 0o7777, () => undefined);
+      if (mode !== undefined) await fsp.chmod(a.fsPath, mode);
+      await fsp.rename(a.fsPath, b.fsPath);
+      return;
+    }
+    await vscode.workspace.fs.rename(a, b, { overwrite: true });
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    const uri = uriOf(path);
+    const s = await vscode.workspace.fs.stat(uri);
+    let readonly = ((s.permissions ?? 0) & vscode.FilePermission.Readonly) !== 0;
+    // VS Code reports a file without its owner write bit as "locked", which the API does not expose
+    // (measured on 1.139: permissions is undefined for a 0444 file), and rename() would silently
+    // replace it. file: URIs live where this extension host runs, so read the mode bits here.
+    if (!readonly && uri.scheme === 'file') readonly = await fsp.stat(uri.fsPath).then((st) => (st.mode & 0o200) === 0, () => false);
+    return { mtime: s.mtime, size: s.size, readonly };
+  }
+
+  async delete(path: string): Promise<void> {
+    await vscode.workspace.fs.delete(uriOf(path), { useTrash: false });
+  }
+}
+
+/** A provider error message names files by URI string; show them as workspace-relative paths. */
+export function friendlyMessage(message: string, keys: Iterable<string>): string {
+  let out = message;
+  for (const k of keys) if (out.includes(k)) out = out.split(k).join(vscode.workspace.asRelativePath(uriOf(k), false));
+  return out;
+}

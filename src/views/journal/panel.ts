@@ -1,0 +1,313 @@
+// The journal panel host: the README's phases as a timeline, the entries with dates, a search over
+// them, and the activity log beside them. Entries are rendered read-only (sanitised markdown);
+// "Edit" opens the markdown file, which stays the source of truth.
+import * as vscode from 'vscode';
+import {
+  buildJournal, MAX_EDIT_BYTES, parseActivity, searchEntries, type Journal, type JournalFile,
+} from '../../providers/markdown';
+import type { MessageOf } from '../../protocol/envelope';
+import {
+  JOURNAL_VIEW_TYPE, isJournalViewState, isValidJournalToHost,
+  type EntryContent, type JournalState, type JournalToHost, type JournalToWebview, type SearchResult,
+} from '../../protocol/journal';
+import { ACTIVITY_FILE, journalFolder } from '../../state/activity';
+import { keyOf, uriOf, WorkspaceFileStore } from '../../state/workspace-files';
+import { isSafeHref, renderMarkdown } from '../markdown-render';
+import { repairMojibake as fix } from '../mojibake';
+import { WebviewChannel, webviewHtml, webviewOptions } from '../webview';
+
+const MAX_ENTRIES = 1000;
+
+export async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Markdown files of the journal folder (subfolders too, a few levels deep). */
+export async function journalFiles(folder: vscode.Uri, depth = 3): Promise<vscode.Uri[]> {
+  const out: vscode.Uri[] = [];
+  const walk = async (dir: vscode.Uri, d: number): Promise<void> => {
+    let list: [string, vscode.FileType][];
+    try { list = await vscode.workspace.fs.readDirectory(dir); } catch { return; }
+    for (const [name, type] of list.sort((a, b) => a[0].localeCompare(b[0]))) {
+      if (out.length >= MAX_ENTRIES || name.startsWith('.')) continue;
+      const uri = vscode.Uri.joinPath(dir, name);
+      if (type & vscode.FileType.Directory) { if (d > 0 && name !== 'node_modules') await walk(uri, d - 1); }
+      else if (/\.(md|markdown)$/i.test(name)) out.push(uri);
+    }
+  };
+  await walk(folder, depth);
+  return out;
+}
+
+export class JournalPanel implements vscode.Disposable {
+  readonly channel: WebviewChannel<JournalToHost, JournalToWebview>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposed = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposed.event;
+  state: JournalState | undefined;
+  private journal: Journal = { entries: [] };
+  /** Files the page may name, swapped in whole when a load finishes (requests may arrive meanwhile). */
+  private files = new Map<string, vscode.Uri>();
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  private loading: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly store = new WorkspaceFileStore(),
+  ) {
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'resources', 'homelab.svg');
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'journal', vscode.l10n.t('Journal'));
+    this.channel = new WebviewChannel(panel.webview, isValidJournalToHost, (m) => this.handle(m), (reason) => {
+      this.log.warn(`journal panel: dropped a message from the page: ${reason}`);
+    });
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{md,markdown}');
+    const changed = (uri: vscode.Uri): void => {
+      const folder = journalFolder();
+      if (folder && uri.toString().startsWith(folder.toString())) this.scheduleReload();
+    };
+    this.disposables.push(
+      this.channel, watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('homelab.journal') && this.scheduleReload()),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  scheduleReload(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => void this.reload().catch((e) => this.log.warn(`journal reload: ${e}`)), 300);
+  }
+
+  reload(): Promise<JournalState> {
+    const run = this.loading.catch(() => undefined).then(() => this.load());
+    this.loading = run;
+    return run.then(async (s) => {
+      await this.channel.post('state', s);
+      return s;
+    });
+  }
+
+  private async load(): Promise<JournalState> {
+    const setting = vscode.workspace.getConfiguration('homelab').get<string>('journal.folder') ?? 'journal';
+    const folder = journalFolder();
+    const files = new Map<string, vscode.Uri>();
+    if (!folder) {
+      this.files = files;
+      this.journal = { entries: [] };
+      return (this.state = { folder: setting, exists: false, entries: [], activity: [], error: vscode.l10n.t('Open a folder to keep a journal in it.') });
+    }
+    if (!(await exists(folder))) {
+      this.files = files;
+      this.journal = { entries: [] };
+      return (this.state = { folder: setting, exists: false, entries: [], activity: [] });
+    }
+    const uris = await journalFiles(folder);
+    const activityUri = vscode.Uri.joinPath(folder, ACTIVITY_FILE);
+    const inputs: JournalFile[] = [];
+    let activity: JournalState['activity'] = [];
+    const tooLarge = new Set<string>();
+    for (const uri of uris) {
+      const key = keyOf(uri);
+      files.set(key, uri);
+      try {
+        const st = await this.store.stat(key);
+        const big = st.size > MAX_EDIT_BYTES;
+        if (big) tooLarge.add(key);
+        const bytes = big ? new TextEncoder().encode(`# ${uri.path.split('/').pop()}\n`) : await this.store.read(key);
+        if (uri.toString() === activityUri.toString()) {
+          activity = parseActivity(bytes).map((a) => ({ ...a })).reverse();
+          continue;
+        }
+        inputs.push({ path: key, bytes, mtimeMs: st.mtime });
+      } catch (e) {
+        this.log.warn(`journal: cannot read ${uri.toString()}: ${e}`);
+      }
+    }
+    this.files = files;
+    this.journal = buildJournal(inputs);
+    const readme = this.journal.readme;
+    const entryKey = (href: string): string | undefined => {
+      const target = this.resolve(readme?.file ?? keyOf(folder) + '/README.md', href);
+      return target && this.files.has(keyOf(target)) ? keyOf(target) : undefined;
+    };
+    this.state = {
+      folder: setting,
+      exists: true,
+      readme: readme && {
+        key: readme.file,
+        title: fix(readme.title ?? vscode.l10n.t('Journal')),
+        // Shown with double-encoded emoji repaired (display only).
+        phases: readme.phases.map((p) => ({
+          number: p.number, title: fix(p.title), name: fix(p.name), line: p.line, status: p.status, statusText: fix(p.statusText),
+          duration: p.duration && fix(p.duration), focus: p.focus && fix(p.focus), achievements: p.achievements.map(fix),
+          retrospective: p.retrospective ? entryKey(p.retrospective) : undefined,
+        })),
+      },
+      entries: this.journal.entries.map((e) => ({
+        key: e.file,
+        label: vscode.workspace.asRelativePath(uriOf(e.file), false),
+        title: fix(e.title),
+        date: e.date,
+        dateSource: e.dateSource,
+        excerpt: tooLarge.has(e.file) ? vscode.l10n.t('Larger than {0} MB: open it in the editor.', MAX_EDIT_BYTES / 1048576) : fix(e.excerpt),
+      })),
+      activity,
+    };
+    return this.state;
+  }
+
+  /** A relative link from `fromKey` to a URI (undefined for anything that is not a relative path). */
+  resolve(fromKey: string, href: string): vscode.Uri | undefined {
+    const h = href.trim().replace(/^<|>$/g, '');
+    if (!isSafeHref(h) || /^https?:/i.test(h) || h.startsWith('#')) return undefined;
+    const path = decodeURIComponent(h.split('#')[0]);
+    if (path === '') return undefined;
+    const base = uriOf(fromKey);
+    return path.startsWith('/') ? base.with({ path }) : vscode.Uri.joinPath(base, '..', path);
+  }
+
+  private async handle(m: MessageOf<JournalToHost>): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        if (this.state) await this.channel.post('state', this.state);
+        else await this.reload();
+        return;
+      case 'refresh':
+        await this.reload();
+        return;
+      case 'show':
+        await this.channel.post('show/response', await this.show(m.payload.key), m.id);
+        return;
+      case 'search':
+        await this.channel.post('search/response', this.search(m.payload.query), m.id);
+        return;
+      case 'edit': {
+        const uri = this.files.get(m.payload.key);
+        if (!uri) return;
+        const pos = new vscode.Position((m.payload.line ?? 1) - 1, 0);
+        await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.Beside, preview: false });
+        return;
+      }
+      case 'newEntry':
+        await vscode.commands.executeCommand('homelab.journal.newEntry');
+        return;
+      case 'createFolder':
+        await vscode.commands.executeCommand('homelab.journal.createFolder');
+        return;
+      case 'addNote': {
+        const a = this.state?.activity.find((x) => x.line === m.payload.line);
+        if (!a) return;
+        const parts = [a.what, a.cluster && `cluster ${a.cluster}`, a.target && `target ${a.target}`, a.result].filter(Boolean);
+        await vscode.commands.executeCommand('homelab.journal.addNote', { summary: `${parts.join(' · ')} (${a.when})` });
+        return;
+      }
+      case 'openLink':
+        await this.openLink(m.payload.key, m.payload.href);
+        return;
+    }
+  }
+
+  async show(key: string): Promise<EntryContent> {
+    const uri = this.files.get(key);
+    if (!uri) return { key, title: '', html: '', error: vscode.l10n.t('This entry is not in the journal folder any more.') };
+    const entry = this.journal.entries.find((e) => e.file === key);
+    const title = fix(entry?.title ?? (this.journal.readme?.file === key ? this.journal.readme.title ?? 'README' : uri.path.split('/').pop() ?? ''));
+    try {
+      const st = await this.store.stat(key);
+      if (st.size > MAX_EDIT_BYTES) {
+        return { key, title, date: entry?.date, html: '', error: vscode.l10n.t('{0} is {1} MB; the panel shows entries up to {2} MB. Use Edit to open it.', vscode.workspace.asRelativePath(uri, false), (st.size / 1048576).toFixed(1), MAX_EDIT_BYTES / 1048576) };
+      }
+      const text = new TextDecoder('utf-8').decode(await this.store.read(key));
+      return { key, title, date: entry?.date, html: renderMarkdown(fix(text)) };
+    } catch (e) {
+      return { key, title, html: '', error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  search(query: string): SearchResult {
+    const hits = searchEntries(this.journal.entries, query, { limit: 50 });
+    const terms = [...new Set(query.trim().toLowerCase().split(/\s+/).filter(Boolean))];
+    return {
+      query,
+      hits: hits.map((h) => {
+        const snippet = fix(h.snippet);
+        // Repairing the text moves offsets: find the terms again in what is shown.
+        const highlights: Array<[number, number]> = snippet === h.snippet ? h.highlights : [];
+        if (snippet !== h.snippet) {
+          const low = snippet.toLowerCase();
+          for (const t of terms) for (let i = low.indexOf(t); i >= 0; i = low.indexOf(t, i + t.length)) highlights.push([i, i + t.length]);
+          highlights.sort((a, b) => a[0] - b[0]);
+        }
+        return { key: h.entry.file, title: fix(h.entry.title), date: h.entry.date, snippet, highlights };
+      }),
+    };
+  }
+
+  private async openLink(fromKey: string, href: string): Promise<void> {
+    if (!this.files.has(fromKey)) return;
+    const h = href.trim();
+    if (/^https?:\/\//i.test(h)) {
+      await vscode.env.openExternal(vscode.Uri.parse(h, true));
+      return;
+    }
+    const target = this.resolve(fromKey, h);
+    if (!target) return;
+    if (this.files.has(keyOf(target))) {
+      await this.channel.post('select', { key: keyOf(target) });
+      return;
+    }
+    if (await exists(target)) await vscode.commands.executeCommand('vscode.open', target);
+    else void vscode.window.showWarningMessage(vscode.l10n.t('{0} does not exist.', vscode.workspace.asRelativePath(target, false)));
+  }
+
+  select(key: string): Thenable<boolean> {
+    return this.channel.post('select', { key });
+  }
+
+  dispose(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.disposed.fire();
+    this.disposed.dispose();
+  }
+}
+
+export class JournalPanels implements vscode.WebviewPanelSerializer, vscode.Disposable {
+  current: JournalPanel | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+
+  open(): JournalPanel {
+    if (this.current) {
+      this.current.panel.reveal();
+      return this.current;
+    }
+    const panel = vscode.window.createWebviewPanel(JOURNAL_VIEW_TYPE, vscode.l10n.t('Journal'), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    return this.attach(panel);
+  }
+
+  private attach(panel: vscode.WebviewPanel): JournalPanel {
+    // The page's buttons run the journal commands, which own the prompts.
+    const p = new JournalPanel(panel, this.extensionUri, this.log);
+    this.current = p;
+    p.onDidDispose(() => { if (this.current === p) this.current = undefined; });
+    return p;
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (state !== undefined && state !== null && !isJournalViewState(state)) this.log.warn('journal panel: ignoring malformed saved state');
+    this.current?.dispose();
+    this.attach(panel);
+  }
+
+  dispose(): void {
+    this.current?.panel.dispose();
+  }
+}

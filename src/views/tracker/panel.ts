@@ -1,0 +1,275 @@
+// The learning-tracker panel host: finds the tracker files (setting homelab.tracker.globs), shows
+// their epics, stories and checklists, and applies status/checkbox edits through editFile so only
+// the edited cell or checkbox changes and an outside edit is re-applied or refused, never overwritten.
+import * as vscode from 'vscode';
+import {
+  ConflictError, editFile, FileTooLargeError, MAX_EDIT_BYTES, parseTracker, ReadOnlyFileError, StaleEditError,
+  storyStatusEdit, checklistEdit, UnparseableRegionError, versionOf,
+  type Edit, type FileVersion, type TrackerModel, type Progress,
+} from '../../providers/markdown';
+import type { EditResult } from '../../protocol/common';
+import type { MessageOf } from '../../protocol/envelope';
+import {
+  TRACKER_VIEW_TYPE, isValidTrackerToHost, isTrackerViewState,
+  type ProgressView, type SectionView, type TrackerFileView, type TrackerState, type TrackerToHost, type TrackerToWebview,
+} from '../../protocol/tracker';
+import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../state/workspace-files';
+import { renderInline } from '../markdown-render';
+import { repairMojibake as fix } from '../mojibake';
+import { WebviewChannel, webviewHtml, webviewOptions } from '../webview';
+
+export const DEFAULT_TRACKER_GLOBS = ['**/LEARNING_TRACKER.md', '**/Phase*.md', '**/*learning*.md'];
+const MAX_FILES = 200;
+
+interface Shown { uri: vscode.Uri; version?: FileVersion; readonly: boolean; error?: string }
+
+function progressView(p: Progress): ProgressView {
+  return { ...p };
+}
+
+export function trackerGlobs(): string[] {
+  const v = vscode.workspace.getConfiguration('homelab').get<unknown>('tracker.globs');
+  const list = Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string' && g.trim() !== '') : [];
+  return list.length ? list : DEFAULT_TRACKER_GLOBS;
+}
+
+/** Workspace files matching the tracker globs, sorted by path. */
+export async function findTrackerFiles(globs = trackerGlobs()): Promise<vscode.Uri[]> {
+  const seen = new Map<string, vscode.Uri>();
+  for (const g of globs) {
+    for (const uri of await vscode.workspace.findFiles(g, '{**/node_modules/**,**/.git/**}', MAX_FILES)) seen.set(uri.toString(), uri);
+  }
+  return [...seen.values()].sort((a, b) => vscode.workspace.asRelativePath(a).localeCompare(vscode.workspace.asRelativePath(b))).slice(0, MAX_FILES);
+}
+
+export function fileView(key: string, label: string, model: TrackerModel, readonly: boolean): TrackerFileView {
+  // Text is shown with double-encoded emoji repaired (display only; edits work on the bytes).
+  const sections: SectionView[] = model.sections.map((s) => ({
+    title: fix(s.title),
+    kind: s.kind,
+    epicId: s.epicId,
+    line: s.line,
+    path: s.path.map(fix),
+    progress: progressView(s.progress),
+    tables: s.tables.map((t) => ({
+      line: t.line,
+      columns: t.columns.map((c) => ({ html: renderInline(fix(c.header)), role: c.role })),
+      statusColumn: t.statusColumn,
+      stories: t.stories.map((st) => ({
+        line: st.locator.line, hash: st.locator.hash, id: st.id, cells: st.cells.map((c) => renderInline(fix(c))), status: st.status, statusText: st.statusText,
+      })),
+    })),
+    checklist: s.checklist.map((c) => ({ line: c.locator.line, hash: c.locator.hash, html: renderInline(fix(c.text)), checked: c.checked, depth: c.depth })),
+  }));
+  return {
+    key, label, title: fix(model.title ?? label), progress: progressView(model.progress),
+    issues: model.issues.map((i) => ({ line: i.line, endLine: i.endLine, severity: i.severity, message: i.message })),
+    readonly, sections,
+  };
+}
+
+function total(files: TrackerFileView[]): ProgressView {
+  const p: ProgressView = { storiesDone: 0, storiesInProgress: 0, storiesTotal: 0, itemsChecked: 0, itemsTotal: 0, percent: 0 };
+  for (const f of files) {
+    p.storiesDone += f.progress.storiesDone;
+    p.storiesInProgress += f.progress.storiesInProgress;
+    p.storiesTotal += f.progress.storiesTotal;
+    p.itemsChecked += f.progress.itemsChecked;
+    p.itemsTotal += f.progress.itemsTotal;
+  }
+  const all = p.storiesTotal + p.itemsTotal;
+  p.percent = all ? Math.round(((p.storiesDone + p.itemsChecked) * 100) / all) : 0;
+  return p;
+}
+
+export class TrackerPanel implements vscode.Disposable {
+  readonly channel: WebviewChannel<TrackerToHost, TrackerToWebview>;
+  /** Files the page may edit, swapped in whole when a load finishes. */
+  private shown = new Map<string, Shown>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposed = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposed.event;
+  /** The state last sent to the page. */
+  state: TrackerState | undefined;
+  private loading: Promise<TrackerState> | undefined;
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly store = new WorkspaceFileStore(),
+  ) {
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'resources', 'homelab.svg');
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'tracker', vscode.l10n.t('Learning Tracker'));
+    this.channel = new WebviewChannel(panel.webview, isValidTrackerToHost, (m) => this.handle(m), (reason) => {
+      this.log.warn(`tracker panel: dropped a message from the page: ${reason}`);
+    });
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.md');
+    // Any markdown change may add, remove or edit a tracker file: reload (debounced).
+    const changed = (): void => this.scheduleReload();
+    this.disposables.push(
+      this.channel, watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('homelab.tracker') && this.scheduleReload()),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private scheduleReload(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => void this.reload().catch((e) => this.log.warn(`tracker reload: ${e}`)), 300);
+  }
+
+  /** Reads every tracker file again and sends the state to the page. */
+  reload(): Promise<TrackerState> {
+    const run = (this.loading ?? Promise.resolve()).catch(() => undefined).then(() => this.load());
+    this.loading = run;
+    return run.then(async (state) => {
+      await this.channel.post('state', state);
+      return state;
+    });
+  }
+
+  private async load(): Promise<TrackerState> {
+    const globs = trackerGlobs();
+    const uris = await findTrackerFiles(globs);
+    const files: TrackerFileView[] = [];
+    const shownNow = new Map<string, Shown>();
+    for (const uri of uris) {
+      const key = keyOf(uri);
+      const label = vscode.workspace.asRelativePath(uri, false);
+      try {
+        const st = await this.store.stat(key);
+        const shown: Shown = { uri, readonly: st.readonly === true };
+        shownNow.set(key, shown);
+        if (st.size > MAX_EDIT_BYTES) {
+          const err = new FileTooLargeError(label, st.size, MAX_EDIT_BYTES);
+          shown.error = err.message;
+          files.push({ ...fileView(key, label, parseTracker(new Uint8Array(0), key), shown.readonly), error: err.message });
+          continue;
+        }
+        const bytes = await this.store.read(key);
+        shown.version = versionOf(bytes, st);
+        files.push(fileView(key, label, parseTracker(bytes, key), shown.readonly));
+      } catch (e) {
+        files.push({ ...fileView(key, label, parseTracker(new Uint8Array(0), key), false), error: vscode.l10n.t('Could not read {0}: {1}', label, e instanceof Error ? e.message : String(e)) });
+      }
+    }
+    this.shown = shownNow;
+    // Files with story tables first (the trackers proper), then goal lists; by path within each.
+    const rank = (f: TrackerFileView): number => (f.sections.some((s) => s.tables.length) ? 0 : 1);
+    files.sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
+    this.state = { files, progress: total(files), globs };
+    return this.state;
+  }
+
+  private async handle(m: MessageOf<TrackerToHost>): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        // The command that opened the panel usually read the files already: send that state.
+        if (this.state) await this.channel.post('state', this.state);
+        else await this.reload();
+        return;
+      case 'refresh':
+        await this.reload();
+        return;
+      case 'open': {
+        const shown = this.shown.get(m.payload.key);
+        if (!shown) return;
+        const pos = new vscode.Position(m.payload.line - 1, 0);
+        await vscode.window.showTextDocument(shown.uri, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.Beside });
+        return;
+      }
+      case 'setStatus': {
+        const p = m.payload;
+        const r = await this.edit(p.key, storyStatusEdit({ file: p.key, line: p.line, hash: p.hash }, p.status));
+        await this.channel.post('setStatus/response', r, m.id);
+        return;
+      }
+      case 'toggle': {
+        const p = m.payload;
+        const r = await this.edit(p.key, checklistEdit({ file: p.key, line: p.line, hash: p.hash }, p.checked));
+        await this.channel.post('toggle/response', r, m.id);
+        return;
+      }
+    }
+  }
+
+  /** One edit through editFile; the page is told what happened and gets the file's new state. */
+  async edit(key: string, edit: Edit): Promise<EditResult> {
+    const shown = this.shown.get(key);
+    if (shown?.error) return { ok: false, message: shown.error };
+    if (!shown?.version) return { ok: false, message: vscode.l10n.t('This file is not shown in the tracker any more; reload the panel.') };
+    let result: EditResult;
+    try {
+      const r = await editFile(this.store, key, shown.version, edit);
+      shown.version = r.version;
+      result = {
+        ok: true,
+        outcome: r.outcome,
+        message: r.outcome === 'reapplied'
+          ? vscode.l10n.t('{0} had changed on disk; your edit was applied to the new content.', vscode.workspace.asRelativePath(shown.uri, false))
+          : undefined,
+      };
+      this.log.info(`tracker: ${r.outcome} an edit to ${vscode.workspace.asRelativePath(shown.uri, false)}`);
+    } catch (e) {
+      const known = e instanceof ConflictError || e instanceof StaleEditError || e instanceof ReadOnlyFileError
+        || e instanceof FileTooLargeError || e instanceof UnparseableRegionError;
+      const message = friendlyMessage(e instanceof Error ? e.message : String(e), this.shown.keys());
+      if (!known) this.log.error(`tracker edit: ${message}`);
+      else this.log.warn(`tracker edit refused: ${message}`);
+      result = { ok: false, message };
+    }
+    // Show what the file holds now (the edit, or the outside change that refused it).
+    await this.reload();
+    return result;
+  }
+
+  /** The file a key names, if the panel shows it. */
+  uriOf(key: string): vscode.Uri | undefined {
+    return this.shown.get(key)?.uri;
+  }
+
+  dispose(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.disposed.fire();
+    this.disposed.dispose();
+  }
+}
+
+/** Opens, reveals and restores the one tracker panel. */
+export class TrackerPanels implements vscode.WebviewPanelSerializer, vscode.Disposable {
+  current: TrackerPanel | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+
+  open(): TrackerPanel {
+    if (this.current) {
+      this.current.panel.reveal();
+      return this.current;
+    }
+    const panel = vscode.window.createWebviewPanel(TRACKER_VIEW_TYPE, vscode.l10n.t('Learning Tracker'), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    return this.attach(panel);
+  }
+
+  private attach(panel: vscode.WebviewPanel): TrackerPanel {
+    const p = new TrackerPanel(panel, this.extensionUri, this.log);
+    this.current = p;
+    p.onDidDispose(() => { if (this.current === p) this.current = undefined; });
+    return p;
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    // The page restores its own view state (vscode.getState); a malformed one is just ignored.
+    if (state !== undefined && state !== null && !isTrackerViewState(state)) this.log.warn('tracker panel: ignoring malformed saved state');
+    this.current?.dispose();
+    this.attach(panel);
+  }
+
+  dispose(): void {
+    this.current?.panel.dispose();
+  }
+}
+
