@@ -20,6 +20,8 @@ export interface SimCore {
   auth: Auth;
   faults: FaultInjector;
   rng: Prng;
+  /** The certificate's SHA-256, shown as every node's ssl_fingerprint. */
+  fingerprint: string;
   /** Temp dir for uploads and stored ISO files; removed on close. */
   dataDir: string;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Auth } from './auth';
 import { makeCert } from './cert';
-import { clusterRoutes, resourcesBody, setFingerprint } from './cluster';
+import { clusterRoutes, resourcesBody } from './cluster';
 import type { SimCore } from './core';
 import { FaultInjector, type Faults } from './faults';
 import { Prng } from './prng';
@@ -56,7 +56,6 @@ export interface Simulator {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? 1;
   const cert = await makeCert();
-  setFingerprint(cert.fingerprint);
   // Separate streams so adding a fault or a task does not change the generated cluster.
   const state = new ClusterState(new Prng(seed), opts.nodes ?? 3, opts.guests ?? 10);
   const dataDir = await mkdtemp(join(tmpdir(), 'pve-sim-data-'));
@@ -72,6 +71,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     auth: new Auth(opts.ticketLifetimeMs ?? 2 * 3600 * 1000),
     faults: new FaultInjector(new Prng(seed + 0xfa17)),
     rng: new Prng(seed + 0x7),
+    fingerprint: cert.fingerprint,
     dataDir,
   };
   const router = new Router();
