@@ -108,7 +108,7 @@ async function load(deps: ClusterDeployDeps, cluster: ClusterConfig): Promise<Lo
   };
 }
 
-async function wizard(deps: ClusterDeployDeps, l: Loaded): Promise<WizardState> {
+async function wizard(deps: ClusterDeployDeps, l: Loaded, preset?: WizardState['template']): Promise<WizardState> {
   const { prompts } = deps;
   const { checkDnsLabel, parseCidr, checkGateway, isIpv4 } = await import('../../providers/proxmox/cloud-init');
   const { listPublicKeys, validatePublicKeyLine } = await import('../../providers/ssh');
@@ -118,7 +118,7 @@ async function wizard(deps: ClusterDeployDeps, l: Loaded): Promise<WizardState> 
   const existingTags = new Set(l.vms.flatMap((v) => (v.tags ?? '').split(/[;, ]+/)));
   const sshDir = deps.tuning.sshDir ?? join(homedir(), '.ssh');
   const keys = await listPublicKeys(sshDir).catch(() => []);
-  const state: WizardState = { sizes: { 'control-plane': { cores: 2, memoryMiB: 4096, diskGiB: 20 }, worker: { cores: 2, memoryMiB: 4096, diskGiB: 20 } } };
+  const state: WizardState = { template: preset, sizes: { 'control-plane': { cores: 2, memoryMiB: 4096, diskGiB: 20 }, worker: { cores: 2, memoryMiB: 4096, diskGiB: 20 } } };
   const vmNames = (s: WizardState) => [
     ...Array.from({ length: s.controlPlanes ?? 1 }, (_, i) => `${s.name}-cp-${i + 1}`),
     ...Array.from({ length: s.workers ?? 0 }, (_, i) => `${s.name}-worker-${i + 1}`),
@@ -143,6 +143,7 @@ async function wizard(deps: ClusterDeployDeps, l: Loaded): Promise<WizardState> 
       s.name = v.trim();
     },
     async (s, at) => {
+      if (preset) return 'skip';
       const [p] = await prompts.pickStep(templates.map((g) => ({ label: g!.name ?? `VM ${g!.vmid}`, id: String(g!.vmid), description: `${g!.vmid} · ${g!.node}`, g })), { title: t(vscode.l10n.t('Template')) }, at);
       s.template = p.g;
     },
@@ -283,9 +284,18 @@ export function planSummary(plan: Plan): string {
 async function deployCluster(deps: ClusterDeployDeps, args: unknown[]): Promise<DeployResult> {
   const { resolveCluster } = await import('../proxmox/clusters');
   const { planCluster, PlanError } = await import('../../providers/cluster/plan');
-  const cluster = await resolveCluster(deps, args[0]);
+  // Called from a template's context menu (or with `{clusterId, templateVmid}`): that template is preset.
+  const arg = args[0] as { kind?: string; clusterId?: string; resource?: ClusterResource; templateVmid?: number } | undefined;
+  const presetVmid = arg?.kind === 'guest' ? arg.resource?.vmid : arg?.templateVmid;
+  const cluster = await resolveCluster(deps, arg?.kind === 'cluster' ? arg : arg?.clusterId);
   const l = await load(deps, cluster);
-  const s = await wizard(deps, l);
+  let preset: WizardState['template'];
+  if (presetVmid !== undefined) {
+    preset = l.vms.find((v) => v.vmid === presetVmid && v.type === 'qemu') as WizardState['template'];
+    if (!preset) throw new Error(vscode.l10n.t('There is no VM {0} in {1}.', presetVmid, cluster.name));
+    if (preset.template !== 1) throw new Error(vscode.l10n.t('VM {0} ({1}) is not a template: convert it to a template first, or pick a template to deploy from.', presetVmid, preset.name ?? ''));
+  }
+  const s = await wizard(deps, l, preset);
   const tpl = s.template!;
   const conf = await l.client.get<Record<string, unknown>>(`/nodes/${encodeURIComponent(tpl.node)}/qemu/${tpl.vmid}/config`);
   const disks = sourceDisks(conf);

@@ -21,8 +21,12 @@ export interface VmProgress {
 
 /** The outside work, one call per step; each must honour the signal. */
 export interface DeploySteps {
-  /** Creates exactly one VM (vm.vmid) or throws; lock contention is the step's own business. */
-  clone(vm: PlannedVm, signal: AbortSignal): Promise<void>;
+  /**
+   * Creates exactly one VM (vm.vmid) or throws; lock contention is the step's own business.
+   * Calls `created()` as soon as the VM exists, so a later failure in the same step still leaves
+   * it to rollback.
+   */
+  clone(vm: PlannedVm, signal: AbortSignal, created: () => void): Promise<void>;
   configure(vm: PlannedVm, signal: AbortSignal): Promise<void>;
   start(vm: PlannedVm, signal: AbortSignal): Promise<void>;
   waitForAddress(vm: PlannedVm, signal: AbortSignal): Promise<string>;
@@ -111,7 +115,7 @@ export class ClusterDeployment {
     const vm = p.vm;
     switch (step) {
       case 'clone':
-        await this.steps.clone(vm, signal);
+        await this.steps.clone(vm, signal, () => this.created.add(vm.vmid));
         this.created.add(vm.vmid);
         return;
       case 'configure':

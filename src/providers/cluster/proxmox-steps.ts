@@ -4,7 +4,7 @@
 // which deletes a VM only after re-reading its config and finding the cluster's tag.
 import { startClone } from '../proxmox/clone';
 import { encodeSshKeys } from '../proxmox/cloud-init';
-import { ProxmoxError, isProxmoxError } from '../proxmox/errors';
+import { isProxmoxError } from '../proxmox/errors';
 import { agentProblem, guestAddress, type AgentInterface } from '../proxmox/guest-agent';
 import { followTask, type TaskOutcome } from '../proxmox/tasks';
 import { pathSegment } from '../proxmox/client';
@@ -69,6 +69,8 @@ function sizeGiB(spec: string): number {
 export class ProxmoxDeploySteps implements DeploySteps {
   /** Requests made, by kind (the benchmark reports them). */
   readonly counts = { cloneAttempts: 0, taskPolls: 0, agentPolls: 0, sshAttempts: 0 };
+  /** VM IDs whose clone task this deployment saw finish OK (they are ours even before tagging). */
+  private readonly cloned = new Set<number>();
 
   constructor(private readonly api: StepsApi, private readonly o: ProxmoxStepsOptions) {}
 
@@ -91,8 +93,15 @@ export class ProxmoxDeploySteps implements DeploySteps {
     return outcome;
   }
 
-  async clone(vm: PlannedVm, signal: AbortSignal): Promise<void> {
+  async clone(vm: PlannedVm, signal: AbortSignal, created: () => void = () => {}): Promise<void> {
     const t = this.o.plan.template;
+    if (this.cloned.has(vm.vmid)) {
+      // Our clone task finished before; only the tagging failed: do just that.
+      created();
+      this.log(vm, `already cloned: tagging ${this.o.plan.tag}`);
+      await this.api.put(`${vmPath(vm)}/config`, { tags: `${this.o.plan.tag};${vm.role}` });
+      return;
+    }
     const params: Record<string, string | number> = { name: vm.name, full: 0 };
     if (vm.node !== t.node) params.target = vm.node;
     this.log(vm, `clone ${t.name} (${t.vmid}) -> ${vm.vmid} on ${vm.node}`);
@@ -107,6 +116,8 @@ export class ProxmoxDeploySteps implements DeploySteps {
     this.counts.cloneAttempts++;
     this.log(vm, `  ${upid}`);
     await this.follow(vm, upid, `Cloning ${vm.name}`, signal);
+    this.cloned.add(vm.vmid);
+    created();
     // Tag it at once: the tag is what lets rollback and destroy recognise the VM as ours.
     await this.api.put(`${vmPath(vm)}/config`, { tags: `${this.o.plan.tag};${vm.role}` });
   }
@@ -206,7 +217,9 @@ export class ProxmoxDeploySteps implements DeploySteps {
   }
 
   async destroy(vm: PlannedVm, signal: AbortSignal): Promise<void> {
-    await destroyTaggedVm(this.api, { vmid: vm.vmid, name: vm.name }, this.o.plan.tag, signal, (line) => this.log(vm, line), this.o.pollMs);
+    await destroyTaggedVm(this.api, { vmid: vm.vmid, name: vm.name }, this.o.plan.tag, signal, (line) => this.log(vm, line), this.o.pollMs,
+      // A VM our own clone task just made may still lack the tag (tagging failed): it is ours if it has no tag at all and our name.
+      this.cloned.has(vm.vmid) ? (conf) => !tagsOf(conf).length && conf.name === vm.name : undefined);
   }
 }
 
@@ -217,6 +230,7 @@ export class ProxmoxDeploySteps implements DeploySteps {
  */
 export async function destroyTaggedVm(
   api: StepsApi, vm: { vmid: number; name: string }, tag: string, signal: AbortSignal, log: (line: string) => void = () => {}, pollMs = 1000,
+  ownUntagged?: (conf: Record<string, unknown>) => boolean,
 ): Promise<'deleted' | 'gone'> {
   const all = await api.get<Array<{ vmid?: number; node?: string; type?: string }>>('/cluster/resources', { type: 'vm' });
   const where = all.find((r) => r.vmid === vm.vmid && r.type === 'qemu');
@@ -226,7 +240,7 @@ export async function destroyTaggedVm(
   }
   const path = vmPath({ node: where.node, vmid: vm.vmid });
   const conf = await api.get<Record<string, unknown>>(`${path}/config`);
-  if (!tagsOf(conf).includes(tag)) {
+  if (!tagsOf(conf).includes(tag) && !ownUntagged?.(conf)) {
     throw new StepError(`VM ${vm.vmid} (${String(conf.name ?? vm.name)}) does not carry the tag ${tag}: not deleting it.`);
   }
   const follow = async (upid: string, what: string) => {
@@ -243,4 +257,3 @@ export async function destroyTaggedVm(
   return 'deleted';
 }
 
-export { ProxmoxError };
