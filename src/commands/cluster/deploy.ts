@@ -356,7 +356,13 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
     cloneRetryDelayMs: tuning.cloneRetryDelayMs,
   });
   const parallelism = Math.max(1, vscode.workspace.getConfiguration('homelab').get<number>('cluster.parallelism', 3));
-  const deployment = new ClusterDeployment(plan, steps, { parallelism, onProgress: () => pty.setProgress(deployment.progress) });
+  const deployment = new ClusterDeployment(plan, steps, {
+    parallelism,
+    onProgress: (p) => {
+      if (p.state === 'failed' && p.error) pty.line(`${p.vm.name}: ${vscode.l10n.t('FAILED at {0}: {1}', p.step, p.error)}`);
+      pty.setProgress(deployment.progress);
+    },
+  });
   pty.setProgress(deployment.progress);
   pty.line(vscode.l10n.t('{0} VMs, {1} at a time. Press Ctrl+C to cancel.', plan.vms.length, parallelism));
 

@@ -88,8 +88,9 @@ export class ProxmoxDeploySteps implements DeploySteps {
         for (const l of lines) this.log(vm, `  ${l}`);
       },
     });
-    if (outcome.cancelled) throw new StepError(`${what} was cancelled (the task was stopped).`);
-    if (outcome.status === 'error') throw new StepError(`${what} failed: ${outcome.exitstatus}`);
+    // A task that finished before the stop request reached it did its work: the caller must count it
+    // (a clone that completed is a VM to roll back), so only a failed task throws.
+    if (outcome.status === 'error') throw new StepError(outcome.cancelled ? `${what} was cancelled (the task was stopped).` : `${what} failed: ${outcome.exitstatus}`);
     return outcome;
   }
 
