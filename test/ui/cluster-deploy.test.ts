@@ -14,6 +14,8 @@ describe('UI: deploy a cluster from a template through the real wizard', () => {
     dir = mkdtempSync(join(tmpdir(), 'ui-cluster-deploy-'));
     wb = await openWorkbench({
       name: 'cluster-deploy',
+      // The DOM renderer keeps the terminal's text readable for the assertions.
+      settings: { 'terminal.integrated.gpuAcceleration': 'off' },
       env: { HOMELAB_DEMO_CLUSTER: JSON.stringify({ url: sim.url, fingerprint: sim.fingerprint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret }) },
     });
   });
@@ -29,11 +31,7 @@ describe('UI: deploy a cluster from a template through the real wizard', () => {
     const input = widget.locator('.quick-input-box input');
     await input.waitFor();
     if (expectTitle) {
-      await wb.page.waitForFunction(
-        ([src, flags]) => new RegExp(src, flags).test(document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? ''),
-        [expectTitle.source, expectTitle.flags] as const,
-        { timeout: 20_000 },
-      );
+      await widget.locator('.quick-input-title', { hasText: expectTitle }).waitFor({ timeout: 20_000 });
     }
     await input.fill(text);
     await wb.page.waitForTimeout(150); // let the pick's filter (or the box's validation) catch up
@@ -77,8 +75,13 @@ describe('UI: deploy a cluster from a template through the real wizard', () => {
     // One terminal named for the deployment, with the per-VM table.
     await page.locator('.terminal-tabs-entry, .pane-header, .single-terminal-tab', { hasText: 'Deploy lab' }).first().waitFor({ timeout: 30_000 }).catch(() => {});
     const rows = page.locator('.xterm-rows');
-    await page.waitForFunction(() => /VMID\s+NAME\s+ROLE/.test(document.querySelector('.xterm-rows')?.textContent ?? ''), undefined, { timeout: 30_000 });
-    await page.waitForFunction(() => /lab-worker-2\s+worker\s+pve\d\s+(configure|start|address|ssh)/.test(document.querySelector('.xterm-rows')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    try {
+      await rows.filter({ hasText: /VMID\s+NAME\s+ROLE/ }).first().waitFor({ timeout: 30_000 });
+      await rows.filter({ hasText: /lab-worker-2\s+worker\s+pve\d\s+(configure|start|address|ssh)/ }).first().waitFor({ timeout: 60_000 });
+    } catch (e) {
+      await wb.screenshot('cluster-deploy-terminal-failure');
+      throw e;
+    }
     const text = (await rows.first().textContent()) ?? '';
     for (const name of ['lab-cp-1', 'lab-worker-1', 'lab-worker-2']) assert.match(text, new RegExp(name));
     await wb.screenshot('cluster-deploy-terminal');

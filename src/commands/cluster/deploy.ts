@@ -277,8 +277,17 @@ async function wizard(deps: ClusterDeployDeps, l: Loaded, preset?: WizardState['
 
 /** The confirmation text: every VM with ID, name, node, role and address. */
 export function planSummary(plan: Plan): string {
-  const rows = plan.vms.map((v) => `${v.vmid}  ${v.name}  ${v.role}  ${v.node}  ${v.address ?? 'DHCP'}  ${v.cores} vCPU · ${v.memoryMiB} MiB · ${v.diskGiB} GiB`);
-  return [vscode.l10n.t('From template {0} ({1}), tagged {2}:', plan.template.name, plan.template.vmid, plan.tag), ...rows].join('\n');
+  const size = (role: Role) => {
+    const v = plan.vms.find((x) => x.role === role);
+    return v ? vscode.l10n.t('{0} vCPU · {1} MiB · {2} GiB', v.cores, v.memoryMiB, v.diskGiB) : '';
+  };
+  const workers = plan.vms.some((v) => v.role === 'worker');
+  return [
+    vscode.l10n.t('From template {0} ({1}), tagged {2}.', plan.template.name, plan.template.vmid, plan.tag),
+    vscode.l10n.t('Control plane: {0}', size('control-plane')) + (workers ? ` — ${vscode.l10n.t('workers: {0}', size('worker'))}` : ''),
+    '',
+    ...plan.vms.map((v) => `${v.vmid}  ${v.name}  ${v.role}  ${v.node}  ${v.address ?? 'DHCP'}`),
+  ].join('\n');
 }
 
 async function deployCluster(deps: ClusterDeployDeps, args: unknown[]): Promise<DeployResult> {
