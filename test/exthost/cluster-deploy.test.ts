@@ -209,6 +209,13 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     await expectRefused({ name: 'badgw', network: { first: '10.30.0.10/24', gateway: '10.31.0.1' } }, 10, /outside the subnet/);
     await expectRefused({ name: 'edge', network: { first: '10.30.0.253/24', gateway: '10.30.0.1', dns: '' } }, 99, /Only 2 addresses fit from 10\.30\.0\.253\/24/);
     await expectRefused({ name: 'clash', network: { first: '10.20.0.16/24', gateway: '10.20.0.1', dns: '' } }, 99, /10\.20\.0\.16 is already used in the lab/);
+    const other = sim.state.addGuest(7100, 'pve1', { name: 'nas', memory: '512', ipconfig0: 'ip=10.40.0.11/24,gw=10.40.0.1' });
+    sim.state.touch();
+    try {
+      await expectRefused({ name: 'clash2', network: { first: '10.40.0.10/24', gateway: '10.40.0.1', dns: '' } }, 99, /10\.40\.0\.11 is already used in the lab/);
+    } finally {
+      sim.state.removeGuest(other.vmid);
+    }
     const existing = join(dir, 'taken_ed25519');
     writeFileSync(existing, 'not a key\n');
     await expectRefused({ name: 'keyx', key: { generate: existing } }, 10, /taken_ed25519 exists already: not overwriting/);
@@ -281,6 +288,33 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     assert.ok(result!.progress.every((p) => p.state === 'done'));
   });
 
+  it('Cluster deploy: keeping a partly failed cluster writes files for the VMs that exist; Destroy Cluster removes them', async () => {
+    const firstFree = [...Array(100).keys()].map((i) => sim.state.nextId() + i).filter((id) => !sim.state.guests.has(id));
+    const stolen = firstFree[1];
+    const sub = api.operations.terminals.onDidOpen((t) => {
+      if (t.name.startsWith('Deploy k7 ')) sim.state.addGuest(stolen, 'pve1', { name: 'squatter', memory: '512' });
+    });
+    let result: DeployResult | undefined;
+    try {
+      ({ result } = await deploy({ name: 'k7', workers: '1' }, ['Deploy', 'Keep']));
+    } finally {
+      sub.dispose();
+    }
+    assert.equal(result?.status, 'kept');
+    assert.deepEqual(result!.files, ['homelab/clusters/k7.yaml', 'homelab/clusters/k7/inventory.ini']);
+    const yaml = await readWs('homelab', 'clusters', 'k7.yaml');
+    assert.ok(!yaml.includes(`vmid: ${stolen}`), 'the VM that was never created is not in the cluster file');
+    for (const p of result!.progress.filter((x) => x.vm.vmid !== stolen)) assert.ok(yaml.includes(`vmid: ${p.vm.vmid}\n    proxmoxNode: ${p.vm.node}\n    role: ${p.vm.role}\n    ip: ${p.ip}\n`), yaml);
+    assert.doesNotMatch(await readWs('homelab', 'clusters', 'k7', 'inventory.ini'), /k7-worker-1/);
+    assert.equal(tagged('k7').length, 1);
+    const r = await run(api, 'homelab.cluster.destroy', ['Destroy 1 VMs'], { clusterId: C, name: 'k7' });
+    assert.equal(r.failure, undefined);
+    assert.equal(tagged('k7').length, 0);
+    assert.equal(sim.state.guests.get(stolen)?.conf.name, 'squatter');
+    await assert.rejects(readWs('homelab', 'clusters', 'k7.yaml'), 'the cluster file went with the cluster');
+    sim.state.removeGuest(stolen);
+  });
+
   it('Cluster deploy: cancelling midway (Ctrl+C in the terminal) stops the work; rolling back leaves nothing', async () => {
     const before = new Set(sim.state.guests.keys());
     const sub = api.operations.terminals.onDidOpen((t) => {
@@ -349,6 +383,8 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     r = await run(api, 'homelab.cluster.stopAll', ['Stop All'], { clusterId: C, name: 'k2' });
     assert.equal(r.failure, undefined);
     assert.ok(k2.every((g) => g.status === 'stopped'));
+    r = await run(api, 'homelab.cluster.openShells', [], { clusterId: C, name: 'k2' });
+    assert.match(r.failure ?? '', /No VM of k2 is running: start them first/);
     r = await run(api, 'homelab.cluster.startAll', [], { clusterId: C, name: 'k2' });
     assert.equal(r.failure, undefined);
     assert.ok(k2.every((g) => g.status === 'running'));

@@ -77,9 +77,24 @@ async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-/** Addresses other clusters of this workspace use (from homelab/clusters/*.yaml). */
-async function addressesInUse(): Promise<Set<string>> {
+/**
+ * Addresses in use: other clusters of this workspace (homelab/clusters/*.yaml) and the static
+ * `ipconfig0` of every VM in Proxmox (read only for static plans; unreadable configs are skipped).
+ */
+async function addressesInUse(client: ProxmoxClient, vms: ClusterResource[], network: PlanInput['network']): Promise<Set<string>> {
   const out = new Set<string>();
+  if (network.kind === 'static') {
+    const guests = vms.filter((v) => v.type === 'qemu' && v.template !== 1 && v.vmid !== undefined && v.node);
+    for (let i = 0; i < guests.length; i += 8) {
+      await Promise.all(guests.slice(i, i + 8).map(async (g) => {
+        const conf = await client.get<Record<string, unknown>>(`/nodes/${encodeURIComponent(g.node!)}/qemu/${g.vmid}/config`).catch(() => undefined);
+        for (const [k, v] of Object.entries(conf ?? {})) {
+          const m = /^ipconfig\d+$/.test(k) ? /(?:^|,)ip=(\d+\.\d+\.\d+\.\d+)\//.exec(String(v)) : null;
+          if (m) out.add(m[1]);
+        }
+      }));
+    }
+  }
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return out;
   const files = await vscode.workspace.findFiles('homelab/clusters/*.yaml', undefined, 200).then((f) => f, () => []);
@@ -321,7 +336,7 @@ async function deployCluster(deps: ClusterDeployDeps, args: unknown[]): Promise<
       network: s.network!,
       firstVmid: await l.client.nextId(),
       takenVmids: new Set(l.vms.map((v) => v.vmid!).filter((v) => v !== undefined)),
-      takenAddresses: await addressesInUse(),
+      takenAddresses: await addressesInUse(l.client, l.vms, s.network!),
     });
   } catch (e) {
     if (e instanceof PlanError) throw new Error(vscode.l10n.t('Cannot deploy {0}: {1}', s.name!, e.problems.join(' ')));
@@ -441,7 +456,9 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
       void vscode.window.showInformationMessage(vscode.l10n.t('Rolled back {0}: the VMs it created were deleted.', plan.name));
       return finish('rolled-back', vscode.l10n.t('rolled back'));
     }
-    const files = deployment.created.size ? await writeClusterFiles(deps, cluster, plan, deployment.progress, ciuser) : undefined;
+    // Kept: the files describe the VMs that exist (those this deployment created), not the plan.
+    const kept = { ...plan, vms: plan.vms.filter((v) => deployment.created.has(v.vmid)) };
+    const files = kept.vms.length ? await writeClusterFiles(deps, cluster, kept, deployment.progress, ciuser) : undefined;
     return finish(outcome.cancelled ? 'cancelled' : 'kept', vscode.l10n.t('kept with {0} failed VMs', outcome.failed.length), files);
   }
 }
