@@ -369,6 +369,30 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     assert.deepEqual(new Set(sim.state.guests.keys()), before);
   });
 
+  it('Cluster deploy on a loopback address: Open SSH Shells logs into its VM over real SSH', async () => {
+    const conf = vscode.workspace.getConfiguration('homelab');
+    const g = vscode.ConfigurationTarget.Global;
+    const { result } = await deploy({ name: 'lo', workers: '0', network: { first: '127.0.0.1/8', gateway: '127.0.0.254', dns: '' }, user: sshd.username });
+    assert.equal(result?.status, 'deployed');
+    assert.equal(result!.progress[0].ip, '127.0.0.1', 'the guest agent reports the planned address');
+    await conf.update('ssh.port', sshd.port, g);
+    await conf.update('ssh.privateKeyPath', sshd.privateKeyPath, g);
+    await conf.update('ssh.user', sshd.username, g);
+    try {
+      const r = await run(api, 'homelab.cluster.openShells', [], { clusterId: C, name: 'lo' });
+      assert.equal(r.failure, undefined);
+      const names = r.result as string[];
+      assert.equal(names.length, 1);
+      assert.match(names[0], new RegExp(`^ssh ${sshd.username}@127\\.0\\.0\\.1 · lo-cp-1$`));
+      const t = api.operations.terminals.open.find((x) => x.name === names[0]);
+      assert.ok(t, 'the shell terminal is open');
+      assert.match(sshd.logs(), new RegExp(`Accepted publickey for ${sshd.username}`));
+    } finally {
+      for (const k of ['ssh.port', 'ssh.privateKeyPath', 'ssh.user']) await conf.update(k, undefined, g);
+    }
+    assert.equal((await run(api, 'homelab.cluster.destroy', ['Destroy 1 VMs'], { clusterId: C, name: 'lo' })).failure, undefined);
+  });
+
   it('Cluster deploy group actions: stop all asks first, start all, destroy deletes only VMs carrying the tag', async () => {
     const k2 = tagged('k2');
     assert.equal(k2.length, 8);
