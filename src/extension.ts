@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
+import { registerClusterDeployCommands, type DeployTuning } from './commands/cluster/deploy';
+import { registerClusterManageCommands } from './commands/cluster/manage';
 import { registerGeneralCommands } from './commands/general';
 import { registerJournalCommands } from './commands/journal';
 import { registerTrackerCommands } from './commands/tracker';
@@ -39,6 +41,8 @@ export interface HomelabApi {
   readonly activity: ActivityLog;
   readonly journal: JournalPanels;
   readonly tracker: TrackerPanels;
+  /** Cluster deploy knobs (tests map VMs to a loopback sshd and shorten timeouts). */
+  readonly deployTuning: DeployTuning;
 }
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
@@ -96,13 +100,16 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   registerMigrateCommands(registry, ops);
   registerTaskCommands(registry, ops);
   registerShellCommands(registry, { ...ops, knownHostsPath });
+  const deployTuning: DeployTuning = {};
+  registerClusterDeployCommands(registry, { ...ops, knownHostsPath, tuning: deployTuning });
+  registerClusterManageCommands(registry, ops);
 
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry, prompts, clusters, proxmoxTree, proxmoxView, operations, knownHostsPath, activity, journal, tracker };
+  return { registry, prompts, clusters, proxmoxTree, proxmoxView, operations, knownHostsPath, activity, journal, tracker, deployTuning };
 }
 
 export function deactivate(): void {}

@@ -1,10 +1,50 @@
-// Runs a cluster plan: every VM goes clone -> configure -> start -> address -> ssh, several VMs at
-// once (limited parallelism). A failed VM keeps its failed step so it can be retried from there;
-// rollback destroys exactly the VMs this deployment created, nothing else.
+// Runs a cluster plan: every VM goes clone -> configure -> start -> address -> ssh. The Proxmox
+// work (clone, configure, start) runs for at most `parallelism` VMs at once; waiting for a guest to
+// boot (agent address, SSH) holds no slot, so the next clone need not wait for a boot. A failed VM
+// keeps its failed step so it can be retried from there; rollback destroys exactly the VMs this
+// deployment created, nothing else.
 import type { Plan, PlannedVm } from './plan';
 
 export const VM_STEPS = ['clone', 'configure', 'start', 'address', 'ssh'] as const;
 export type VmStep = (typeof VM_STEPS)[number];
+/** Steps that load the Proxmox cluster: limited by `parallelism`. The others only wait. */
+const WORK_STEPS: ReadonlySet<VmStep> = new Set(['clone', 'configure', 'start']);
+
+/** A FIFO semaphore: VMs get their turn in plan order. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(n: number) {
+    this.free = Math.max(1, n);
+  }
+  async acquire(signal: AbortSignal): Promise<() => void> {
+    signal.throwIfAborted();
+    if (this.free > 0) this.free--;
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const i = this.waiting.indexOf(go);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(signal.reason);
+        };
+        this.waiting.push(go);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes on directly
+      else this.free++;
+    };
+  }
+}
 export type VmState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'rolled-back';
 
 export interface VmProgress {
@@ -21,8 +61,12 @@ export interface VmProgress {
 
 /** The outside work, one call per step; each must honour the signal. */
 export interface DeploySteps {
-  /** Creates exactly one VM (vm.vmid) or throws; lock contention is the step's own business. */
-  clone(vm: PlannedVm, signal: AbortSignal): Promise<void>;
+  /**
+   * Creates exactly one VM (vm.vmid) or throws; lock contention is the step's own business.
+   * Calls `created()` as soon as the VM exists, so a later failure in the same step still leaves
+   * it to rollback.
+   */
+  clone(vm: PlannedVm, signal: AbortSignal, created: () => void): Promise<void>;
   configure(vm: PlannedVm, signal: AbortSignal): Promise<void>;
   start(vm: PlannedVm, signal: AbortSignal): Promise<void>;
   waitForAddress(vm: PlannedVm, signal: AbortSignal): Promise<string>;
@@ -48,6 +92,7 @@ export class ClusterDeployment {
   readonly progress: VmProgress[];
   /** VM IDs whose clone succeeded: the only VMs rollback may delete. */
   readonly created = new Set<number>();
+  private readonly slots: Slots;
 
   constructor(
     readonly plan: Plan,
@@ -55,15 +100,13 @@ export class ClusterDeployment {
     private readonly options: { parallelism?: number; onProgress?: (p: VmProgress) => void; now?: () => number } = {},
   ) {
     this.progress = plan.vms.map((vm) => ({ vm, step: 'clone', state: 'pending' }));
+    this.slots = new Slots(options.parallelism ?? 3);
   }
 
   /** Runs every pending or failed VM; resolves when all have finished one way or another. */
   async run(signal: AbortSignal): Promise<DeployOutcome> {
     const queue = this.progress.filter((p) => p.state === 'pending' || p.state === 'failed' || p.state === 'cancelled');
-    const workers = Array.from({ length: Math.min(this.options.parallelism ?? 3, queue.length) }, async () => {
-      for (let p = queue.shift(); p; p = queue.shift()) await this.runVm(p, signal);
-    });
-    await Promise.all(workers);
+    await Promise.all(queue.map((p) => this.runVm(p, signal)));
     return this.outcome(signal);
   }
 
@@ -93,25 +136,41 @@ export class ClusterDeployment {
 
   private async runVm(p: VmProgress, signal: AbortSignal): Promise<void> {
     const from = p.state === 'pending' ? 0 : VM_STEPS.indexOf(p.step);
-    this.update(p, { state: 'running', error: undefined, startedAt: p.startedAt ?? this.now() });
-    for (const step of VM_STEPS.slice(from)) {
-      if (signal.aborted) return void this.update(p, { state: 'cancelled', endedAt: this.now() });
-      this.update(p, { step });
-      try {
-        await this.runStep(p, step, signal);
-      } catch (err) {
+    let release: (() => void) | undefined;
+    try {
+      for (const step of VM_STEPS.slice(from)) {
         if (signal.aborted) return void this.update(p, { state: 'cancelled', endedAt: this.now() });
-        return void this.update(p, { state: 'failed', error: message(err), endedAt: this.now() });
+        if (WORK_STEPS.has(step)) {
+          try {
+            release ??= await this.slots.acquire(signal);
+          } catch {
+            return void this.update(p, { state: 'cancelled', endedAt: this.now() });
+          }
+        } else {
+          release?.();
+          release = undefined;
+        }
+        // The clock starts when the VM gets its first slot, not while it queues.
+        if (p.state !== 'running') this.update(p, { state: 'running', error: undefined, startedAt: p.startedAt ?? this.now() });
+        this.update(p, { step });
+        try {
+          await this.runStep(p, step, signal);
+        } catch (err) {
+          if (signal.aborted) return void this.update(p, { state: 'cancelled', endedAt: this.now() });
+          return void this.update(p, { state: 'failed', error: message(err), endedAt: this.now() });
+        }
       }
+      this.update(p, { state: 'done', endedAt: this.now() });
+    } finally {
+      release?.();
     }
-    this.update(p, { state: 'done', endedAt: this.now() });
   }
 
   private async runStep(p: VmProgress, step: VmStep, signal: AbortSignal): Promise<void> {
     const vm = p.vm;
     switch (step) {
       case 'clone':
-        await this.steps.clone(vm, signal);
+        await this.steps.clone(vm, signal, () => this.created.add(vm.vmid));
         this.created.add(vm.vmid);
         return;
       case 'configure':

@@ -1,6 +1,6 @@
 // The plan of a cluster deployment: every VM with its ID, name, node, role and address, computed
 // and validated before anything is created. Pure, so every rule is unit-tested.
-import { formatIpv4, inSubnet, parseCidr, parseIpv4, type Ipv4Cidr } from './network';
+import { checkDnsLabel, checkGateway, hostRange, intToIpv4, ipv4ToInt, isIpv4, parseCidr } from '../proxmox/cloud-init';
 
 export type Role = 'control-plane' | 'worker';
 
@@ -66,22 +66,15 @@ export class PlanError extends Error {
   }
 }
 
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-export function validateDnsLabel(name: string, what = 'name'): string | undefined {
-  if (!name) return `Enter a ${what}.`;
-  if (name.length > 63) return `The ${what} "${name}" is longer than 63 characters.`;
-  if (!DNS_LABEL.test(name)) return `The ${what} "${name}" is not a DNS label: use lowercase letters, digits and "-", starting and ending with a letter or digit.`;
-  return undefined;
-}
-
 /** The tag that marks the cluster's VMs in Proxmox: what destroy and the tree group by. */
 export const clusterTag = (name: string) => `homelab-cluster-${name}`;
 
 export function planCluster(input: PlanInput): Plan {
   const problems: string[] = [];
-  const nameProblem = validateDnsLabel(input.name, 'cluster name');
-  if (nameProblem) problems.push(nameProblem);
+  // The name becomes host names (<name>-cp-1) and a Proxmox tag: a lowercase DNS label, with room for the suffix.
+  const nameProblem = checkDnsLabel(input.name) ?? (input.name !== input.name.toLowerCase() ? `The cluster name "${input.name}" has capital letters: use lowercase (it becomes host names and a Proxmox tag).` : undefined)
+    ?? (input.name.length > 50 ? `The cluster name "${input.name}" is too long: at most 50 characters, so "-worker-NN" still fits a host name.` : undefined);
+  if (nameProblem) problems.push(`Cluster name: ${nameProblem}`);
   if (!input.template.isTemplate) problems.push(`VM ${input.template.vmid} (${input.template.name}) is not a template: convert it first.`);
   if (![1, 3].includes(input.controlPlanes)) problems.push(`Use 1 or 3 control-plane nodes (etcd needs an odd number), not ${input.controlPlanes}.`);
   if (!Number.isInteger(input.workers) || input.workers < 0 || input.workers > 50) problems.push(`Use 0 to 50 workers, not ${input.workers}.`);
@@ -161,27 +154,26 @@ function allocateAddresses(input: PlanInput, count: number, problems: string[]):
     problems.push(cidr);
     return undefined;
   }
-  const gateway = parseIpv4(net.gateway);
-  if (gateway === undefined) problems.push(`Gateway "${net.gateway}" is not an IPv4 address.`);
-  else if (!inSubnet(cidr, gateway)) problems.push(`Gateway ${net.gateway} is outside ${formatIpv4(cidr.network)}/${cidr.prefix}.`);
+  const gatewayProblem = checkGateway(cidr, net.gateway);
+  if (gatewayProblem) problems.push(gatewayProblem);
+  const gateway = isIpv4(net.gateway) ? ipv4ToInt(net.gateway.trim()) : undefined;
   if (net.dns) {
-    for (const d of net.dns.split(/[ ,]+/).filter(Boolean)) if (parseIpv4(d) === undefined) problems.push(`DNS server "${d}" is not an IPv4 address.`);
+    for (const d of net.dns.split(/[ ,]+/).filter(Boolean)) if (!isIpv4(d)) problems.push(`DNS server "${d}" is not an IPv4 address.`);
   }
-  const taken = new Set([...(input.takenAddresses ?? [])].map((a) => parseIpv4(a)).filter((a): a is number => a !== undefined));
+  const taken = new Set([...(input.takenAddresses ?? [])].filter(isIpv4).map((a) => ipv4ToInt(a.trim())));
+  const { last } = hostRange(cidr);
   const out: Array<{ ip: string; cidr: string }> = [];
-  for (let ip = cidr.address; out.length < count; ip++) {
-    if (!inSubnet(cidr, ip)) {
+  for (let ip = ipv4ToInt(cidr.address); out.length < count; ip++) {
+    if (ip > last) {
       problems.push(`Only ${out.length} addresses fit from ${net.firstAddress} to the end of the subnet; ${count} are needed.`);
       return undefined;
     }
     if (ip === gateway) continue;
     if (taken.has(ip)) {
-      problems.push(`${formatIpv4(ip)} is already used in the lab: start the range elsewhere.`);
+      problems.push(`${intToIpv4(ip)} is already used in the lab: start the range elsewhere.`);
       return undefined;
     }
-    out.push({ ip: formatIpv4(ip), cidr: `${formatIpv4(ip)}/${cidr.prefix}` });
+    out.push({ ip: intToIpv4(ip), cidr: `${intToIpv4(ip)}/${cidr.prefix}` });
   }
   return out;
 }
-
-export type { Ipv4Cidr };

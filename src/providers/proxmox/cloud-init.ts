@@ -35,6 +35,21 @@ export function ipv4ToInt(ip: string): number {
   return ip.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
 }
 
+export function intToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** True when `text` is a dotted IPv4 address. */
+export const isIpv4 = (text: string) => OCTETS.test(text.trim());
+
+/** The first and last host address of `cidr`'s subnet (as integers). */
+export function hostRange(cidr: Ipv4Cidr): { first: number; last: number } {
+  const m = mask(cidr.prefix);
+  const network = (ipv4ToInt(cidr.address) & m) >>> 0;
+  const broadcast = (network | (~m >>> 0)) >>> 0;
+  return cidr.prefix >= 31 ? { first: network, last: broadcast } : { first: network + 1, last: broadcast - 1 };
+}
+
 function mask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { clusterGroups, roleOf } from '../../providers/cluster/groups';
 import { buildInventory, type Inventory } from '../../providers/proxmox/inventory';
 import type { ClusterResource, StorageContentItem } from '../../providers/proxmox/types';
 import type { ClusterConfig, ClusterStore } from '../../state/clusters';
@@ -11,7 +12,9 @@ export type ProxmoxElement =
   | { kind: 'cluster'; id: string; cluster: ClusterConfig }
   | { kind: 'node'; id: string; clusterId: string; node: string }
   | { kind: 'folder'; id: string; clusterId: string; node: string; folder: 'vms' | 'templates' | 'isos' }
-  | { kind: 'guest'; id: string; clusterId: string; resource: ClusterResource }
+  | { kind: 'guest'; id: string; clusterId: string; resource: ClusterResource; /** Set when listed under a deployed cluster's group. */ group?: string }
+  | { kind: 'vmClusters'; id: string; clusterId: string }
+  | { kind: 'vmCluster'; id: string; clusterId: string; name: string }
   | { kind: 'iso'; id: string; clusterId: string; node: string; item: StorageContentItem }
   | { kind: 'message'; id: string; clusterId: string; text: string; detail: string; severity: 'error' | 'info'; command?: vscode.Command };
 
@@ -181,6 +184,27 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         const item = new vscode.TreeItem(e.resource.name || `VM ${e.resource.vmid}`, vscode.TreeItemCollapsibleState.None);
         item.id = e.id;
         decorate(item, guestModel(e.resource));
+        if (e.group) item.description = `${roleOf(e.resource) ?? ''} · ${e.resource.node} · ${item.description}`;
+        return item;
+      }
+      case 'vmClusters': {
+        const groups = this.groups(e.clusterId);
+        const item = new vscode.TreeItem(vscode.l10n.t('Clusters'), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = e.id;
+        item.iconPath = new vscode.ThemeIcon('layers');
+        item.description = String(groups.size);
+        item.contextValue = 'vm-clusters';
+        return item;
+      }
+      case 'vmCluster': {
+        const vms = this.groups(e.clusterId).get(e.name) ?? [];
+        const running = vms.filter((g) => g.status === 'running').length;
+        const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = e.id;
+        item.iconPath = new vscode.ThemeIcon('layers-active', running === vms.length && vms.length ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+        item.description = vscode.l10n.t('{0} VMs · {1} running', vms.length, running);
+        item.tooltip = vscode.l10n.t('VMs tagged homelab-cluster-{0}', e.name);
+        item.contextValue = running === vms.length ? 'vm-cluster-running' : running === 0 ? 'vm-cluster-stopped' : 'vm-cluster-mixed';
         return item;
       }
       case 'iso': {
@@ -218,10 +242,14 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         return undefined;
       case 'node':
       case 'message':
+      case 'vmClusters':
         return this.elements.get(`c/${e.clusterId}`);
+      case 'vmCluster':
+        return this.elements.get(`c/${e.clusterId}/clusters`);
       case 'folder':
         return this.elements.get(`c/${e.clusterId}/n/${e.node}`);
       case 'guest': {
+        if (e.group) return this.elements.get(`c/${e.clusterId}/clusters/${e.group}`);
         const folder = e.resource.template === 1 ? 'templates' : 'vms';
         return this.elements.get(`c/${e.clusterId}/n/${e.resource.node}/${folder}`);
       }
@@ -240,12 +268,19 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         if (s.error) return [this.errorElement(e.cluster, s.error)];
         const inv = s.inventory!;
         this.signatures.set(e.id, clusterSignature(inv));
-        return inv.nodes.map((n) => {
+        const nodes: ProxmoxElement[] = inv.nodes.map((n) => {
           const el = this.element({ kind: 'node', id: `${e.id}/n/${n.name}`, clusterId: e.cluster.id, node: n.name });
           this.signatures.set(el.id, nodeModel(n).signature);
           return el;
         });
+        if (clusterGroups(inv).size) nodes.push(this.element({ kind: 'vmClusters', id: `${e.id}/clusters`, clusterId: e.cluster.id }));
+        return nodes;
       }
+      case 'vmClusters':
+        return [...this.groups(e.clusterId).keys()].map((name) => this.element({ kind: 'vmCluster', id: `${e.id}/${name}`, clusterId: e.clusterId, name }));
+      case 'vmCluster':
+        return (this.groups(e.clusterId).get(e.name) ?? []).map((resource) =>
+          this.element({ kind: 'guest', id: `${e.id}/g/${resource.vmid}`, clusterId: e.clusterId, resource, group: e.name }));
       case 'node':
         return (['vms', 'templates', 'isos'] as const).map((folder) =>
           this.element({ kind: 'folder', id: `${e.id}/${folder}`, clusterId: e.clusterId, node: e.node, folder }),
@@ -297,6 +332,12 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
     return this.states.get(clusterId)?.inventory;
   }
 
+  /** The deployed clusters (by tag) of a loaded Proxmox cluster. */
+  groups(clusterId: string): Map<string, ClusterResource[]> {
+    const inv = this.states.get(clusterId)?.inventory;
+    return inv ? clusterGroups(inv) : new Map();
+  }
+
   findGuest(clusterId: string, vmid: number): ProxmoxElement | undefined {
     return this.elements.get(`c/${clusterId}/g/${vmid}`);
   }
@@ -310,7 +351,11 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
 }
 
 /** Node names and the guest count: what the cluster item and its children list show. */
-const clusterSignature = (inv: Inventory) => `${inv.nodes.map((n) => n.name).join(',')}|${inv.guests}`;
+const clusterSignature = (inv: Inventory) => {
+  // Deployed clusters' membership and power state: a change redraws the cluster's subtree.
+  const groups = [...clusterGroups(inv)].map(([name, vms]) => `${name}:${vms.map((g) => `${g.vmid}${g.status === 'running' ? '+' : ''}`).join(',')}`).join(';');
+  return `${inv.nodes.map((n) => n.name).join(',')}|${inv.guests}|${groups}`;
+};
 
 function decorate(item: vscode.TreeItem, m: ItemModel): void {
   item.description = m.description;

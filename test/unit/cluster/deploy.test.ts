@@ -24,18 +24,26 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /** Steps that record calls; `fail` makes one step of one VM throw (once, or always). */
 function fakeSteps(opts: { ms?: number; fail?: { vmid: number; step: string; times?: number } } = {}) {
   const calls: string[] = [];
-  let running = 0;
-  let maxRunning = 0;
+  // VMs in Proxmox work (clone, configure, start), and VMs in any step: waiting holds no slot.
+  const working = new Set<number>();
+  const busy = new Set<number>();
+  let maxWorking = 0;
+  let maxBusy = 0;
   let failures = opts.fail?.times ?? 1;
   const step = (name: string) => async (vm: PlannedVm, signal: AbortSignal) => {
     calls.push(`${name}:${vm.vmid}`);
-    running++;
-    maxRunning = Math.max(maxRunning, running);
+    const work = ['clone', 'configure', 'start'].includes(name);
+    if (work) working.add(vm.vmid);
+    else working.delete(vm.vmid);
+    busy.add(vm.vmid);
+    maxWorking = Math.max(maxWorking, working.size);
+    maxBusy = Math.max(maxBusy, busy.size);
     try {
       await sleep(opts.ms ?? 5, signal);
       if (opts.fail && opts.fail.vmid === vm.vmid && opts.fail.step === name && failures-- > 0) throw new Error(`${name} broke`);
     } finally {
-      running--;
+      if (name === 'start' || name === 'ssh' || name === 'destroy') working.delete(vm.vmid);
+      if (name === 'ssh' || name === 'destroy') busy.delete(vm.vmid);
     }
   };
   const steps: DeploySteps = {
@@ -46,16 +54,19 @@ function fakeSteps(opts: { ms?: number; fail?: { vmid: number; step: string; tim
     waitForSsh: async (vm, _ip, s) => (await step('ssh')(vm, s), 'SHA256:abc'),
     destroy: step('destroy'),
   };
-  return { steps, calls, max: () => maxRunning };
+  return { steps, calls, maxWorking: () => maxWorking, maxBusy: () => maxBusy };
 }
 
 describe('cluster deployment', () => {
-  it('runs every VM through every step with limited parallelism', async () => {
+  it('runs every VM through every step; Proxmox work is limited by parallelism, boot waits are not', async () => {
     const f = fakeSteps();
     const d = new ClusterDeployment(plan, f.steps, { parallelism: 3 });
     const outcome = await d.run(new AbortController().signal);
     assert.ok(outcome.ok);
-    assert.equal(f.max(), 3);
+    assert.equal(f.maxWorking(), 3, 'at most 3 VMs in clone/configure/start at once');
+    assert.ok(f.maxBusy() > 3, `VMs waiting for boot overlap with the next clones (max ${f.maxBusy()} busy)`);
+    // Clones start in plan order.
+    assert.deepEqual(f.calls.filter((c) => c.startsWith('clone:')).map((c) => Number(c.split(':')[1])), plan.vms.map((v) => v.vmid));
     assert.equal(f.calls.filter((c) => c.startsWith('clone:')).length, 8);
     assert.ok(outcome.progress.every((p) => p.state === 'done' && p.ip && p.hostKeyFingerprint));
     assert.equal(d.created.size, 8);
@@ -100,6 +111,12 @@ describe('cluster deployment', () => {
     // What was created can still be rolled back.
     await d.rollback(new AbortController().signal);
     assert.equal(d.created.size, 0);
+  });
+
+  it('with parallelism 1 only one VM is in Proxmox work at a time', async () => {
+    const f = fakeSteps();
+    assert.ok((await new ClusterDeployment(plan, f.steps, { parallelism: 1 }).run(new AbortController().signal)).ok);
+    assert.equal(f.maxWorking(), 1);
   });
 
   it('parallel wall time is well under the sequential sum', async () => {
