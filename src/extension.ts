@@ -92,8 +92,9 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   const terminals = new Terminals();
   const operations = new Operations(terminals, proxmoxTree, log);
   const knownHostsPath = join(context.globalStorageUri.fsPath, 'known_hosts');
+  operations.activity = activity;
   context.subscriptions.push(terminals, operations);
-  const ops = { clusters, connections, tree: proxmoxTree, prompts, log, operations, activity };
+  const ops = { clusters, connections, tree: proxmoxTree, prompts, log, operations };
   registerLifecycleCommands(registry, ops);
   registerTemplateCommands(registry, ops);
   registerCloneCommands(registry, ops);

@@ -25,8 +25,6 @@ export interface OperationDeps {
   prompts: Prompts;
   log: vscode.LogOutputChannel;
   operations: Operations;
-  /** Optional: long operations (clone, migrate, template) are reported here when they end. */
-  activity?: ActivityLog;
 }
 
 export interface TaskEnd {
@@ -51,7 +49,7 @@ export class Operations implements vscode.Disposable {
   /** Fires when a followed task ended and its final line is in its terminal (before the tree refresh). */
   readonly onDidEndTask = this.ended.event;
   readonly running = new Map<string, AbortController>();
-  /** Where operations report when no activity log was given in the deps (tests set it). */
+  /** Where long operations (clone, migrate, template, deploy) report when they end: the journal's activity log. */
   activity: ActivityLog | undefined;
 
   constructor(
@@ -131,7 +129,7 @@ export class Operations implements vscode.Disposable {
 
 /** Reports a finished long operation to the activity log, if there is one; never fails the command. */
 export async function reportActivity(deps: OperationDeps, e: Parameters<ActivityLog['append']>[0]): Promise<void> {
-  const log = deps.activity ?? deps.operations.activity;
+  const log = deps.operations.activity;
   await log?.append(e).catch((err: unknown) => deps.log.warn(`activity log: ${err instanceof Error ? err.message : err}`));
 }
 
