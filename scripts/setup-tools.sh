@@ -6,7 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-APT_PACKAGES=(chromium libkrb5-dev openssh-server openssh-client postgresql nix-bin)
+APT_PACKAGES=(chromium fonts-noto-color-emoji libkrb5-dev openssh-server openssh-client nix-bin)
 mkdir -p "$tools"
 
 fail() { echo "setup-tools: FAILED: $*" >&2; exit 1; }
@@ -24,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$tools/apt-install.log" 2>&1 \
     || fail "apt-get install ${missing[*]} failed: $(tail -3 "$tools/apt-install.log")"
   # The packages' own services are not wanted: tests start their own servers on loopback.
-  (service postgresql stop; service ssh stop) >/dev/null 2>&1 || true
+  service ssh stop >/dev/null 2>&1 || true
 fi
 [ -x /usr/bin/chromium ] || fail "chromium is not at /usr/bin/chromium after installing the Debian package 'chromium'"
 
