@@ -6,7 +6,9 @@ import { connectDemoLab, registerClusterCommands, type DemoLab } from './command
 import { CommandRegistry } from './commands/registry';
 import { ClusterStore } from './state/clusters';
 import { Connections } from './state/connections';
-import { KubernetesTreeProvider } from './views/kubernetes/tree';
+import { registerKubernetesCommands } from './commands/kubernetes';
+import { KubernetesTreeProvider, type KubeElement } from './views/kubernetes/tree';
+import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 
 /** What the extension hands to tests through `extensions.getExtension(...).exports`. */
@@ -16,6 +18,8 @@ export interface HomelabApi {
   readonly clusters: ClusterStore;
   readonly proxmoxTree: ProxmoxTreeProvider;
   readonly proxmoxView: vscode.TreeView<unknown>;
+  readonly kubernetesTree: KubernetesTreeProvider;
+  readonly kubernetesView: vscode.TreeView<KubeElement>;
 }
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
@@ -30,12 +34,17 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   const proxmoxTree = new ProxmoxTreeProvider(clusters, connections, log);
   const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
   proxmoxTree.attach(proxmoxView);
-  const kubernetesTree = new KubernetesTreeProvider();
+  const kubernetesTree = new KubernetesTreeProvider(log);
+  const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
+  kubernetesTree.attach(kubernetesView);
+  const kubernetesYaml = new KubernetesYamlProvider(kubernetesTree);
   context.subscriptions.push(
     proxmoxTree,
     proxmoxView,
     kubernetesTree,
-    vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true }),
+    kubernetesView,
+    kubernetesYaml,
+    vscode.workspace.registerTextDocumentContentProvider(YAML_SCHEME, kubernetesYaml),
   );
 
   // The simulator bundle is loaded only when the demo lab is asked for.
@@ -49,14 +58,14 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
 
   registerGeneralCommands(registry, log);
   registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
-  registry.register('homelab.kubernetes.refresh', () => kubernetesTree.refresh());
+  registerKubernetesCommands({ registry, tree: kubernetesTree, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri });
 
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry, prompts, clusters, proxmoxTree, proxmoxView };
+  return { registry, prompts, clusters, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView };
 }
 
 export function deactivate(): void {}
