@@ -334,7 +334,8 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       timers.push(setInterval(() => write('BOOKMARK', { kind: t.res.kind, apiVersion: apiVersionOf(t.res), metadata: { resourceVersion: String(store.resourceVersion), annotations: {} } }), bookmarkMs));
     }
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
-    if (timeout > 0) timers.push(setTimeout(() => res.end(), timeout * 1000));
+    // stop the bookmarks before ending: one firing between end and close would write after end
+    if (timeout > 0) timers.push(setTimeout(() => { w.stop(); res.end(); }, timeout * 1000));
     const w: Watcher = {
       res, socket: req.socket,
       stop: () => { store.off('event', onEvent); timers.forEach((x) => clearTimeout(x)); watchers.delete(w); },
