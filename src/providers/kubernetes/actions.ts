@@ -248,6 +248,13 @@ export async function streamLogs(client: KubeClient, namespace: string, pod: str
     final(cb) { lines(decoder.end()); if (buf) { o.onLine(buf); buf = ''; } cb(); },
   });
   const done = new Promise<void>((resolve) => { out.on('finish', resolve); out.on('close', resolve); out.on('error', () => resolve()); });
+  // Log pipes the response into `out`; a pipe does not end its target when the source breaks
+  // (connection cut), so watch the source ourselves
+  out.on('pipe', (src: NodeJS.ReadableStream) => {
+    const end = () => { if (!out.writableEnded) out.end(); };
+    src.once('error', end);
+    src.once('close', end);
+  });
   const ac = await client.call({ method: 'GET', path: objectPath('pods', namespace, pod, 'log') }, () => new (k8s().Log)(client.kc).log(namespace, pod, container, out, {
     follow: o.follow, tailLines: o.tailLines, previous: o.previous, sinceSeconds: o.sinceSeconds, timestamps: o.timestamps,
   }));
