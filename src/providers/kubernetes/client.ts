@@ -120,6 +120,10 @@ export class KubeClient {
     return this.credPending;
   }
 
+  /** Forgets the exec plugin's credential after a 401 seen outside `call` (a watch), so the next
+   * request runs the plugin again. */
+  forgetCredential(): void { this.cred = undefined; }
+
   /** Maps any failure of a client-node call to a KubeError (ApiException carries the Status). */
   toKubeError(e: unknown, ctx: RequestContext = {}): KubeError {
     if (isKubeError(e)) return e;

@@ -172,6 +172,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.retire();
     const err = this.toError(e);
     this.lastError = err;
+    if (err.kind === 'unauthorized') this.o.client.forgetCredential(); // the retry gets a fresh one
     // a watch that ran a while (or delivered events) before failing starts the backoff over
     if (this.connectedAt && (Date.now() - this.connectedAt > 1000 || this.eventsSinceConnect > 0)) this.failures = 0;
     this.failures++;
