@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
 
   registerGeneralCommands(registry, log);
   registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
-  registerKubernetesCommands({ registry, tree: kubernetesTree, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri });
+  registerKubernetesCommands({ registry, tree: kubernetesTree, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
 
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;

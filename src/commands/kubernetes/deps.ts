@@ -12,11 +12,13 @@ export interface KubernetesCommandDeps {
   log: vscode.LogOutputChannel;
   yaml: KubernetesYamlProvider;
   extensionUri: vscode.Uri;
+  view: vscode.TreeView<KubeElement>;
 }
 
 /** The object element a command was invoked on (tree item, or the tree's selection). */
-export function objectArg(e: unknown, kinds?: string[]): ObjectElement {
-  const el = e as KubeElement | undefined;
+export function objectArg(e: unknown, kinds?: string[], selection: readonly KubeElement[] = []): ObjectElement {
+  // From the palette or a keybinding there is no argument: the selected item is meant.
+  const el = (e as KubeElement | undefined)?.kind ? (e as KubeElement) : selection.length === 1 ? selection[0] : undefined;
   if (!el || el.kind !== 'object') throw new Error(vscode.l10n.t('Run this command on an item in the Kubernetes view.'));
   if (kinds && !kinds.includes(el.resource)) throw new Error(vscode.l10n.t('This command does not apply to {0}.', el.resource));
   return el;

@@ -10,7 +10,7 @@ export function registerTerminalCommands(deps: KubernetesCommandDeps): void {
   const { registry, tree, prompts } = deps;
 
   const container = async (arg: unknown, title: string) => {
-    const e = objectArg(arg, ['pods']);
+    const e = objectArg(arg, ['pods'], deps.view.selection);
     const names = podContainers(liveObject(deps, e));
     const name = names.length > 1 ? (await prompts.pick(names.map((label) => ({ label })), { title: vscode.l10n.t('{0}: container', title) })).label : names[0];
     // The terminal names the container only when the pod has several.

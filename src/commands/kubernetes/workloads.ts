@@ -7,7 +7,7 @@ export function registerWorkloadCommands(deps: KubernetesCommandDeps): void {
   const { registry, tree, prompts } = deps;
 
   registry.register('homelab.kubernetes.scale', async (arg?: unknown) => {
-    const e = objectArg(arg, ['deployments', 'statefulsets']);
+    const e = objectArg(arg, ['deployments', 'statefulsets'], deps.view.selection);
     const k8s = await tree.modules();
     const obj = liveObject(deps, e);
     const kind = await kindLabel(deps, e);
@@ -26,7 +26,7 @@ export function registerWorkloadCommands(deps: KubernetesCommandDeps): void {
   });
 
   registry.register('homelab.kubernetes.restart', async (arg?: unknown) => {
-    const e = objectArg(arg, ['deployments', 'statefulsets', 'daemonsets']);
+    const e = objectArg(arg, ['deployments', 'statefulsets', 'daemonsets'], deps.view.selection);
     const k8s = await tree.modules();
     const kind = await kindLabel(deps, e);
     const obj = await k8s.actions.restart(await tree.client(e.context), e.resource as 'deployments', e.namespace, e.name);
@@ -35,7 +35,7 @@ export function registerWorkloadCommands(deps: KubernetesCommandDeps): void {
   });
 
   registry.register('homelab.kubernetes.delete', async (arg?: unknown) => {
-    const e = objectArg(arg);
+    const e = objectArg(arg, undefined, deps.view.selection);
     const k8s = await tree.modules();
     const kind = await kindLabel(deps, e);
     // The version the user saw: if someone changes the object meanwhile, the server refuses (409).

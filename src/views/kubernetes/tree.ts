@@ -323,7 +323,8 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
         const icon = healthIcon(s.health);
         item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
         item.description = s.description;
-        item.command = { title: t('View YAML'), command: 'homelab.kubernetes.viewYaml', arguments: [e] };
+        // A click opens the YAML, except on workloads: there it expands their conditions.
+        if (!workload) item.command = { title: t('View YAML'), command: 'homelab.kubernetes.viewYaml', arguments: [e] };
         return item;
       }
       case 'condition': {
