@@ -167,6 +167,29 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     await eventually(async () => assert.equal(desc(await item('ConfigMaps', 'settings')), '4 keys'), 'the change made while hidden shows');
   });
 
+  it('Kubernetes: a kind expanded in many namespaces is watched once across them, and still live', async () => {
+    const extra = [1, 2, 3, 4].map((i) => `${ns}-w${i}`);
+    for (const n of extra) {
+      await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { 'homelab-test': 'true' } } });
+      await post(`/api/v1/namespaces/${n}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `only-in-${n}`, namespace: n }, data: { a: '1' } });
+    }
+    try {
+      for (const n of extra) {
+        const names = await eventually(async () => (await kids(await walk(env.context, n, 'ConfigMaps'))).map(label), `${n} ConfigMaps`);
+        assert.ok(names.includes(`only-in-${n}`), `${n}: ${names.join(', ')}`);
+        assert.ok(!names.some((x) => x.startsWith('only-in-') && x !== `only-in-${n}`), `${n} shows only its own: ${names.join(', ')}`);
+      }
+      const watches = tree().activeWatches();
+      assert.ok(watches.some((k) => k.endsWith(':configmaps@*')), watches.join(', '));
+      assert.ok(!watches.some((k) => /:configmaps@[^*]/.test(k)), `no per-namespace ConfigMaps watch left: ${watches.join(', ')}`);
+      await env.other.request('PATCH', `/api/v1/namespaces/${extra[2]}/configmaps/only-in-${extra[2]}`, { body: { data: { b: '2' } }, contentType: 'application/merge-patch+json' });
+      await eventually(async () => assert.equal(desc(await walk(env.context, extra[2], 'ConfigMaps', `only-in-${extra[2]}`)), '2 keys'), 'the change shows');
+      assert.equal(desc(await item('ConfigMaps', 'settings')), '4 keys', 'the first namespace still reads right');
+    } finally {
+      for (const n of extra) await env.other.request('DELETE', `/api/v1/namespaces/${n}`).catch(() => undefined);
+    }
+  });
+
   it('Kubernetes: filters namespaces through the quick pick and the setting', async () => {
     const { failure } = await run('homelab.kubernetes.filterNamespaces', [[ns]], await walk(env.context));
     assert.equal(failure, undefined);

@@ -30,10 +30,16 @@ interface ContextState {
   /** Listing namespaces is forbidden (RBAC): the context's own namespace and the filter are shown. */
   namespacesForbidden?: boolean;
   waiters: Map<string, (() => void)[]>;
+  /** Kinds watched across all namespaces (many namespaces expanded): one connection instead of one per namespace. */
+  wide: Set<KindName>;
+  /** Kinds whose cluster-wide list is forbidden (namespace-scoped RBAC): always per namespace. */
+  wideForbidden: Set<KindName>;
 }
 
 const FIRE_MS = 20; // merges batches of several informers that arrive together into one tree event
 const SYNC_WAIT_MS = 15_000;
+/** From this many expanded namespaces on, a kind is watched once for all namespaces. */
+const WIDE_FROM = 4;
 
 const keyString = (k: WatchKey) => `${k.kind}@${k.namespace ?? '*'}`;
 const ctxId = (context: string) => `k8s/${context}`;
@@ -134,7 +140,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     const cfg = await this.kubeconfig();
     let st = this.states.get(context);
     if (st) return st;
-    st = { errors: new Map(), waiters: new Map(), synced: new Set() };
+    st = { errors: new Map(), waiters: new Map(), synced: new Set(), wide: new Set(), wideForbidden: new Set() };
     this.states.set(context, st);
     const k = this.k8s!;
     try {
@@ -152,9 +158,14 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     return st;
   }
 
-  /** The informer of a kind in a namespace, when it was started (tests, commands). */
+  /** The informer that serves a kind in a namespace (its own, or the all-namespaces one). */
   informer(context: string, kind: KindName, namespace?: string): Informer | undefined {
-    return this.states.get(context)?.informers?.get({ kind, namespace });
+    const st = this.states.get(context);
+    return st?.informers?.get(this.keyFor(st, kind, namespace));
+  }
+
+  private keyFor(st: ContextState | undefined, kind: KindName, namespace?: string): WatchKey {
+    return kind !== 'namespaces' && st?.wide.has(kind) ? { kind } : { kind, namespace };
   }
 
   /** Watch keys currently running per context (tests, bench). */
@@ -172,12 +183,22 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       if (!st.informers) continue;
       const keys: WatchKey[] = [];
       const cId = ctxId(context);
+      const byKind = new Map<KindName, string[]>();
       if (this.visible() && this.expanded.has(cId)) {
         if (!st.namespacesForbidden) keys.push({ kind: 'namespaces' });
         for (const id of this.expanded) {
           const e = this.elements.get(id);
-          if (e?.kind === 'group' && e.context === context && this.expanded.has(nsId(context, e.namespace))) keys.push({ kind: e.resource, namespace: e.namespace });
+          if (e?.kind === 'group' && e.context === context && this.expanded.has(nsId(context, e.namespace))) byKind.set(e.resource, [...(byKind.get(e.resource) ?? []), e.namespace]);
         }
+      }
+      for (const [kind, namespaces] of byKind) {
+        const wide = namespaces.length >= WIDE_FROM && !st.wideForbidden.has(kind);
+        if (wide !== st.wide.has(kind)) {
+          if (wide) st.wide.add(kind); else st.wide.delete(kind);
+          // The groups now read another informer: they refresh when its first list arrives.
+          for (const ns of namespaces) st.synced.has(keyString(this.keyFor(st, kind, ns))) && this.queueFire(this.elements.get(groupId(context, ns, kind)));
+        }
+        keys.push(...(wide ? [{ kind }] : namespaces.map((namespace) => ({ kind, namespace }))));
       }
       st.informers.setWanted(keys);
     }
@@ -191,13 +212,20 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       if (hadError || batch.added.length || batch.deleted.length) this.queueFire(this.elements.get(ctxId(context)));
       return;
     }
-    const ns = key.namespace!;
-    const group = this.elements.get(groupId(context, ns, key.kind));
-    if (hadError || batch.added.length || batch.deleted.length) {
-      this.queueFire(group); // the list of children changed
+    const kind = key.kind;
+    const groupOf = (ns: string) => this.elements.get(groupId(context, ns, kind));
+    if (key.namespace === undefined && (batch.relisted || hadError)) {
+      // An all-namespaces list: every expanded group of this kind reads it now.
+      for (const e of this.elements.values()) if (e.kind === 'group' && e.context === context && e.resource === kind) this.queueFire(e);
       return;
     }
-    for (const obj of batch.modified) this.queueFire(this.elements.get(objId(context, ns, key.kind, obj.metadata.name)));
+    const listChanged = new Set<string>([...batch.added, ...batch.deleted].map((o) => o.metadata.namespace ?? ''));
+    if (hadError && key.namespace) listChanged.add(key.namespace);
+    for (const ns of listChanged) this.queueFire(groupOf(ns)); // the list of children changed
+    for (const obj of batch.modified) {
+      const ns = obj.metadata.namespace ?? '';
+      if (!listChanged.has(ns)) this.queueFire(this.elements.get(objId(context, ns, kind, obj.metadata.name)));
+    }
     void inf;
   }
 
@@ -209,12 +237,21 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       st.namespacesForbidden = true; // show the context's namespace instead of watching forbidden ones
       this.updateWatches();
     }
+    if (key.kind !== 'namespaces' && key.namespace === undefined && err.kind === 'forbidden') {
+      st.wideForbidden.add(key.kind); // namespace-scoped access: watch each namespace instead
+      this.wake(st, key);
+      this.updateWatches();
+      for (const e of this.elements.values()) if (e.kind === 'group' && e.context === context && e.resource === key.kind) this.queueFire(e);
+      return;
+    }
     if (err.kind === 'gone') return; // the informer relists by itself
     if (st.synced.has(k) && err.kind === 'unreachable') return; // a cut watch: the data stays, the informer resumes with backoff
     st.errors.set(k, err);
     this.wake(st, key);
     if (before !== err.message) {
-      this.queueFire(key.kind === 'namespaces' ? this.elements.get(ctxId(context)) : this.elements.get(groupId(context, key.namespace!, key.kind)));
+      if (key.kind === 'namespaces') this.queueFire(this.elements.get(ctxId(context)));
+      else if (key.namespace !== undefined) this.queueFire(this.elements.get(groupId(context, key.namespace, key.kind)));
+      else for (const e of this.elements.values()) if (e.kind === 'group' && e.context === context && e.resource === key.kind) this.queueFire(e);
     }
   }
 
@@ -303,12 +340,14 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
         return item;
       }
       case 'group': {
-        const inf = this.informer(e.context, e.resource, e.namespace);
-        const err = this.states.get(e.context)?.errors.get(keyString({ kind: e.resource, namespace: e.namespace }));
+        const st = this.states.get(e.context);
+        const key = this.keyFor(st, e.resource, e.namespace);
+        const inf = st?.informers?.get(key);
+        const err = st?.errors.get(keyString(key));
         const item = new vscode.TreeItem(this.k8s?.resources.KINDS[e.resource].label ?? e.resource, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = e.id;
         item.iconPath = err ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon(KIND_ICONS[e.resource]);
-        if (inf && inf.state !== 'stopped' && inf.state !== 'listing') item.description = String(inf.list().length);
+        if (inf && st?.synced.has(keyString(key)) && !err) item.description = String(key.namespace ? inf.list().length : inf.list().filter((o) => o.metadata.namespace === e.namespace).length);
         item.contextValue = `k8s-group-${e.resource}`;
         return item;
       }
@@ -450,11 +489,16 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     const st = await this.state(e.context);
     if (!st.client) return [this.errorMessage(`${e.id}/error`, e.id, e.context, st.error)];
     this.updateWatches();
-    const key: WatchKey = { kind: e.resource, namespace: e.namespace };
-    const ok = await this.synced(st, key);
+    let key = this.keyFor(st, e.resource, e.namespace);
+    let ok = await this.synced(st, key);
+    if (!ok && key.namespace === undefined && st.wideForbidden.has(e.resource)) {
+      key = this.keyFor(st, e.resource, e.namespace); // the all-namespaces list was refused: per namespace
+      ok = await this.synced(st, key);
+    }
     const err = st.errors.get(keyString(key));
     if (!ok) return [this.errorMessage(`${e.id}/error`, e.id, e.context, err ?? new Error(vscode.l10n.t('No answer from the API server yet.')))];
-    const objects = st.informers!.get(key)!.list().sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const all = st.informers!.get(key)!.list();
+    const objects = (key.namespace ? all : all.filter((o) => o.metadata.namespace === e.namespace)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     if (!objects.length) {
       const label = this.k8s!.resources.KINDS[e.resource].label;
       return [this.element({ kind: 'message', id: `${e.id}/empty`, parent: e.id, context: e.context, severity: 'info', text: vscode.l10n.t('No {0} in {1}', label, e.namespace), detail: '' })];
