@@ -85,7 +85,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     this.disposables.push(
       view.onDidExpandElement((e) => { this.expanded.add(e.element.id); this.updateWatches(); }),
       view.onDidCollapseElement((e) => { this.expanded.delete(e.element.id); this.updateWatches(); }),
-      view.onDidChangeVisibility(() => this.updateWatches()),
+      view.onDidChangeVisibility((e) => { this.rendering = e.visible; this.updateWatches(); }),
     );
   }
 
@@ -173,8 +173,11 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     return [...this.states].flatMap(([c, st]) => (st.informers?.activeKeys() ?? []).map((k) => `${c}:${k}`));
   }
 
+  /** VS Code asks for children only to render them: the view is being shown even if its visibility event is still on its way. */
+  private rendering = false;
+
   private visible(): boolean {
-    return this.view ? this.view.visible : true;
+    return this.view ? this.view.visible || this.rendering : true;
   }
 
   /** Starts informers for what is expanded and visible, stops the rest. */
@@ -417,6 +420,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   }
 
   async getChildren(e?: KubeElement): Promise<KubeElement[]> {
+    this.rendering = true;
     if (!e) return this.roots();
     switch (e.kind) {
       case 'context': return this.contextChildren(e);
