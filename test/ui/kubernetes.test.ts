@@ -84,5 +84,13 @@ describe('UI: Kubernetes tree, scale from the context menu, logs terminal', () =
     server.store.appendLog('apps', podName, 'main', 'GET / 200 (from the UI test)');
     await page.locator('.xterm-rows', { hasText: 'GET / 200 (from the UI test)' }).waitFor({ timeout: 30_000 });
     await wb.screenshot('kubernetes-logs');
+
+    // A shell in another pod, from its context menu.
+    const other = page.locator('.part.sidebar .monaco-list-row', { hasText: /web-.*Running/ }).nth(1);
+    await contextMenu(other, 'Open Shell in Container');
+    await page.locator('.xterm-rows', { hasText: '/ #' }).waitFor({ timeout: 30_000 });
+    await page.keyboard.type('hostname\n');
+    await page.locator('.xterm-rows', { hasText: /hostname\s*web-/ }).waitFor({ timeout: 30_000 });
+    await wb.screenshot('kubernetes-shell');
   });
 });
