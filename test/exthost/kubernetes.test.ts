@@ -351,6 +351,25 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     assert.match(missing.failure ?? '', /no longer in namespace/);
   });
 
+  it('Kubernetes: logs with options: container pick, tail N, no follow (test server)', async function () {
+    if (!env.server) return console.log('      (needs the test server: writes container logs directly)');
+    env.server.store.create('pods', {
+      metadata: { name: 'duo', namespace: ns }, spec: { containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 'busybox' }] },
+      status: { phase: 'Running', containerStatuses: [{ name: 'a', ready: true }, { name: 'b', ready: true }] },
+    });
+    for (const l of ['b-one', 'b-two', 'b-three']) env.server.store.appendLog(ns, 'duo', 'b', l);
+    env.server.store.appendLog(ns, 'duo', 'a', 'from-a');
+    const pod = await item('Pods', 'duo');
+    const bad = await run('homelab.kubernetes.logsWithOptions', ['b', 'ten'], pod);
+    assert.match(bad.failure ?? '', /is invalid: A whole number of lines/);
+    const { result: pty, failure } = await run<K8sLogsTerminal>('homelab.kubernetes.logsWithOptions', ['b', '2', 'Show and stop'], pod);
+    assert.equal(failure, undefined);
+    await pty!.ended; // not following: the stream ends by itself
+    assert.match(pty!.output, /b-two\nb-three\n/);
+    assert.doesNotMatch(pty!.output, /b-one|from-a/);
+    assert.ok(vscode.window.terminals.some((t) => t.name === 'Logs: duo/b'));
+  });
+
   it('Kubernetes: a shell in a container runs over exec, with resize', async () => {
     const pod = await runningPod('exec');
     if (!pod) return;
