@@ -41,6 +41,23 @@ const SYNC_WAIT_MS = 15_000;
 /** From this many expanded namespaces on, a kind is watched once for all namespaces. */
 const WIDE_FROM = 4;
 
+/** Group labels (literal strings so the l10n tooling finds them). */
+function kindLabel(kind: KindName): string {
+  switch (kind) {
+    case 'deployments': return vscode.l10n.t('Deployments');
+    case 'statefulsets': return vscode.l10n.t('StatefulSets');
+    case 'daemonsets': return vscode.l10n.t('DaemonSets');
+    case 'replicasets': return vscode.l10n.t('ReplicaSets');
+    case 'pods': return vscode.l10n.t('Pods');
+    case 'services': return vscode.l10n.t('Services');
+    case 'ingresses': return vscode.l10n.t('Ingresses');
+    case 'persistentvolumeclaims': return vscode.l10n.t('Persistent Volume Claims');
+    case 'configmaps': return vscode.l10n.t('ConfigMaps');
+    case 'secrets': return vscode.l10n.t('Secrets');
+    case 'namespaces': return vscode.l10n.t('Namespaces');
+  }
+}
+
 const keyString = (k: WatchKey) => `${k.kind}@${k.namespace ?? '*'}`;
 const ctxId = (context: string) => `k8s/${context}`;
 const nsId = (context: string, ns: string) => `k8s/${context}/ns/${ns}`;
@@ -347,7 +364,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
         const key = this.keyFor(st, e.resource, e.namespace);
         const inf = st?.informers?.get(key);
         const err = st?.errors.get(keyString(key));
-        const item = new vscode.TreeItem(this.k8s?.resources.KINDS[e.resource].label ?? e.resource, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(kindLabel(e.resource), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = e.id;
         item.iconPath = err ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon(KIND_ICONS[e.resource]);
         if (inf && st?.synced.has(keyString(key)) && !err) item.description = String(key.namespace ? inf.list().length : inf.list().filter((o) => o.metadata.namespace === e.namespace).length);
@@ -504,7 +521,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     const all = st.informers!.get(key)!.list();
     const objects = (key.namespace ? all : all.filter((o) => o.metadata.namespace === e.namespace)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     if (!objects.length) {
-      const label = this.k8s!.resources.KINDS[e.resource].label;
+      const label = kindLabel(e.resource);
       return [this.element({ kind: 'message', id: `${e.id}/empty`, parent: e.id, context: e.context, severity: 'info', text: vscode.l10n.t('No {0} in {1}', label, e.namespace), detail: '' })];
     }
     return objects.map((o) => this.element({ kind: 'object', id: objId(e.context, e.namespace, e.resource, o.metadata.name), context: e.context, namespace: e.namespace, resource: e.resource, name: o.metadata.name }));
