@@ -222,6 +222,11 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     const { failure: f2 } = await run('homelab.kubernetes.useContext', [env.context]);
     assert.equal(f2, undefined);
     assert.deepEqual((await kids()).filter(cur).map(label), [env.context]);
+    // Edited outside (kubectl config use-context, a new cluster added): the tree follows without a refresh.
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^current-context:.*$/m, 'current-context: second'));
+    await eventually(async () => assert.deepEqual((await kids()).filter(cur).map(label), ['second']), 'the outside switch shows', 10_000);
+    writeKubeconfig(second, { contexts: [{ name: 'second', server: conn.server, caPem: conn.caPem, token: conn.token, namespace: ns }, { name: 'third', server: conn.server, caPem: conn.caPem, token: conn.token }], currentContext: 'second' });
+    await eventually(async () => assert.ok((await kids()).some((e) => label(e) === 'third')), 'a context added to a file shows', 10_000);
     await settings().update('kubeconfig', [env.kubeconfigPath], vscode.ConfigurationTarget.Global);
   });
 

@@ -1,3 +1,5 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { KubeClient } from '../../providers/kubernetes/client';
 import type { KubeError } from '../../providers/kubernetes/errors';
@@ -86,6 +88,8 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   private config?: Kubeconfig;
   private k8s?: KubernetesModules;
   private view?: vscode.TreeView<KubeElement>;
+  private fileWatchers: FSWatcher[] = [];
+  private fileTimer?: NodeJS.Timeout;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
@@ -125,8 +129,45 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
 
   async kubeconfig(): Promise<Kubeconfig> {
     this.k8s ??= await loadKubernetes();
-    this.config ??= this.k8s.kubeconfig.loadKubeconfig({ paths: this.paths(this.k8s) });
+    if (!this.config) {
+      this.config = this.k8s.kubeconfig.loadKubeconfig({ paths: this.paths(this.k8s) });
+      this.watchFiles(this.config.files);
+    }
     return this.config;
+  }
+
+  /** kubectl (or anyone) editing a kubeconfig file shows here: watch the folders of the files. */
+  private watchFiles(files: string[]): void {
+    for (const w of this.fileWatchers) w.close();
+    this.fileWatchers = [];
+    const byDir = new Map<string, Set<string>>();
+    for (const f of files) byDir.set(dirname(f), (byDir.get(dirname(f)) ?? new Set()).add(basename(f)));
+    for (const [dir, names] of byDir) {
+      try {
+        const w = watch(dir, (_event, name) => {
+          if (!name || !names.has(String(name))) return;
+          clearTimeout(this.fileTimer);
+          this.fileTimer = setTimeout(() => void this.reloadFiles(), 300);
+        });
+        w.on('error', () => w.close());
+        this.fileWatchers.push(w);
+      } catch { /* the folder does not exist (yet): Refresh picks the file up */ }
+    }
+  }
+
+  /** A changed current-context only re-marks the contexts; other changes rebuild the tree. */
+  private async reloadFiles(): Promise<void> {
+    if (!this.k8s || !this.config) return;
+    const next = this.k8s.kubeconfig.loadKubeconfig({ paths: this.paths(this.k8s) });
+    const sig = (c: Kubeconfig) => JSON.stringify([
+      c.contexts.map((x) => [x.name, x.file, x.server, x.user, x.namespace, x.error?.message]), c.fileProblems,
+      [...c.clusters].map(([n, v]) => [n, v.data]), [...c.users].map(([n, v]) => [n, v.data]),
+    ]);
+    if (sig(next) !== sig(this.config)) return this.refresh();
+    if (next.currentContext !== this.config.currentContext) {
+      this.config.currentContext = next.currentContext;
+      this.changed.fire(undefined);
+    }
   }
 
   /** Rereads the kubeconfig and rebuilds every context (informers restart on demand). */
@@ -529,6 +570,8 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
 
   dispose(): void {
     clearTimeout(this.fireTimer);
+    clearTimeout(this.fileTimer);
+    for (const w of this.fileWatchers) w.close();
     for (const st of this.states.values()) st.informers?.stopAll();
     this.changed.dispose();
     this.updated.dispose();
