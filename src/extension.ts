@@ -19,7 +19,9 @@ import { ActivityLog } from './state/activity';
 import { ClusterStore } from './state/clusters';
 import { Connections } from './state/connections';
 import { JournalPanels } from './views/journal/panel';
-import { KubernetesTreeProvider } from './views/kubernetes/tree';
+import { registerKubernetesCommands } from './commands/kubernetes';
+import { KubernetesTreeProvider, type KubeElement } from './views/kubernetes/tree';
+import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { Terminals } from './views/terminals/output';
 import { TrackerPanels } from './views/tracker/panel';
@@ -43,6 +45,8 @@ export interface HomelabApi {
   readonly tracker: TrackerPanels;
   /** Cluster deploy knobs (tests map VMs to a loopback sshd and shorten timeouts). */
   readonly deployTuning: DeployTuning;
+  readonly kubernetesTree: KubernetesTreeProvider;
+  readonly kubernetesView: vscode.TreeView<KubeElement>;
 }
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
@@ -57,12 +61,17 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   const proxmoxTree = new ProxmoxTreeProvider(clusters, connections, log);
   const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
   proxmoxTree.attach(proxmoxView);
-  const kubernetesTree = new KubernetesTreeProvider();
+  const kubernetesTree = new KubernetesTreeProvider(log);
+  const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
+  kubernetesTree.attach(kubernetesView);
+  const kubernetesYaml = new KubernetesYamlProvider(kubernetesTree);
   context.subscriptions.push(
     proxmoxTree,
     proxmoxView,
     kubernetesTree,
-    vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true }),
+    kubernetesView,
+    kubernetesYaml,
+    vscode.workspace.registerTextDocumentContentProvider(YAML_SCHEME, kubernetesYaml),
   );
 
   // The simulator bundle is loaded only when the demo lab is asked for.
@@ -76,7 +85,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
 
   registerGeneralCommands(registry, log);
   registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
-  registry.register('homelab.kubernetes.refresh', () => kubernetesTree.refresh());
+  registerKubernetesCommands({ registry, tree: kubernetesTree, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
 
   const activity = new ActivityLog(log);
   const journal = new JournalPanels(context.extensionUri, log);
@@ -110,7 +119,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry, prompts, clusters, proxmoxTree, proxmoxView, operations, knownHostsPath, activity, journal, tracker, deployTuning };
+  return { registry, prompts, clusters, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, operations, knownHostsPath, activity, journal, tracker, deployTuning };
 }
 
 export function deactivate(): void {}

@@ -136,6 +136,21 @@ export class Prompts {
     });
   }
 
+  /** Several choices; a scripted answer is an array of labels (or ids). */
+  async pickMany<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions & { title: string }): Promise<T[]> {
+    const s = this.take<string[]>(options.title);
+    if (s) {
+      return s.value.map((v) => {
+        const found = items.find((i) => i.label === v || (i as { id?: string }).id === v);
+        if (!found) throw new Error(`scripted answer "${v}" is not among: ${items.map((i) => i.label).join(', ')}`);
+        return found;
+      });
+    }
+    const picked = await vscode.window.showQuickPick(items, { ignoreFocusOut: true, ...options, canPickMany: true });
+    if (!picked) throw new CancelledError();
+    return picked;
+  }
+
   /** A modal question; resolves with the chosen action, throws CancelledError when dismissed. */
   async confirm<A extends string>(message: string, detail: string, ...actions: A[]): Promise<A> {
     const s = this.take<string>(message);

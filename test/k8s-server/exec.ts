@@ -88,7 +88,11 @@ export function runExec(ws: WsSocket, ctx: ExecContext): void {
     const payload = data.subarray(1);
     if (ch === 0) { if (payload.length) onStdinData(payload.toString('utf8')); }
     else if (ch === 4) {
-      try { const s = JSON.parse(payload.toString('utf8')) as { Width?: number; Height?: number }; size = { cols: Number(s.Width ?? size.cols), rows: Number(s.Height ?? size.rows) }; } catch { /* ignore bad resize */ }
+      // Go's encoding/json matches keys case-insensitively: {"Width":..} and {"width":..} both work
+      try {
+        const s = Object.fromEntries(Object.entries(JSON.parse(payload.toString('utf8')) as object).map(([k, v]) => [k.toLowerCase(), v])) as { width?: number; height?: number };
+        size = { cols: Number(s.width ?? size.cols), rows: Number(s.height ?? size.rows) };
+      } catch { /* ignore bad resize */ }
     } else if (ch === 255 && payload[0] === 0 && ws.protocol.startsWith('v5')) onStdinClosed();
   });
   ws.on('close', () => { finished = true; });

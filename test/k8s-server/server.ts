@@ -57,6 +57,8 @@ export interface K8sTestServer {
   store: Store;
   /** Breaks every open watch connection (socket destroyed mid-stream; `graceful` ends it cleanly). */
   cutWatches(opts?: { graceful?: boolean }): number;
+  /** Breaks every open log follow (socket destroyed mid-stream). */
+  cutLogs(): number;
   /** Forgets history: resuming a watch from any earlier resourceVersion now gets 410 Gone. */
   expireHistory(opts?: { cutWatches?: boolean }): void;
   forbidNamespace(ns: string): void;
@@ -160,6 +162,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
   const controller = opts.controller === false ? undefined : new Controller(store, opts.podReadyDelayMs ?? 300);
   const forbidden = new Set<string>();
   const watchers = new Set<Watcher>();
+  const logFollowers = new Set<Watcher>();
   const bookmarkMs = opts.bookmarkIntervalMs ?? 1000;
   const goneAs = opts.goneAs ?? 'event';
   let latencyMs = 0;
@@ -334,7 +337,8 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       timers.push(setInterval(() => write('BOOKMARK', { kind: t.res.kind, apiVersion: apiVersionOf(t.res), metadata: { resourceVersion: String(store.resourceVersion), annotations: {} } }), bookmarkMs));
     }
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
-    if (timeout > 0) timers.push(setTimeout(() => res.end(), timeout * 1000));
+    // stop the bookmarks before ending: one firing between end and close would write after end
+    if (timeout > 0) timers.push(setTimeout(() => { w.stop(); res.end(); }, timeout * 1000));
     const w: Watcher = {
       res, socket: req.socket,
       stop: () => { store.off('event', onEvent); timers.forEach((x) => clearTimeout(x)); watchers.delete(w); },
@@ -366,7 +370,8 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     const onGone = (ns: string, name: string) => { if (ns === t.namespace && name === t.name) res.end(); };
     store.on('log', onLog);
     store.on('podGone', onGone);
-    const w: Watcher = { res, socket: req.socket, stop: () => { store.off('log', onLog); store.off('podGone', onGone); } };
+    const w: Watcher = { res, socket: req.socket, stop: () => { store.off('log', onLog); store.off('podGone', onGone); logFollowers.delete(w); } };
+    logFollowers.add(w);
     res.on('close', w.stop);
   }
 
@@ -565,6 +570,11 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     cutWatches: (o) => {
       const n = watchers.size;
       for (const w of [...watchers]) { w.stop(); if (o?.graceful) w.res.end(); else w.socket.destroy(); }
+      return n;
+    },
+    cutLogs: () => {
+      const n = logFollowers.size;
+      for (const w of [...logFollowers]) { w.stop(); w.socket.destroy(); }
       return n;
     },
     expireHistory: (o) => { store.expireHistory(); if (o?.cutWatches) api.cutWatches(); },

@@ -2,10 +2,18 @@
 // pod logs and exec. Each validates locally what it can and reports failures as KubeError.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { KubeClient, WsClientSocket } from './client';
-import { isKubeError, KubeError } from './errors';
-import { KindName, KubeObject, objectPath } from './resources';
+import { PassThrough, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { IncomingMessage } from 'node:http';
+import type { ClientRequest } from 'node:http';
+import { KubeClient } from './client';
+import { fromStatus, isKubeError, KubeError } from './errors';
+import { k8s, type K8s } from './lib';
+import { apiVersionOf, KindName, KINDS, KubeObject, objectPath } from './resources';
 
+// js-yaml, client-node's own YAML library. Not its dumpYaml/loadAllYaml: those run objects through
+// the typed models, which drop fields they do not know (a typo in a manifest would vanish silently
+// instead of being rejected by the server) and fail on empty documents.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: { loadAll(s: string): unknown[]; dump(o: unknown, opts?: { noRefs?: boolean; lineWidth?: number; sortKeys?: boolean }): string } = require('js-yaml');
 
@@ -25,36 +33,48 @@ export function parseReplicas(input: string | number): number {
   return n;
 }
 
+/** A header-only object reference for client-node's KubernetesObjectApi. */
+function ref(kind: KindName, namespace: string | undefined, name: string): { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } {
+  const k = KINDS[kind];
+  return { apiVersion: apiVersionOf(k), kind: k.kind, metadata: { name, ...(k.namespaced ? { namespace } : {}) } };
+}
+
+const patchAs = (type: string) => k8s().setHeaderOptions('Content-Type', type);
+
 /** Sets replicas through the scale subresource; returns the new desired count. */
 export async function scale(client: KubeClient, kind: ScalableKind, namespace: string, name: string, replicas: string | number): Promise<number> {
   if (kind !== 'deployments' && kind !== 'statefulsets') throw new KubeError('invalid', `${String(kind)} cannot be scaled; only Deployments and StatefulSets.`);
   const n = parseReplicas(replicas);
-  const res = await client.request<{ spec: { replicas: number } }>('PATCH', objectPath(kind, namespace, name, 'scale'), {
-    body: { spec: { replicas: n } }, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER },
-  });
-  return res.spec.replicas;
+  const req = { name, namespace, body: { spec: { replicas: n } }, fieldManager: FIELD_MANAGER };
+  const opts = patchAs(k8s().PatchStrategy.MergePatch);
+  const res = await client.call({ method: 'PATCH', path: objectPath(kind, namespace, name, 'scale') }, () => kind === 'deployments'
+    ? client.apps.patchNamespacedDeploymentScale(req, opts)
+    : client.apps.patchNamespacedStatefulSetScale(req, opts));
+  return Number(res.spec?.replicas ?? n);
 }
 
 /** `kubectl rollout restart`: stamps the pod template so the controller replaces every pod. */
 export async function restart(client: KubeClient, kind: RestartableKind, namespace: string, name: string, now = new Date()): Promise<KubeObject> {
   if (!['deployments', 'statefulsets', 'daemonsets'].includes(kind)) throw new KubeError('invalid', `${String(kind)} cannot be restarted; only Deployments, StatefulSets and DaemonSets.`);
-  return client.request<KubeObject>('PATCH', objectPath(kind, namespace, name), {
-    body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: now.toISOString() } } } } },
-    contentType: 'application/strategic-merge-patch+json', query: { fieldManager: FIELD_MANAGER },
-  });
+  const req = { name, namespace, body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: now.toISOString() } } } } }, fieldManager: FIELD_MANAGER };
+  const opts = patchAs(k8s().PatchStrategy.StrategicMergePatch);
+  const apps = client.apps;
+  const res = await client.call({ method: 'PATCH', path: objectPath(kind, namespace, name) }, () => kind === 'deployments' ? apps.patchNamespacedDeployment(req, opts)
+    : kind === 'statefulsets' ? apps.patchNamespacedStatefulSet(req, opts) : apps.patchNamespacedDaemonSet(req, opts));
+  return res as unknown as KubeObject;
 }
 
 /** Deletes an object (dependents go in the background, like kubectl). `resourceVersion` makes it conditional. */
 export async function remove(client: KubeClient, kind: KindName, namespace: string | undefined, name: string, opts: { resourceVersion?: string } = {}): Promise<void> {
-  await client.request('DELETE', objectPath(kind, namespace, name), {
-    body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', ...(opts.resourceVersion ? { preconditions: { resourceVersion: opts.resourceVersion } } : {}) },
-  });
+  const body = { propagationPolicy: 'Background', ...(opts.resourceVersion ? { preconditions: { resourceVersion: opts.resourceVersion } } : {}) };
+  await client.call({ method: 'DELETE', path: objectPath(kind, namespace, name) }, () => client.objects.delete(ref(kind, namespace, name), undefined, undefined, undefined, undefined, 'Background', body));
 }
 
 const REDACTED = '<redacted>';
 
 /** An object as YAML for viewing: managedFields dropped; Secret values hidden unless `reveal`. */
 export function toYaml(kind: KindName, obj: KubeObject, opts: { reveal?: boolean } = {}): string {
+  // JSON round trip: typed client-node objects hold Dates and undefined fields js-yaml cannot dump
   const o = JSON.parse(JSON.stringify(obj)) as KubeObject;
   delete o.metadata.managedFields;
   if (kind === 'secrets' && !opts.reveal) {
@@ -70,7 +90,8 @@ export function toYaml(kind: KindName, obj: KubeObject, opts: { reveal?: boolean
 }
 
 export async function getYaml(client: KubeClient, kind: KindName, namespace: string | undefined, name: string, opts: { reveal?: boolean } = {}): Promise<string> {
-  return toYaml(kind, await client.request<KubeObject>('GET', objectPath(kind, namespace, name)), opts);
+  const obj = await client.call({ method: 'GET', path: objectPath(kind, namespace, name) }, () => client.objects.read(ref(kind, namespace, name)));
+  return toYaml(kind, obj as unknown as KubeObject, opts);
 }
 
 // ---------------------------------------------------------------- apply
@@ -158,12 +179,11 @@ export async function applyObject(client: KubeClient, doc: KubeObject, opts: App
     if (ns) body.metadata.namespace = ns;
     const [group, version] = doc.apiVersion!.includes('/') ? doc.apiVersion!.split('/') : ['', doc.apiVersion!];
     const path = `${group ? `/apis/${group}/${version}` : `/api/${version}`}${ns ? `/namespaces/${encodeURIComponent(ns)}` : ''}/${d.plural}/${encodeURIComponent(doc.metadata.name)}`;
+    const objects = client.objects;
+    const ctx = { path };
     let before: KubeObject | undefined;
-    try { before = await client.request<KubeObject>('GET', path); } catch (e) { if (!isKubeError(e, 'notFound')) throw e; }
-    const after = await client.request<KubeObject>('PATCH', path, {
-      body: JSON.stringify(body), contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: FIELD_MANAGER, force: opts.force ? true : undefined, dryRun: opts.dryRun ? 'All' : undefined },
-    });
+    try { before = await client.call({ ...ctx, method: 'GET' }, () => objects.read(body as K8s.KubernetesObject & { metadata: { name: string } })) as unknown as KubeObject; } catch (e) { if (!isKubeError(e, 'notFound')) throw e; }
+    const after = await client.call({ ...ctx, method: 'PATCH' }, () => objects.patch(body as K8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER, opts.force ? true : undefined, k8s().PatchStrategy.ServerSideApply)) as unknown as KubeObject;
     // Compare content, not resourceVersion: a controller's status write between our GET and the
     // apply bumps it without our manifest having changed anything (and dry-run never bumps it).
     const same = before !== undefined && comparable(before) === comparable(after);
@@ -202,27 +222,43 @@ export interface LogOptions {
 }
 export interface LogStream { done: Promise<void>; stop(): void }
 
-/** Streams a pod's log line by line. Resolves once the stream is open (so 400/404 throw here). */
+/**
+ * Streams a pod's log line by line through client-node's Log. Resolves once the stream is open
+ * (so a missing pod or container throws here).
+ */
 export async function streamLogs(client: KubeClient, namespace: string, pod: string, o: LogOptions): Promise<LogStream> {
-  const ac = new AbortController();
-  const res = await client.stream(objectPath('pods', namespace, pod, 'log'), {
-    container: o.container, tailLines: o.tailLines, follow: o.follow ? true : undefined, previous: o.previous ? true : undefined,
-    sinceSeconds: o.sinceSeconds, timestamps: o.timestamps ? true : undefined,
-  }, ac.signal);
-  res.setEncoding('utf8');
+  // client-node's Log needs a container name: take kubectl's default when none is given, and
+  // check a given one against the pod (its error answers carry no server message)
+  const p = await client.call({ method: 'GET', path: objectPath('pods', namespace, pod) }, () => client.core.readNamespacedPod({ name: pod, namespace }));
+  const spec = p.spec;
+  const names = [...(spec?.containers ?? []), ...(spec?.initContainers ?? []), ...(spec?.ephemeralContainers ?? [])].map((c) => c.name);
+  const container = o.container ?? p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'] ?? spec?.containers?.[0]?.name ?? '';
+  if (!names.includes(container)) {
+    throw new KubeError('badRequest', `Bad request (400): container ${container || '(none)'} is not valid for pod ${pod}; it has ${names.join(', ') || 'no containers'}.`, { httpStatus: 400, namespace, resource: 'pods', objectName: pod });
+  }
+  const decoder = new StringDecoder('utf8');
   let buf = '';
-  const done = new Promise<void>((resolve) => {
-    res.on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) { o.onLine(buf.slice(0, i)); buf = buf.slice(i + 1); }
-    });
-    const end = () => { if (buf) { o.onLine(buf); buf = ''; } resolve(); };
-    res.on('end', end);
-    res.on('close', end);
-    res.on('error', end);
+  const lines = (text: string) => {
+    buf += text;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) { o.onLine(buf.slice(0, i)); buf = buf.slice(i + 1); }
+  };
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) { lines(decoder.write(chunk)); cb(); },
+    final(cb) { lines(decoder.end()); if (buf) { o.onLine(buf); buf = ''; } cb(); },
   });
-  return { done, stop: () => ac.abort() };
+  const done = new Promise<void>((resolve) => { out.on('finish', resolve); out.on('close', resolve); out.on('error', () => resolve()); });
+  // Log pipes the response into `out`; a pipe does not end its target when the source breaks
+  // (connection cut), so watch the source ourselves
+  out.on('pipe', (src: NodeJS.ReadableStream) => {
+    const end = () => { if (!out.writableEnded) out.end(); };
+    src.once('error', end);
+    src.once('close', end);
+  });
+  const ac = await client.call({ method: 'GET', path: objectPath('pods', namespace, pod, 'log') }, () => new (k8s().Log)(client.kc).log(namespace, pod, container, out, {
+    follow: o.follow, tailLines: o.tailLines, previous: o.previous, sinceSeconds: o.sinceSeconds, timestamps: o.timestamps,
+  }));
+  return { done, stop: () => { ac.abort(); if (!out.writableEnded) out.end(); } };
 }
 
 // ---------------------------------------------------------------- exec
@@ -250,42 +286,98 @@ export interface ExecSession {
   exit: Promise<ExecExit>;
 }
 
-/** Runs a command in a container over WebSocket (channel.k8s.io v5, else v4). */
+/** Minimal typing of the `ws` client (client-node's WebSocket library; no @types/ws). */
+interface WsClientSocket {
+  readonly protocol: string;
+  readonly readyState: number;
+  close(code?: number): void;
+  on(ev: 'open', cb: () => void): this;
+  on(ev: 'message', cb: (data: Buffer, isBinary: boolean) => void): this;
+  on(ev: 'close', cb: () => void): this;
+  on(ev: 'error', cb: (err: Error) => void): this;
+  on(ev: 'unexpected-response', cb: (req: ClientRequest, res: IncomingMessage) => void): this;
+}
+type WsCtor = new (url: string, protocols: string[], opts: object) => WsClientSocket;
+type WebSocketInterface = NonNullable<ConstructorParameters<typeof K8s.Exec>[1]>;
+
+/**
+ * The WebSocket connection for client-node's Exec: its own handler offers a fixed protocol list
+ * and reports a refused upgrade without the server's Status, so we connect (with the same
+ * kubeconfig auth and TLS options) and hand frames to Exec's handler.
+ */
+function execConnector(client: KubeClient, protocols: string[]): WebSocketInterface {
+  return {
+    connect: async (path: string, textHandler: ((text: string) => boolean) | null, binaryHandler: ((stream: number, buff: Buffer) => boolean) | null) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const WebSocket = require('ws') as WsCtor;
+      const opts: Record<string, unknown> = {};
+      await client.kc.applyToHTTPSOptions(opts);
+      const url = client.server.replace(/^http/, 'ws') + path;
+      const where = { method: 'GET', path: path.split('?')[0], server: client.server, context: client.context };
+      return new Promise((resolve, reject) => {
+        const sock = new WebSocket(url, protocols, opts);
+        sock.on('open', () => resolve(sock as never));
+        sock.on('unexpected-response', (_req, res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = text;
+            try { body = JSON.parse(text); } catch { /* plain */ }
+            reject(fromStatus(res.statusCode ?? 0, body, where));
+          });
+        });
+        sock.on('error', (e) => reject(client.toKubeError(e, where)));
+        sock.on('message', (data, isBinary) => {
+          const keep = isBinary ? (binaryHandler?.(data[0], data.subarray(1)) ?? true) : (textHandler?.(data.toString('utf8')) ?? true);
+          if (!keep) sock.close(1000);
+        });
+      });
+    },
+  } as unknown as WebSocketInterface;
+}
+
+/** A Writable that looks like a terminal to client-node's Exec, which then sends its size changes. */
+class TerminalOutput extends Writable {
+  // own properties from the start: Exec checks `'rows' in stdout` to decide it is resizable
+  rows: number | undefined = undefined;
+  columns: number | undefined = undefined;
+  constructor(private readonly sink: (b: Buffer) => void) { super(); }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void { this.sink(chunk); cb(); }
+  setSize(cols: number, rows: number): void { this.columns = cols; this.rows = rows; this.emit('resize'); }
+}
+
+/** Runs a command in a container through client-node's Exec (channel.k8s.io v5, else v4). */
 export async function exec(client: KubeClient, namespace: string, pod: string, o: ExecOptions): Promise<ExecSession> {
   if (!o.command.length) throw new KubeError('invalid', 'A command is required.');
-  const sock: WsClientSocket = await client.websocket(objectPath('pods', namespace, pod, 'exec'), {
-    command: o.command, container: o.container, stdin: o.stdin ? true : undefined, stdout: true, stderr: o.tty ? undefined : true, tty: o.tty ? true : undefined,
-  }, o.protocols ?? EXEC_PROTOCOLS);
+  const stdout = new TerminalOutput((b) => o.onStdout(b));
+  const stderr = o.tty ? null : new Writable({ write(chunk: Buffer, _enc, cb) { (o.onStderr ?? o.onStdout)(chunk); cb(); } });
+  const stdin = o.stdin ? new PassThrough() : null;
   let exitStatus: ExecExit | undefined;
+  const onStatus = (st: K8s.V1Status) => {
+    if (st.status === 'Success') { exitStatus = { code: 0 }; return; }
+    const code = st.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
+    exitStatus = { code: code !== undefined ? Number(code) : -1, message: st.message };
+  };
+  const path = objectPath('pods', namespace, pod, 'exec');
+  const lib = k8s();
+  const sock = await client.call({ method: 'GET', path }, () => new lib.Exec(client.kc, execConnector(client, o.protocols ?? EXEC_PROTOCOLS))
+    .exec(namespace, pod, o.container ?? '', o.command, stdout, stderr, stdin, !!o.tty, onStatus)) as unknown as WsClientSocket;
   const exit = new Promise<ExecExit>((resolve) => {
-    sock.on('message', (data: Buffer) => {
-      if (!data.length) return;
-      const ch = data[0];
-      const payload = data.subarray(1);
-      if (ch === 1) o.onStdout(payload);
-      else if (ch === 2) (o.onStderr ?? o.onStdout)(payload);
-      else if (ch === 3 && payload.length) {
-        try {
-          const st = JSON.parse(payload.toString('utf8')) as { status?: string; message?: string; reason?: string; details?: { causes?: { reason?: string; message?: string }[] } };
-          if (st.status === 'Success') exitStatus = { code: 0 };
-          else {
-            const code = st.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
-            exitStatus = { code: code !== undefined ? Number(code) : -1, message: st.message };
-          }
-        } catch { exitStatus = { code: -1, message: payload.toString('utf8') }; }
-      }
-    });
     sock.on('close', () => resolve(exitStatus ?? { code: -1, message: 'The exec connection closed before the command reported an exit status.' }));
     sock.on('error', () => { /* close follows */ });
   });
-  const send = (ch: number, data: Buffer) => { if (sock.readyState === 1) sock.send(Buffer.concat([Buffer.from([ch]), data])); };
+  // Exec's stdin and resize streams start flowing on the next tick; until then each buffers on its
+  // own, and a resize followed by a write would reach the server in the wrong order
+  await new Promise((r) => setImmediate(r));
+  const v5 = sock.protocol.startsWith('v5');
   return {
     protocol: sock.protocol,
-    write: (d) => send(0, Buffer.isBuffer(d) ? d : Buffer.from(d)),
-    closeStdin: () => { if (sock.protocol.startsWith('v5')) send(255, Buffer.from([0])); },
-    resize: (cols, rows) => send(4, Buffer.from(JSON.stringify({ Width: Math.max(1, Math.floor(cols)), Height: Math.max(1, Math.floor(rows)) }))),
+    write: (d) => { if (stdin && !stdin.writableEnded && sock.readyState === 1) stdin.write(Buffer.isBuffer(d) ? d : Buffer.from(d)); },
+    // client-node ends stdin with a v5 close frame, but closes the whole socket on older protocols
+    closeStdin: () => { if (stdin && v5 && !stdin.writableEnded) stdin.end(); },
+    resize: (cols, rows) => stdout.setSize(Math.max(1, Math.floor(cols)), Math.max(1, Math.floor(rows))),
     close: () => sock.close(1000),
     exit,
   };
 }
-

@@ -1,10 +1,11 @@
-// A small Kubernetes REST client on node:https. We do not call @kubernetes/client-node at run
-// time: v2.0.1 bundles undici 8, which needs Node >= 22.19 and fails to load on Node 20.
-import { Agent, request as httpsRequest } from 'node:https';
-import type { IncomingMessage } from 'node:http';
-import type { ClientRequest } from 'node:http';
-import { fromNetworkError, fromStatus, KubeError } from './errors';
+// The Kubernetes client: one @kubernetes/client-node KubeConfig per connection. Typed APIs come
+// from kc.makeApiClient; `request` is the raw escape hatch (same auth, agent and error mapping).
+// TLS is always verified: the kubeconfig's CA, else the system roots; never "skip".
+import type { Agent } from 'node:https';
+import type { Readable } from 'node:stream';
+import { fromNetworkError, fromStatus, isKubeError, KubeError, RequestContext } from './errors';
 import { ClusterConnection, ExecCredential, runExecPlugin } from './kubeconfig';
+import { k8s, type K8s } from './lib';
 
 export type Query = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -16,20 +17,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Minimal typing of the `ws` client (a dependency of @kubernetes/client-node; no @types/ws). */
-export interface WsClientSocket {
-  readonly protocol: string;
-  readonly readyState: number;
-  send(data: Buffer | string): void;
-  close(code?: number): void;
-  terminate(): void;
-  on(ev: 'open', cb: () => void): this;
-  on(ev: 'message', cb: (data: Buffer) => void): this;
-  on(ev: 'close', cb: (code: number, reason: Buffer) => void): this;
-  on(ev: 'error', cb: (err: Error) => void): this;
-  on(ev: 'unexpected-response', cb: (req: ClientRequest, res: IncomingMessage) => void): this;
-}
-type WsCtor = new (url: string, protocols: string[], opts: { agent?: Agent; headers?: Record<string, string>; ca?: string; cert?: string; key?: string }) => WsClientSocket;
+/** Our authenticator's name in the KubeConfig: every user goes through it (see `authenticator`). */
+const AUTH_PROVIDER = 'homelab';
 
 function buildQuery(q: Query | undefined): string {
   if (!q) return '';
@@ -43,125 +32,201 @@ function buildQuery(q: Query | undefined): string {
   return s ? `?${s}` : '';
 }
 
-async function readAll(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+const b64 = (s: string | undefined) => (s ? Buffer.from(s, 'utf8').toString('base64') : undefined);
+
+type FetchResponse = { status: number; headers: { get(n: string): string | null }; text(): Promise<string>; body: Readable };
+type FetchFn = (url: string, init: Record<string, unknown>) => Promise<FetchResponse>;
+
+type ObjectApiClass = new (config: ConstructorParameters<typeof K8s.KubernetesObjectApi>[0]) => K8s.KubernetesObjectApi & { useContextNamespace(kc: K8s.KubeConfig): void };
+let objectApi: ObjectApiClass | undefined;
+
+/**
+ * client-node's KubernetesObjectApi, except that object names keep their case: it lowercases the
+ * whole path, so a mixed-case name (valid for RBAC objects, invalid for most kinds) would address
+ * another object or fail as a name mismatch instead of reaching the server's validation.
+ */
+function objectApiClass(): ObjectApiClass {
+  if (objectApi) return objectApi;
+  type Action = Parameters<K8s.KubernetesObjectApi['specUriPath']>[1];
+  objectApi = class extends k8s().KubernetesObjectApi {
+    useContextNamespace(kc: K8s.KubeConfig): void { this.setDefaultNamespace(kc); }
+    protected override async specUriPath(spec: K8s.KubernetesObject, action: Action): Promise<string> {
+      const path = await super.specUriPath(spec, action);
+      if (action === 'create' || action === 'list' || !spec.metadata?.name) return path;
+      return `${path.slice(0, path.lastIndexOf('/') + 1)}${encodeURIComponent(spec.metadata.name)}`;
+    }
+  };
+  return objectApi;
 }
 
 export class KubeClient {
-  private agent: Agent;
+  /** The client-node configuration of this connection (one cluster, one user, one context). */
+  readonly kc: K8s.KubeConfig;
   private cred: ExecCredential | undefined;
   private credPending: Promise<ExecCredential> | undefined;
+  private readonly apis = new Map<unknown, unknown>();
+  private objectApi: K8s.KubernetesObjectApi | undefined;
 
-  /** `timeoutMs`: idle timeout of ordinary requests (default 30 s); streams (watch, logs) have none. */
+  /** `timeoutMs`: timeout of ordinary requests (default 30 s); streams (watch, logs, exec) have none. */
   constructor(readonly conn: ClusterConnection, private readonly opts: { timeoutMs?: number } = {}) {
-    this.agent = this.makeAgent(conn.clientCertPem, conn.clientKeyPem);
+    const lib = k8s();
+    this.kc = new lib.KubeConfig();
+    this.kc.addAuthenticator(this.authenticator());
+    this.kc.loadFromOptions({
+      clusters: [{ name: conn.context, server: conn.server, caData: b64(conn.caPem), skipTLSVerify: false }],
+      users: [{
+        name: conn.context, token: conn.token, certData: b64(conn.clientCertPem), keyData: b64(conn.clientKeyPem),
+        username: conn.username, password: conn.password, authProvider: { name: AUTH_PROVIDER },
+      }],
+      contexts: [{ name: conn.context, cluster: conn.context, user: conn.context, namespace: conn.namespace }],
+      currentContext: conn.context,
+    });
   }
 
   get server(): string { return this.conn.server; }
   get namespace(): string { return this.conn.namespace; }
   get context(): string { return this.conn.context; }
 
-  private makeAgent(cert?: string, key?: string): Agent {
-    // the CA from the kubeconfig pins the server; without one, the system roots apply (never "off")
-    return new Agent({ keepAlive: true, ca: this.conn.caPem, cert, key });
+  /**
+   * Custom authenticators run when no built-in one claims the user; our users carry only our
+   * auth-provider name, so this runs for every request (typed APIs, fetch, watch, WebSocket). It
+   * pins TLS verification on (NODE_TLS_REJECT_UNAUTHORIZED cannot turn it off) and applies the
+   * exec plugin's credential. client-node's own ExecAuth would re-run a plugin whose credential has
+   * no expirationTimestamp on every request and never refresh after a 401.
+   */
+  private authenticator(): Parameters<K8s.KubeConfig['addAuthenticator']>[0] {
+    return {
+      isAuthProvider: (user) => (user.authProvider as { name?: string } | undefined)?.name === AUTH_PROVIDER,
+      applyAuthentication: async (_user, o) => {
+        const opts = o as { rejectUnauthorized?: boolean; headers?: Record<string, string>; cert?: string | Buffer; key?: string | Buffer };
+        opts.rejectUnauthorized = true;
+        const cred = await this.execCredential();
+        if (!cred) return;
+        opts.headers ??= {};
+        if (cred.token) opts.headers.Authorization = `Bearer ${cred.token}`;
+        if (cred.clientCertPem && cred.clientKeyPem) { opts.cert = cred.clientCertPem; opts.key = cred.clientKeyPem; }
+      },
+    };
   }
 
-  /** Credentials from the exec plugin, refreshed when expired or after a 401. */
+  /** Credentials from the exec plugin: cached until they expire or the server answers 401. */
   private async execCredential(force = false): Promise<ExecCredential | undefined> {
     if (!this.conn.exec) return undefined;
     const fresh = this.cred && (this.cred.expiresAt === undefined || this.cred.expiresAt - Date.now() > 10_000);
     if (fresh && !force) return this.cred;
-    this.credPending ??= runExecPlugin(this.conn.exec, this.conn.context).then((c) => {
-      const certChanged = c.clientCertPem && c.clientCertPem !== this.cred?.clientCertPem;
-      this.cred = c;
-      if (certChanged) { this.agent.destroy(); this.agent = this.makeAgent(c.clientCertPem, c.clientKeyPem); }
-      return c;
-    }).finally(() => { this.credPending = undefined; });
+    this.credPending ??= runExecPlugin(this.conn.exec, this.conn.context)
+      .then((c) => { this.cred = c; return c; })
+      .finally(() => { this.credPending = undefined; });
     return this.credPending;
   }
 
-  private async headers(force = false): Promise<Record<string, string>> {
-    const h: Record<string, string> = { Accept: 'application/json' };
-    const cred = await this.execCredential(force);
-    const token = cred?.token ?? this.conn.token;
-    if (token) h.Authorization = `Bearer ${token}`;
-    else if (this.conn.username && this.conn.password) h.Authorization = `Basic ${Buffer.from(`${this.conn.username}:${this.conn.password}`).toString('base64')}`;
-    return h;
-  }
+  /** Forgets the exec plugin's credential after a 401 seen outside `call` (a watch), so the next
+   * request runs the plugin again. */
+  forgetCredential(): void { this.cred = undefined; }
 
-  /** Sends a request and returns the response (any status) once headers arrive. */
-  private async send(method: string, path: string, o: RequestOptions & { streaming?: boolean }, forceCred = false): Promise<IncomingMessage> {
-    const headers = await this.headers(forceCred);
-    let payload: Buffer | undefined;
-    if (o.body !== undefined) {
-      payload = Buffer.from(typeof o.body === 'string' ? o.body : JSON.stringify(o.body));
-      headers['Content-Type'] = o.contentType ?? 'application/json';
-      headers['Content-Length'] = String(payload.length);
+  /** Maps any failure of a client-node call to a KubeError (ApiException carries the Status). */
+  toKubeError(e: unknown, ctx: RequestContext = {}): KubeError {
+    if (isKubeError(e)) return e;
+    const c = { server: this.conn.server, context: this.conn.context, ...ctx };
+    const lib = k8s();
+    if (e instanceof lib.ApiException) {
+      let body: unknown = e.body;
+      if (typeof body === 'string') { try { body = JSON.parse(body); } catch { /* plain text */ } }
+      return fromStatus(Number(e.code), body, c);
     }
-    const url = new URL(this.conn.server + path + buildQuery(o.query));
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpsRequest(url, { method, headers, agent: this.agent, signal: o.signal }, (res) => {
-        // streams stay open for minutes without data: no idle timeout, but TCP keepalive finds dead peers
-        if (o.streaming) { req.setTimeout(0); res.socket.setKeepAlive(true, 30_000); }
-        resolve(res);
-      });
-      if (!o.streaming) req.setTimeout(this.opts.timeoutMs ?? 30_000, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', (e) => reject(o.signal?.aborted ? e : fromNetworkError(e, { server: this.conn.server, path })));
-      req.end(payload);
-    });
+    const code = (e as { statusCode?: number; code?: unknown })?.statusCode ?? (typeof (e as { code?: unknown })?.code === 'number' ? (e as { code: number }).code : undefined);
+    if (typeof code === 'number' && code >= 400) return fromStatus(code, (e as { body?: unknown }).body, c);
+    return fromNetworkError(e, c);
   }
 
-  /** Like send, but a 401 with an exec plugin refreshes the credential and retries once: the
-   * request was rejected before any processing, so this is not a blind retry. */
-  private async sendAuthed(method: string, path: string, o: RequestOptions & { streaming?: boolean }): Promise<IncomingMessage> {
-    const res = await this.send(method, path, o);
-    if (res.statusCode === 401 && this.conn.exec) { res.resume(); return this.send(method, path, o, true); }
-    return res;
+  /**
+   * Runs a client-node call with error mapping. A 401 with an exec plugin refreshes the credential
+   * and retries once: the request was rejected before any processing, so this is not a blind retry.
+   */
+  async call<T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> {
+    try { return await fn(); } catch (e) {
+      const err = this.toKubeError(e, ctx);
+      if (err.kind !== 'unauthorized' || !this.conn.exec) throw err;
+      await this.execCredential(true);
+      try { return await fn(); } catch (e2) { throw this.toKubeError(e2, ctx); }
+    }
   }
 
+  /** A typed API of client-node (CoreV1Api, AppsV1Api, ...), made once per client. */
+  api<T extends K8s.ApiType>(ctor: K8s.ApiConstructor<T>): T {
+    let a = this.apis.get(ctor) as T | undefined;
+    if (!a) { a = this.kc.makeApiClient(ctor); this.apis.set(ctor, a); }
+    return a;
+  }
+
+  get core(): K8s.CoreV1Api { return this.api(k8s().CoreV1Api); }
+  get apps(): K8s.AppsV1Api { return this.api(k8s().AppsV1Api); }
+  get networking(): K8s.NetworkingV1Api { return this.api(k8s().NetworkingV1Api); }
+  /** Generic object API (discovery-based): read, patch (server-side apply), delete of any kind. */
+  get objects(): K8s.KubernetesObjectApi {
+    if (!this.objectApi) {
+      const api = this.kc.makeApiClient(objectApiClass());
+      api.useContextNamespace(this.kc);
+      this.objectApi = api;
+    }
+    return this.objectApi;
+  }
+
+  /** A raw request with this connection's auth and TLS; non-2xx answers throw KubeError. */
   async request<T = unknown>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
-    const res = await this.sendAuthed(method, path, o);
-    const text = await readAll(res);
-    const status = res.statusCode ?? 0;
-    let body: unknown = text;
-    if ((res.headers['content-type'] ?? '').includes('json')) { try { body = JSON.parse(text); } catch { /* keep text */ } }
-    if (status < 200 || status >= 300) throw fromStatus(status, body, { method, path, server: this.conn.server, context: this.conn.context });
-    return body as T;
-  }
-
-  /** Opens a streaming GET (watch, log follow). Resolves with the 200 response; errors throw KubeError. */
-  async stream(path: string, query: Query, signal?: AbortSignal): Promise<IncomingMessage> {
-    const res = await this.sendAuthed('GET', path, { query, signal, streaming: true });
-    if (res.statusCode !== 200) {
-      const text = await readAll(res);
-      let body: unknown = text;
-      try { body = JSON.parse(text); } catch { /* plain text */ }
-      throw fromStatus(res.statusCode ?? 0, body, { method: 'GET', path, server: this.conn.server, context: this.conn.context });
-    }
-    return res;
-  }
-
-  /** Opens a WebSocket (exec) with the given subprotocols. */
-  async websocket(path: string, query: Query, protocols: string[]): Promise<WsClientSocket> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const WebSocket = require('ws') as WsCtor;
-    const headers = await this.headers();
-    const url = (this.conn.server + path + buildQuery(query)).replace(/^http/, 'ws');
-    const sock = new WebSocket(url, protocols, { headers, ca: this.conn.caPem, cert: this.cred?.clientCertPem ?? this.conn.clientCertPem, key: this.cred?.clientKeyPem ?? this.conn.clientKeyPem });
-    return new Promise((resolve, reject) => {
-      sock.on('open', () => resolve(sock));
-      sock.on('unexpected-response', (_req, res) => {
-        readAll(res).then((text) => {
-          let body: unknown = text;
-          try { body = JSON.parse(text); } catch { /* plain */ }
-          reject(fromStatus(res.statusCode ?? 0, body, { method: 'GET', path, server: this.conn.server, context: this.conn.context }));
-        }, reject);
-      });
-      sock.on('error', (e) => reject(e instanceof KubeError ? e : fromNetworkError(e, { server: this.conn.server, path })));
+    const fetch = require('node-fetch') as FetchFn; // client-node's own HTTP client (it takes an https.Agent)
+    const ctx = { method, path };
+    return this.call(ctx, async () => {
+      const init = await this.kc.applyToFetchOptions({}) as { agent?: Agent; headers: { set(k: string, v: string): void } };
+      init.headers.set('Accept', 'application/json');
+      let payload: string | undefined;
+      if (o.body !== undefined) {
+        payload = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+        init.headers.set('Content-Type', o.contentType ?? 'application/json');
+      }
+      const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
+      const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+      let res: FetchResponse;
+      let text: string;
+      try {
+        res = await fetch(this.conn.server + path + buildQuery(o.query), { ...init, method, body: payload, signal });
+        text = await res.text();
+      } catch (e) {
+        if (timeout.aborted && !o.signal?.aborted) throw fromNetworkError(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' }), { server: this.conn.server, path });
+        throw e;
+      } finally {
+        // client-node makes an agent per request: free its sockets once the answer is read
+        init.agent?.destroy();
+      }
+      let body: unknown = text;
+      if ((res.headers.get('content-type') ?? '').includes('json')) { try { body = JSON.parse(text); } catch { /* keep text */ } }
+      if (res.status < 200 || res.status >= 300) throw fromStatus(res.status, body, { ...ctx, server: this.conn.server, context: this.conn.context });
+      return body as T;
     });
   }
 
-  close(): void { this.agent.destroy(); }
+  /**
+   * Opens a streaming GET (a raw watch, a log follow) without timeout. Resolves with the body
+   * once a 200 arrives; other answers throw KubeError. Abort through `signal`.
+   */
+  async stream(path: string, query: Query, signal?: AbortSignal): Promise<Readable> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fetch = require('node-fetch') as FetchFn;
+    return this.call({ method: 'GET', path }, async () => {
+      const init = await this.kc.applyToFetchOptions({}) as { headers: { set(k: string, v: string): void } };
+      init.headers.set('Accept', 'application/json');
+      const res = await fetch(this.conn.server + path + buildQuery(query), { ...init, method: 'GET', signal });
+      if (res.status !== 200) {
+        const text = await res.text();
+        let body: unknown = text;
+        try { body = JSON.parse(text); } catch { /* plain text */ }
+        throw fromStatus(res.status, body, { method: 'GET', path, server: this.conn.server, context: this.conn.context });
+      }
+      return res.body;
+    });
+  }
+
+  /** Nothing is pooled across requests (client-node makes an agent per request); kept for callers. */
+  close(): void { /* no shared resources */ }
 }

@@ -1,10 +1,10 @@
-// List-then-watch per kind (+ namespace), like client-go's reflector: one list, then a watch
-// resumed from the last resourceVersion for as long as it works. No periodic list: a list happens
-// only at first start, after 410 Gone, or when no resourceVersion is known. Errors restart the
-// watch with exponential backoff. Changes are batched (~150 ms) into one callback.
-import type { IncomingMessage } from 'node:http';
+// List-then-watch per kind (+ namespace) on client-node's makeInformer: it lists, watches from
+// the list's resourceVersion, and relists by itself after 410 Gone. On any other error it stops;
+// we restart it with exponential backoff. No periodic list: a list happens only at first start,
+// after 410, or when no resourceVersion is known. Changes are batched (~150 ms) into one callback.
 import { KubeClient } from './client';
-import { fromStatus, isKubeError, KubeError } from './errors';
+import { isKubeError, KubeError } from './errors';
+import { k8s, type K8s } from './lib';
 import { collectionPath, KindName, kindOf, KubeList, KubeObject, ResourceKind } from './resources';
 
 export interface InformerBatch<T extends KubeObject = KubeObject> {
@@ -36,19 +36,23 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
 }
 
 type Change<T> = { type: 'added' | 'modified' | 'deleted'; obj: T };
+type ListWatch<T extends KubeObject> = K8s.Informer<T & K8s.KubernetesObject> & { latestResourceVersion(): string };
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
   private rv = '';
-  private gen = 0;
-  private abort: AbortController | undefined;
+  /** The client-node informer currently running; callbacks of older ones are ignored. */
+  private lw: ListWatch<T> | undefined;
+  private token = 0;
   private pending = new Map<string, Change<T>>();
   private pendingRelist = false;
   private flushTimer: NodeJS.Timeout | undefined;
-  private sleepTimer: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  private connectedAt = 0;
+  private eventsSinceConnect = 0;
   private syncWaiters: (() => void)[] = [];
   private synced = false;
   private _state: InformerState = 'stopped';
@@ -57,7 +61,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(private readonly o: InformerOptions<T>) {}
 
   get state(): InformerState { return this._state; }
-  get resourceVersion(): string { return this.rv; }
+  get resourceVersion(): string { return this.lw?.latestResourceVersion() || this.rv; }
   get kind(): ResourceKind { return kindOf(this.o.kind); }
   get namespace(): string | undefined { return this.o.namespace; }
 
@@ -67,15 +71,13 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Starts (or resumes: a known resourceVersion is watched from without a new list). */
   start(): void {
     if (this._state !== 'stopped') return;
-    const gen = ++this.gen;
-    void this.run(gen);
+    this.launch();
   }
 
   stop(): void {
-    this.gen++;
-    this.abort?.abort();
-    this.abort = undefined;
-    if (this.sleepTimer) { clearTimeout(this.sleepTimer.timer); this.sleepTimer.wake(); this.sleepTimer = undefined; }
+    this.token++;
+    this.retire();
+    if (this.sleepTimer) { clearTimeout(this.sleepTimer); this.sleepTimer = undefined; }
     this.flush();
     this.setState('stopped');
   }
@@ -97,120 +99,137 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.syncWaiters.splice(0).forEach((w) => w());
   }
 
-  private async run(gen: number): Promise<void> {
-    const backoff = { initialMs: 500, maxMs: 30_000, ...this.o.backoff };
-    while (gen === this.gen) {
-      try {
-        if (!this.rv) { this.setState('listing'); await this.relist(gen); }
-        if (gen !== this.gen) return;
-        this.setState('watching');
-        const { events, ms } = await this.watchOnce(gen);
-        // a clean end (server timeout) resumes at once; an immediately empty end counts as a failure
-        if (events > 0 || ms > 1000) { this.failures = 0; continue; }
-        throw new KubeError('unreachable', `The watch on ${this.kind.label} closed immediately; retrying.`);
-      } catch (e) {
-        if (gen !== this.gen) return;
-        const err = isKubeError(e) ? e : new KubeError('unreachable', (e as Error).message ?? String(e), { cause: e });
-        if (err.kind === 'gone') { this.rv = ''; continue; } // relist now, as the apiserver asks
-        this.lastError = err;
-        this.failures++;
-        const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (this.failures - 1));
-        const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-        this.setState('backoff');
-        this.o.onError?.(err, delay);
-        await new Promise<void>((wake) => { this.sleepTimer = { timer: setTimeout(wake, delay), wake }; });
-        this.sleepTimer = undefined;
-      }
-    }
+  /** Stops the running client-node informer, keeping its resourceVersion to resume from. */
+  private retire(): void {
+    const lw = this.lw;
+    if (!lw) return;
+    this.rv = lw.latestResourceVersion();
+    this.lw = undefined;
+    void lw.stop(); // its aborted watch reports an error later: ignored, it is no longer this.lw
   }
 
-  private async relist(gen: number): Promise<void> {
+  private watchPath(): string {
+    // client-node's watch adds watch, resourceVersion and labelSelector to these
+    const timeout = this.o.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    return `${collectionPath(this.kind, this.o.namespace)}?allowWatchBookmarks=true&timeoutSeconds=${timeout}`;
+  }
+
+  /**
+   * Starts a fresh client-node informer. When we know a resourceVersion, its first "list" is
+   * served from our cache, so it resumes the watch without a request (a stale version gets 410
+   * and it relists for real). A fresh one per start also keeps the aborted watch of a stopped
+   * one from disturbing the next.
+   */
+  private launch(): void {
+    let seed = this.rv ? { rv: this.rv, items: [...this.cache.values()] } : undefined;
+    const listFn = async (): Promise<KubeList<T & K8s.KubernetesObject>> => {
+      if (seed) { const s = seed; seed = undefined; return { metadata: { resourceVersion: s.rv }, items: s.items as (T & K8s.KubernetesObject)[] }; }
+      if (lw !== this.lw) throw new KubeError('unreachable', 'stopped');
+      this.setState('listing');
+      return this.relist(lw) as Promise<KubeList<T & K8s.KubernetesObject>>;
+    };
+    const lw = k8s().makeInformer<T & K8s.KubernetesObject>(this.o.client.kc, this.watchPath(), listFn, this.o.labelSelector) as unknown as ListWatch<T>;
+    this.lw = lw;
+    this.connectedAt = 0;
+    const mine = () => lw === this.lw;
+    lw.on('add', (obj) => { if (mine()) this.upsert(obj); });
+    lw.on('update', (obj) => { if (mine()) this.upsert(obj); });
+    lw.on('delete', (obj) => { if (mine()) this.removed(obj); });
+    lw.on('connect', () => { if (mine()) this.onConnect(lw); });
+    lw.on('error', (err) => this.onFailure(lw, err));
+    this.setState(this.rv ? 'watching' : 'listing');
+    lw.start().then(() => {
+      if (!mine()) return;
+      this.setState('watching');
+      this.markSynced();
+    }, (err) => this.onFailure(lw, err));
+  }
+
+  /** Each (re)connect of the watch. One that follows the previous within a second without any
+   * event (and without a pending relist) means the server closes watches at once: back off
+   * instead of spinning. */
+  private onConnect(lw: ListWatch<T>): void {
+    const now = Date.now();
+    const relisting = lw.latestResourceVersion() === ''; // after 410: a relist, not a spin
+    if (this.connectedAt && now - this.connectedAt < 1000 && this.eventsSinceConnect === 0 && !relisting) {
+      this.onFailure(lw, new KubeError('unreachable', `The watch on ${this.kind.label} closed immediately; retrying.`));
+      return;
+    }
+    if (this.connectedAt) this.failures = 0; // the previous watch ran: a clean server-side timeout
+    this.connectedAt = now;
+    this.eventsSinceConnect = 0;
+  }
+
+  private toError(e: unknown): KubeError {
+    if (isKubeError(e)) return e;
+    const status = (e as { statusCode?: number })?.statusCode;
+    if (typeof status === 'number') return this.o.client.toKubeError(e, { method: 'GET', path: collectionPath(this.kind, this.o.namespace) });
+    return new KubeError('unreachable', `The watch on ${this.kind.label} was cut by the server or network (${(e as Error)?.message ?? String(e)}).`, { cause: e });
+  }
+
+  private onFailure(lw: ListWatch<T>, e: unknown): void {
+    if (lw !== this.lw) return; // a retired informer's late news
+    this.retire();
+    const err = this.toError(e);
+    this.lastError = err;
+    if (err.kind === 'unauthorized') this.o.client.forgetCredential(); // the retry gets a fresh one
+    // a watch that ran a while (or delivered events) before failing starts the backoff over
+    if (this.connectedAt && (Date.now() - this.connectedAt > 1000 || this.eventsSinceConnect > 0)) this.failures = 0;
+    this.failures++;
+    const backoff = { initialMs: 500, maxMs: 30_000, ...this.o.backoff };
+    const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (this.failures - 1));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.setState('backoff');
+    this.o.onError?.(err, delay);
+    const token = ++this.token;
+    this.sleepTimer = setTimeout(() => {
+      this.sleepTimer = undefined;
+      if (token === this.token && this._state === 'backoff') this.launch();
+    }, delay);
+  }
+
+  /** One full list, page by page (consistent: all pages at the first page's resourceVersion). */
+  private async relist(lw: ListWatch<T>): Promise<KubeList<T>> {
+    // Raw JSON like the watch events (a typed list would put Date objects and drop unknown
+    // fields in the same cache the watch fills with plain JSON).
     const path = collectionPath(this.kind, this.o.namespace);
     const items: T[] = [];
     let cont: string | undefined;
     let rv = '';
     do {
       const page = await this.o.client.request<KubeList<T>>('GET', path, { query: { limit: this.o.pageSize ?? 500, continue: cont, labelSelector: this.o.labelSelector } });
-      if (gen !== this.gen) return;
+      if (lw !== this.lw) throw new KubeError('unreachable', 'stopped');
       items.push(...page.items);
       rv ||= page.metadata.resourceVersion ?? '';
       cont = page.metadata.continue || undefined;
     } while (cont);
-    const seen = new Set<string>();
-
-    for (const obj of items) {
-      const k = keyOf(obj);
-      seen.add(k);
-      const old = this.cache.get(k);
-      if (!old) this.queue(k, 'added', obj);
-      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.queue(k, 'modified', obj);
-      this.cache.set(k, obj);
-    }
+    // what vanished meanwhile (client-node reports it too when it still holds the objects)
+    const seen = new Set(items.map(keyOf));
     for (const [k, obj] of [...this.cache]) if (!seen.has(k)) { this.cache.delete(k); this.queue(k, 'deleted', obj); }
-    this.rv = rv;
     this.pendingRelist = true;
     this.failures = 0;
-    this.markSynced();
-    this.flush(); // a list is delivered at once: the tree should not wait for the batch window
+    // client-node applies the list right after this returns: deliver it at once, not after the
+    // batch window, and only then count as synced (so list() holds it)
+    setImmediate(() => { if (lw !== this.lw) return; this.flush(); this.markSynced(); });
+    return { metadata: { resourceVersion: rv }, items };
   }
 
-  private watchOnce(gen: number): Promise<{ events: number; ms: number }> {
-    const started = Date.now();
-    const ac = new AbortController();
-    this.abort = ac;
-    const path = collectionPath(this.kind, this.o.namespace);
-    return new Promise((resolve, reject) => {
-      let events = 0;
-      let buf = '';
-      let settled = false;
-      const done = (err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        if (err) reject(err); else resolve({ events, ms: Date.now() - started });
-      };
-      this.o.client.stream(path, {
-        watch: true, resourceVersion: this.rv, allowWatchBookmarks: true, labelSelector: this.o.labelSelector,
-        timeoutSeconds: this.o.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
-      }, ac.signal).then((res: IncomingMessage) => {
-        if (gen !== this.gen) { res.destroy(); done(); return; }
-        this.markSynced();
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          let i: number;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i).trim();
-            buf = buf.slice(i + 1);
-            if (!line) continue;
-            try { this.onEvent(JSON.parse(line) as { type: string; object: T }); events++; } catch (e) { done(e); res.destroy(); return; } // settle first: destroy emits 'aborted'
-          }
-        });
-        res.on('end', () => done());
-        res.on('aborted', () => done(new KubeError('unreachable', `The watch on ${this.kind.label} was cut by the server or network.`)));
-        res.on('error', (e) => done(gen !== this.gen ? undefined : new KubeError('unreachable', `The watch on ${this.kind.label} broke: ${e.message}`, { cause: e })));
-        res.on('close', () => done(res.complete ? undefined : new KubeError('unreachable', `The watch on ${this.kind.label} was cut before it ended.`)));
-      }, (e: unknown) => done(gen !== this.gen ? undefined : e));
-    });
-  }
-
-  private onEvent(ev: { type: string; object: T }): void {
-    if (ev.type === 'ERROR') {
-      const st = ev.object as unknown as { code?: number };
-      throw fromStatus(Number(st.code ?? 500), ev.object, { path: collectionPath(this.kind, this.o.namespace) });
-    }
-    const obj = ev.object;
-    const rv = obj?.metadata?.resourceVersion;
-    if (ev.type === 'BOOKMARK') { if (rv) this.rv = rv; return; }
+  private upsert(obj: T): void {
     const k = keyOf(obj);
-    if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
-      const had = this.cache.has(k);
-      this.cache.set(k, obj);
-      this.queue(k, had ? 'modified' : 'added', obj);
-    } else if (ev.type === 'DELETED') {
-      this.cache.delete(k);
-      this.queue(k, 'deleted', obj);
-    }
-    if (rv) this.rv = rv;
+    const old = this.cache.get(k);
+    if (old && old.metadata.resourceVersion !== undefined && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    this.cache.set(k, obj);
+    this.eventsSinceConnect++;
+    this.queue(k, old ? 'modified' : 'added', obj);
+  }
+
+  private removed(obj: T): void {
+    const k = keyOf(obj);
+    const old = this.cache.get(k);
+    if (!old) return;
+    this.cache.delete(k);
+    this.eventsSinceConnect++;
+    this.queue(k, 'deleted', obj);
   }
 
   private queue(k: string, type: Change<T>['type'], obj: T): void {

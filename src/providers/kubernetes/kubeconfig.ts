@@ -1,11 +1,13 @@
 // Kubeconfig loading the way kubectl does it: the KUBECONFIG list merged (first file to define a
-// name wins, first current-context wins), else ~/.kube/config. Problems are kept per file and per
-// context so one broken context (or file) never hides the others.
+// name wins, first current-context wins), else ~/.kube/config. Each file is loaded on its own into
+// a client-node KubeConfig (loadFromString) and then merged, so one broken file never hides the
+// others; problems are also kept per context.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { KubeError } from './errors';
+import { k8s, type K8s } from './lib';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: { load(s: string): unknown } = require('js-yaml');
@@ -62,6 +64,8 @@ export interface Kubeconfig {
   clusters: Map<string, { file: string; data: Obj }>;
   users: Map<string, { file: string; data: Obj }>;
   rawContexts: Map<string, { file: string; data: Obj }>;
+  /** The merged client-node KubeConfig (paths made absolute per file). */
+  kubeConfig: K8s.KubeConfig;
 }
 
 export function kubeconfigPaths(env: NodeJS.ProcessEnv = process.env, home = homedir()): string[] {
@@ -70,19 +74,28 @@ export function kubeconfigPaths(env: NodeJS.ProcessEnv = process.env, home = hom
 }
 
 export function loadKubeconfig(opts: { paths?: string[]; env?: NodeJS.ProcessEnv; home?: string } = {}): Kubeconfig {
+  const lib = k8s();
   const files = opts.paths ?? kubeconfigPaths(opts.env, opts.home);
-  const cfg: Kubeconfig = { files, contexts: [], fileProblems: [], clusters: new Map(), users: new Map(), rawContexts: new Map() };
+  const kubeConfig = new lib.KubeConfig();
+  const cfg: Kubeconfig = { files, contexts: [], fileProblems: [], clusters: new Map(), users: new Map(), rawContexts: new Map(), kubeConfig };
   for (const file of files) {
     if (!existsSync(file)) { cfg.fileProblems.push({ file, message: `Kubeconfig file ${file} does not exist.` }); continue; }
     let doc: unknown;
+    const one = new lib.KubeConfig();
     try {
       const text = readFileSync(file, 'utf8');
-      doc = text.trim() === '' ? undefined : yaml.load(text); // js-yaml 5 rejects an empty document
+      if (text.trim() === '') continue; // empty file: nothing to merge
+      doc = yaml.load(text);
+      if (isObj(doc)) {
+        // invalid entries are dropped here; the raw checks below say what is wrong with them
+        one.loadFromString(text, { onInvalidEntry: 'filter' });
+        one.makePathsAbsolute(dirname(file));
+      }
     } catch (e) {
       cfg.fileProblems.push({ file, message: `Kubeconfig file ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}. Fix or remove it; contexts from other files still work.` });
       continue;
     }
-    if (doc === undefined || doc === null) continue; // empty file: nothing to merge
+    if (doc === undefined || doc === null) continue;
     if (!isObj(doc)) { cfg.fileProblems.push({ file, message: `Kubeconfig file ${file} is not a kubeconfig (expected a mapping with clusters, users and contexts).` }); continue; }
     const merge = (key: string, inner: string, into: Map<string, { file: string; data: Obj }>) => {
       const arr = doc[key];
@@ -96,8 +109,13 @@ export function loadKubeconfig(opts: { paths?: string[]; env?: NodeJS.ProcessEnv
     merge('clusters', 'cluster', cfg.clusters);
     merge('users', 'user', cfg.users);
     merge('contexts', 'context', cfg.rawContexts);
+    // KubeConfig.mergeConfig throws on duplicate names; kubectl lets the first definition win
+    for (const c of one.getClusters()) if (!kubeConfig.getCluster(c.name)) kubeConfig.addCluster(c);
+    for (const u of one.getUsers()) if (!kubeConfig.getUser(u.name)) kubeConfig.addUser(u);
+    for (const c of one.getContexts()) if (!kubeConfig.getContextObject(c.name)) kubeConfig.addContext(c);
     if (cfg.currentContext === undefined && typeof doc['current-context'] === 'string' && doc['current-context']) cfg.currentContext = doc['current-context'];
   }
+  if (cfg.currentContext) kubeConfig.setCurrentContext(cfg.currentContext);
   for (const [name, { file, data }] of cfg.rawContexts) {
     const info: KubeContextInfo = { name, file, cluster: str(data.cluster), user: str(data.user), namespace: str(data.namespace) };
     info.server = info.cluster ? str(cfg.clusters.get(info.cluster)?.data.server) : undefined;
@@ -126,7 +144,7 @@ function staticProblem(cfg: Kubeconfig, c: KubeContextInfo): KubeError | undefin
   if (!c.user) return undefined; // anonymous is allowed (the server decides)
   const user = cfg.users.get(c.user);
   if (!user) return err(`user "${c.user}" is not defined in any kubeconfig file.`);
-  for (const key of ['client-certificate', 'client-key', 'tokenFile']) {
+  for (const key of ['client-certificate', 'client-key', 'tokenFile', 'token-file']) {
     const p = str(user.data[key]);
     if (p && !existsSync(refPath(user.file, p))) return err(`${key} file ${refPath(user.file, p)} (user "${c.user}") does not exist.`);
   }
@@ -136,13 +154,13 @@ function staticProblem(cfg: Kubeconfig, c: KubeContextInfo): KubeError | undefin
   return undefined;
 }
 
-function readRef(file: string, path: string, what: string, ctx: string): string {
-  try { return readFileSync(refPath(file, path), 'utf8'); } catch (e) {
-    throw new KubeError('config', `Context "${ctx}": cannot read ${what} ${refPath(file, path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+function readRef(path: string, what: string, ctx: string): string {
+  try { return readFileSync(path, 'utf8'); } catch (e) {
+    throw new KubeError('config', `Context "${ctx}": cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
 }
 
-function b64(v: unknown): string | undefined { return typeof v === 'string' && v ? Buffer.from(v, 'base64').toString('utf8') : undefined; }
+const fromB64 = (v: string | undefined | null) => (v ? Buffer.from(v, 'base64').toString('utf8') : undefined);
 
 /** The connection for a context (default: current), without running credential plugins yet. */
 export function connectionFor(cfg: Kubeconfig, name = cfg.currentContext): ClusterConnection {
@@ -153,25 +171,30 @@ export function connectionFor(cfg: Kubeconfig, name = cfg.currentContext): Clust
     throw new KubeError('config', `Context "${name}" is not defined in ${cfg.files.join(', ')}.${broken ? ' ' + broken : ''}`);
   }
   if (info.error) throw info.error;
-  const cluster = cfg.clusters.get(info.cluster!)!;
-  const conn: ClusterConnection = { context: name, server: String(cluster.data.server).replace(/\/+$/, ''), namespace: info.namespace ?? 'default' };
-  conn.caPem = b64(cluster.data['certificate-authority-data']) ?? (str(cluster.data['certificate-authority']) ? readRef(cluster.file, String(cluster.data['certificate-authority']), 'certificate-authority', name) : undefined);
-  const user = info.user ? cfg.users.get(info.user) : undefined;
-  if (user) {
-    const u = user.data;
-    conn.token = str(u.token) ?? (str(u.tokenFile) ? readRef(user.file, String(u.tokenFile), 'tokenFile', name).trim() : undefined);
-    conn.clientCertPem = b64(u['client-certificate-data']) ?? (str(u['client-certificate']) ? readRef(user.file, String(u['client-certificate']), 'client-certificate', name) : undefined);
-    conn.clientKeyPem = b64(u['client-key-data']) ?? (str(u['client-key']) ? readRef(user.file, String(u['client-key']), 'client-key', name) : undefined);
-    conn.username = str(u.username); conn.password = str(u.password);
-    if (isObj(u.exec)) {
-      const e = u.exec;
+  const kc = cfg.kubeConfig;
+  const ctx = kc.getContextObject(name);
+  const cluster = ctx && kc.getCluster(ctx.cluster);
+  if (!ctx || !cluster) throw new KubeError('config', `Context "${name}" (${info.file}): cluster "${info.cluster}" is not usable.`);
+  const conn: ClusterConnection = { context: name, server: cluster.server.replace(/\/+$/, ''), namespace: ctx.namespace || 'default' };
+  conn.caPem = fromB64(cluster.caData) ?? (cluster.caFile ? readRef(cluster.caFile, 'certificate-authority', name) : undefined);
+  if (ctx.user) {
+    const user: K8s.User | null = kc.getUser(ctx.user);
+    const raw = cfg.users.get(ctx.user);
+    if (!user || !raw) throw new KubeError('config', `Context "${name}" (${info.file}): user "${ctx.user}" is not usable.`);
+    const tokenFile = str(raw.data.tokenFile);
+    conn.token = str(user.token)?.trim() ?? (tokenFile ? readRef(refPath(raw.file, tokenFile), 'tokenFile', name).trim() : undefined);
+    conn.clientCertPem = fromB64(user.certData) ?? (user.certFile ? readRef(user.certFile, 'client-certificate', name) : undefined);
+    conn.clientKeyPem = fromB64(user.keyData) ?? (user.keyFile ? readRef(user.keyFile, 'client-key', name) : undefined);
+    conn.username = str(user.username); conn.password = str(user.password);
+    const e: unknown = user.exec;
+    if (isObj(e)) {
       conn.exec = {
         command: String(e.command), args: Array.isArray(e.args) ? e.args.map(String) : [],
         env: Array.isArray(e.env) ? e.env.filter(isObj).map((x) => ({ name: String(x.name), value: String(x.value) })) : [],
-        apiVersion: str(e.apiVersion) ?? 'client.authentication.k8s.io/v1', installHint: str(e.installHint), cwd: dirname(user.file),
+        apiVersion: str(e.apiVersion) ?? 'client.authentication.k8s.io/v1', installHint: str(e.installHint), cwd: dirname(raw.file),
       };
     }
-    if (!!conn.clientCertPem !== !!conn.clientKeyPem) throw new KubeError('config', `Context "${name}": user "${info.user}" has a client certificate without its key (or the reverse).`);
+    if (!!conn.clientCertPem !== !!conn.clientKeyPem) throw new KubeError('config', `Context "${name}": user "${ctx.user}" has a client certificate without its key (or the reverse).`);
   }
   return conn;
 }

@@ -218,6 +218,16 @@ describe('kubernetes actions', function () {
         });
       });
 
+      it('[test server only] a log follow cut by the network ends, delivering the lines so far', async () => {
+        const lines: string[] = [];
+        const s = await streamLogs(env.client, ns, pod, { follow: true, tailLines: 1, onLine: (l) => lines.push(l) });
+        await eventually(() => assert.equal(lines.length, 1));
+        env.server!.store.appendLog(ns, pod, 'main', 'before the cut');
+        await eventually(() => assert.equal(lines.at(-1), 'before the cut'));
+        assert.equal(env.server!.cutLogs(), 1);
+        await s.done;
+      });
+
       it('[test server only] rejects an unknown container with the server\'s message', async () => {
         await rejects(streamLogs(env.client, ns, pod, { container: 'sidecar', onLine: () => undefined }), 'badRequest', /sidecar/);
       });

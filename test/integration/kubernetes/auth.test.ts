@@ -37,6 +37,28 @@ describe('kubernetes auth and error reporting', function () {
       c.close();
     });
 
+    it('[test server only] keeps TLS verified even when NODE_TLS_REJECT_UNAUTHORIZED=0 (requests, typed APIs, watches)', async () => {
+      const other = makeTestPki();
+      const c = new KubeClient({ ...env.client.conn, caPem: other.caPem });
+      const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      const warn = process.emitWarning;
+      process.emitWarning = () => undefined; // Node warns once about the variable
+      process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+      try {
+        assert.match((await caught(c.request('GET', '/api/v1/namespaces'))).message, /could not be verified/);
+        assert.match((await caught(c.call({ path: '/api/v1/namespaces' }, () => c.core.listNamespace()))).message, /could not be verified/);
+        const errs: KubeError[] = [];
+        const inf = new Informer({ client: c, kind: 'configmaps', namespace: env.namespace, backoff: { initialMs: 1000 }, onBatch: () => undefined, onError: (err) => errs.push(err) });
+        inf.start();
+        await new Promise((r) => setTimeout(r, 300));
+        inf.stop();
+        assert.match(errs[0]?.message ?? '', /could not be verified/);
+      } finally {
+        if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED; else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+        process.emitWarning = warn;
+      }
+    });
+
     it('[test server only] authenticates with a client certificate (no token)', async () => {
       const path = env.server!.writeKubeconfig(join(env.tmp, 'cert-config'), {
         contexts: [{ name: 'cert', server: env.server!.url, caPem: env.server!.caPem, clientCertPem: env.server!.clientCertPem, clientKeyPem: env.server!.clientKeyPem }],

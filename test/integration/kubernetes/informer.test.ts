@@ -164,6 +164,21 @@ describe('kubernetes informer', function () {
       assert.equal(env.server!.requestCounts.watch - watches, 0, 'new watches in steady state');
     });
 
+    it('[test server only] a watch ended by its server-side timeout resumes from its resourceVersion at once: no list, no error', async () => {
+      const rec = recorder();
+      const inf = start(rec, { watchTimeoutSeconds: 1 });
+      await inf.waitForSync();
+      const lists = env.server!.requestCounts.list;
+      const watches = env.server!.requestCounts.watch;
+      await sleep(2600);
+      assert.ok(env.server!.requestCounts.watch - watches >= 2, 'watched again after each timeout');
+      assert.equal(env.server!.requestCounts.list, lists, 'no list');
+      assert.deepEqual(rec.errors.map((e) => e.err.message), []);
+      assert.equal(inf.state, 'watching');
+      env.server!.store.create('configmaps', cm('after-timeouts', env.namespace));
+      await eventually(() => assert.ok(inf.get('after-timeouts', env.namespace)));
+    });
+
     it('[test server only] stop then start resumes the watch from the cached resourceVersion without a list', async () => {
       const rec = recorder();
       const inf = start(rec);

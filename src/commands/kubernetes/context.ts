@@ -1,0 +1,50 @@
+import * as vscode from 'vscode';
+import type { KubeElement } from '../../views/kubernetes/tree';
+import type { KubernetesCommandDeps } from './deps';
+
+/** Contexts and namespaces: refresh, switch the current context, filter namespaces. */
+export function registerContextCommands(deps: KubernetesCommandDeps): void {
+  const { registry, tree, prompts } = deps;
+  registry.register('homelab.kubernetes.refresh', () => tree.refresh());
+
+  registry.register('homelab.kubernetes.useContext', async (e?: KubeElement) => {
+    const cfg = await tree.kubeconfig();
+    let name = e?.kind === 'context' ? e.context : undefined;
+    if (!name) {
+      if (!cfg.contexts.length) throw new Error(vscode.l10n.t('No Kubernetes context found in {0}.', cfg.files.join(', ')));
+      const picked = await prompts.pick(
+        cfg.contexts.map((c) => ({ label: c.name, description: c.name === cfg.currentContext ? vscode.l10n.t('current') : c.server, detail: c.error?.message })),
+        { title: vscode.l10n.t('Switch Kubernetes context') },
+      );
+      name = picked.label;
+    }
+    const file = await tree.useContext(name);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Current Kubernetes context: {0} (written to {1})', name, file));
+    return name;
+  });
+
+  registry.register('homelab.kubernetes.filterNamespaces', async (e?: KubeElement) => {
+    const cfg = await tree.kubeconfig();
+    const context = e?.kind === 'context' ? e.context : cfg.currentContext;
+    const setting = vscode.workspace.getConfiguration('homelab.kubernetes');
+    const current = setting.get<string[]>('namespaceFilter', []);
+    let names: string[] = [...current];
+    if (context) {
+      try {
+        const k8s = await tree.modules();
+        const client = await tree.client(context);
+        const list = await client.request<{ items: { metadata: { name: string } }[] }>('GET', k8s.resources.collectionPath('namespaces'));
+        names = [...new Set([...list.items.map((n) => n.metadata.name), ...current])].sort();
+      } catch (err) {
+        deps.log.warn(`namespaces of ${context}: ${(err as Error).message}`);
+      }
+    }
+    const picked = await prompts.pickMany(
+      names.map((n) => ({ label: n, picked: current.includes(n) })),
+      { title: vscode.l10n.t('Namespaces to show (none picked = all)'), canPickMany: true },
+    );
+    const next = picked.map((p) => p.label);
+    await setting.update('namespaceFilter', next.length ? next : undefined, vscode.ConfigurationTarget.Global);
+    return next;
+  });
+}

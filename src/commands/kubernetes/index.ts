@@ -1,0 +1,16 @@
+import { registerApplyCommands } from './apply';
+import { registerContextCommands } from './context';
+import type { KubernetesCommandDeps } from './deps';
+import { registerTerminalCommands } from './terminals';
+import { registerWorkloadCommands } from './workloads';
+import { registerYamlCommands } from './yaml';
+
+export type { KubernetesCommandDeps } from './deps';
+
+export function registerKubernetesCommands(deps: KubernetesCommandDeps): void {
+  registerContextCommands(deps);
+  registerWorkloadCommands(deps);
+  registerYamlCommands(deps);
+  registerApplyCommands(deps);
+  registerTerminalCommands(deps);
+}
