@@ -29,9 +29,22 @@ const nodeCommon = {
   metafile: true,
 };
 
+/**
+ * Heavy areas are bundles of their own, loaded by the extension on first use: the extension bundle
+ * refers to them as external `./<name>.js` next to it instead of inlining them.
+ */
+const lazyBundles = { kubernetes: 'src/providers/kubernetes/index.ts' };
+const lazy = {
+  name: 'lazy-bundles',
+  setup(build) {
+    build.onResolve({ filter: /providers\/kubernetes$/ }, () => ({ path: './kubernetes.js', external: true }));
+  },
+};
+
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const builds = [
-  esbuild.build({ ...nodeCommon, entryPoints: { extension: join(root, 'src/extension.ts') }, outdir: join(root, 'dist') }),
+  esbuild.build({ ...nodeCommon, entryPoints: { extension: join(root, 'src/extension.ts') }, outdir: join(root, 'dist'), plugins: [lazy] }),
+  ...Object.entries(lazyBundles).map(([name, entry]) => esbuild.build({ ...nodeCommon, entryPoints: { [name]: join(root, entry) }, outdir: join(root, 'dist') })),
   // The built-in Proxmox simulator behind "Open the demo lab": its own bundle, loaded on demand.
   esbuild.build({ ...nodeCommon, entryPoints: { simulator: join(root, 'test/proxmox-sim/index.ts') }, outdir: join(root, 'dist') }),
 ];

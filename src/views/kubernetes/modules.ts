@@ -18,13 +18,7 @@ export interface KubernetesModules {
 let loading: Promise<KubernetesModules> | undefined;
 
 export function loadKubernetes(): Promise<KubernetesModules> {
-  loading ??= (async () => ({
-    actions: await import('../../providers/kubernetes/actions'),
-    client: await import('../../providers/kubernetes/client'),
-    errors: await import('../../providers/kubernetes/errors'),
-    informer: await import('../../providers/kubernetes/informer'),
-    kubeconfig: await import('../../providers/kubernetes/kubeconfig'),
-    resources: await import('../../providers/kubernetes/resources'),
-  }))();
+  // One module, built as its own bundle (see scripts/build.mjs): client-node stays out of activation.
+  loading ??= import('../../providers/kubernetes');
   return loading;
 }
