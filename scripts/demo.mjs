@@ -50,7 +50,7 @@ try {
   const sim = await startSimulator();
   console.log(`demo: Proxmox simulator on ${sim.url} (fingerprint ${sim.fingerprint})`);
 
-  const runDir = join(root, '.run/demo');
+  const runDir = process.env.HOMELAB_DEMO_RUN_DIR ?? join(root, '.run/demo');
   const workspace = join(runDir, 'workspace');
   mkdirSync(workspace, { recursive: true });
   const sample = join(root, 'resources/demo-workspace');

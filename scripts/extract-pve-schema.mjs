@@ -37,6 +37,7 @@ export const METHODS = [
   'GET /nodes/{node}/storage/{storage}/content',
   'DELETE /nodes/{node}/storage/{storage}/content/{volume}',
   'POST /nodes/{node}/storage/{storage}/upload',
+  'POST /nodes/{node}/storage/{storage}/download-url',
   'GET /nodes/{node}/tasks',
   'GET /nodes/{node}/tasks/{upid}/status',
   'GET /nodes/{node}/tasks/{upid}/log',

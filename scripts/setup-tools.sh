@@ -52,6 +52,9 @@ mkdir -p "$tools/npm10/bin"
 printf '#!/bin/sh\nexec node "%s" "$@"\n' "$npm10" > "$tools/npm10/bin/npm"; chmod +x "$tools/npm10/bin/npm"
 
 # 4. code-server (= VS Code 1.139.1 web + Node extension host), installed under Node 24.
+#    When this runs under `npm test`, the outer npm's npm_config_* variables (its user agent naming
+#    Node 20 among them) would be read as config by the inner npm: start from a clean slate.
+for v in $(compgen -e | grep -i '^npm_'); do unset "$v"; done
 cs="$tools/code-server/node_modules/code-server"
 stamp="$tools/code-server/.installed-$CODE_SERVER_VERSION"
 if [ ! -f "$stamp" ]; then

@@ -7,12 +7,13 @@ import { launchBrowser } from './browser.mjs';
 import { freePort, startCodeServer } from './code-server.mjs';
 
 /**
+ * @param {{runDir: string, extensionPath: string, testsPath: string, workspace: string, env?: Record<string,string>, timeoutMs?: number, onLog?: (line: string) => void}} options
  * @returns {{passed:number, failed:number, pending:number, exitCode:number|null, failures:string[]}}
  */
-export async function runExtensionHostTests({ runDir, extensionPath, testsPath, workspace, env = {}, timeoutMs = 20 * 60_000, onLog = (l) => process.stdout.write(l + '\n') }) {
+export async function runExtensionHostTests({ runDir, extensionPath, testsPath, workspace, env = {}, timeoutMs = 20 * 60_000, onLog = (l) => void process.stdout.write(l + '\n') }) {
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
-  const resultsFile = join(runDir, 'results.json');
+  const resultsFile = env.HOMELAB_TEST_RESULTS ?? join(runDir, 'results.json');
   const port = await freePort();
   const server = await startCodeServer({ runDir, port, workspace, smokeTest: true, env });
   let context;

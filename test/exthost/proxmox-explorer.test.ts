@@ -42,6 +42,16 @@ async function find(api: HomelabApi, parent: ProxmoxElement | undefined, label: 
   return found;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(50);
+  }
+}
+
 const resourceRequests = (sim: Simulator) => sim.requestLog.filter((r) => r.path.startsWith('/api2/json/cluster/resources')).length;
 
 describe('Proxmox explorer against the simulator', function () {
@@ -154,6 +164,26 @@ describe('Proxmox explorer against the simulator', function () {
     await vscode.commands.executeCommand('homelab.proxmox.refresh', 'lab');
     const cluster = await find(api, undefined, 'lab');
     assert.equal((await children(api, cluster)).length, 3);
+  });
+
+  it('auto-refreshes only while the view is visible', async () => {
+    const config = vscode.workspace.getConfiguration('homelab');
+    await config.update('proxmox.refreshInterval', 1, vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand('workbench.view.extension.homelab');
+      await waitUntil(() => api.proxmoxView.visible, 'the Proxmox view became visible');
+      const shown = resourceRequests(sim);
+      await sleep(2600);
+      assert.ok(resourceRequests(sim) - shown >= 2, `polled ${resourceRequests(sim) - shown} times in 2.6 s while visible`);
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await waitUntil(() => !api.proxmoxView.visible, 'the Proxmox view was hidden');
+      await sleep(300); // a refresh already under way may finish
+      const hidden = resourceRequests(sim);
+      await sleep(2600);
+      assert.equal(resourceRequests(sim) - hidden, 0, 'no request while hidden');
+    } finally {
+      await config.update('proxmox.refreshInterval', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('test connection reports the version and the nodes online', async () => {

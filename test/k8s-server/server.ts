@@ -322,6 +322,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     const goneMsg = `too old resource version: ${rvParam} (${store.compactedRv})`;
     if (replay === undefined && goneAs === 'status') throw new HttpError(410, 'Expired', goneMsg);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders(); // like the apiserver: the client sees 200 before the first event
     const write = (type: string, object: Json) => res.write(JSON.stringify({ type, object }) + '\n');
     if (replay === undefined) { write('ERROR', status(410, 'Expired', goneMsg)); res.end(); return; }
     for (const o of initial) if (match({ plural: t.res.plural, namespace: o.metadata.namespace ?? '', object: o })) write('ADDED', o);
@@ -358,6 +359,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     const tail = q.get('tailLines');
     if (tail !== null) lines = Number(tail) <= 0 ? [] : lines.slice(-Number(tail));
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
     for (const l of lines) res.write(l + '\n');
     if (q.get('follow') !== 'true') { res.end(); return; }
     const onLog = (k: string, line: string) => { if (k === key) res.write(line + '\n'); };

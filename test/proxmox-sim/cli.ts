@@ -5,6 +5,7 @@ import { startSimulator, type SimulatorOptions } from './index';
 const FLAGS: Record<string, keyof SimulatorOptions> = {
   '--port': 'port', '--nodes': 'nodes', '--guests': 'guests', '--seed': 'seed', '--task-ms': 'taskDurationMs',
   '--auth-delay-ms': 'authFailDelayMs', '--agent-delay-ms': 'agentBootDelayMs', '--lock-timeout-ms': 'lockTimeoutMs',
+  '--install-ms': 'installDurationMs',
 };
 
 function parseArgs(argv: string[]): SimulatorOptions {

@@ -47,11 +47,7 @@ function nodeJson(core: SimCore, name: string, now: number): Record<string, unkn
   };
 }
 
-let certFingerprint = '';
-export function setFingerprint(fp: string): void {
-  certFingerprint = fp;
-}
-const fingerprint = (_core: SimCore) => certFingerprint;
+const fingerprint = (core: SimCore) => core.fingerprint;
 
 function storageResources(core: SimCore): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];

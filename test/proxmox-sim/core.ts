@@ -11,6 +11,8 @@ export interface CoreOptions {
   authFailDelayMs: number;
   agentBootDelayMs: number;
   lockTimeoutMs: number;
+  /** How long an auto-installing guest runs before it powers off (autoinstall.ts). */
+  installDurationMs: number;
 }
 
 export interface SimCore {
@@ -20,6 +22,8 @@ export interface SimCore {
   auth: Auth;
   faults: FaultInjector;
   rng: Prng;
+  /** The certificate's SHA-256, shown as every node's ssl_fingerprint. */
+  fingerprint: string;
   /** Temp dir for uploads and stored ISO files; removed on close. */
   dataDir: string;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Auth } from './auth';
 import { makeCert } from './cert';
-import { clusterRoutes, resourcesBody, setFingerprint } from './cluster';
+import { clusterRoutes, resourcesBody } from './cluster';
 import type { SimCore } from './core';
 import { FaultInjector, type Faults } from './faults';
 import { Prng } from './prng';
@@ -16,10 +16,12 @@ import { Router } from './router';
 import { makeHandler, type RequestLogEntry } from './server';
 import { ClusterState } from './state';
 import { storageRoutes } from './storage';
+import { closeSerialSockets, handleUpgrade, serialRoutes } from './serial';
 import { TaskManager } from './tasks';
 
 export type { Guest, NodeState, Volume, StorageDef } from './state';
 export type { Task } from './tasks';
+export { guestSerial, isDiskInstalled, inspectIso, AUTOINSTALL_VOLUME_ID } from './autoinstall';
 export { ClusterState };
 
 export interface SimulatorOptions {
@@ -32,6 +34,7 @@ export interface SimulatorOptions {
   agentBootDelayMs?: number /* default 5000 */;
   lockTimeoutMs?: number /* default 10000, qemu-server's config lock timeout */;
   ticketLifetimeMs?: number /* default 2 h */;
+  installDurationMs?: number /* default 20000: an auto-installer ISO's install time */;
 }
 
 export interface Simulator {
@@ -56,7 +59,6 @@ export interface Simulator {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? 1;
   const cert = await makeCert();
-  setFingerprint(cert.fingerprint);
   // Separate streams so adding a fault or a task does not change the generated cluster.
   const state = new ClusterState(new Prng(seed), opts.nodes ?? 3, opts.guests ?? 10);
   const dataDir = await mkdtemp(join(tmpdir(), 'pve-sim-data-'));
@@ -66,16 +68,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       authFailDelayMs: opts.authFailDelayMs ?? 3000,
       agentBootDelayMs: opts.agentBootDelayMs ?? 5000,
       lockTimeoutMs: opts.lockTimeoutMs ?? 10000,
+      installDurationMs: opts.installDurationMs ?? 20000,
     },
     state,
     tasks: new TaskManager(state.tasks, new Prng(seed + 0x51ed)),
     auth: new Auth(opts.ticketLifetimeMs ?? 2 * 3600 * 1000),
     faults: new FaultInjector(new Prng(seed + 0xfa17)),
     rng: new Prng(seed + 0x7),
+    fingerprint: cert.fingerprint,
     dataDir,
   };
   const router = new Router();
-  router.add([...clusterRoutes, ...qemuRoutes, ...storageRoutes]);
+  router.add([...clusterRoutes, ...qemuRoutes, ...storageRoutes, ...serialRoutes]);
 
   const sim = {
     url: '',
@@ -107,6 +111,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     { key: cert.keyPem, cert: cert.certPem, requestTimeout: 0 },
     makeHandler(core, router, sim),
   );
+  server.on('upgrade', (req, socket) => handleUpgrade(core, req, socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
@@ -118,6 +123,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   sim.close = () =>
     (closed ??= (async () => {
       core.tasks.stopAll();
+      closeSerialSockets(core);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,6 +1,7 @@
 // /nodes/{node}/qemu/...: create, config, power, template, clone, migrate, destroy, agent.
 // Which checks are synchronous (HTTP 500) and which fail inside the task follows NOTES.md.
 import { checkPerm } from './auth';
+import { onGuestBoot, onGuestStop } from './autoinstall';
 import { guestOn, stepMs, type SimCore } from './core';
 import { ApiError, paramError } from './http';
 import { checkConfigLock } from './locks';
@@ -28,12 +29,14 @@ function bootGuest(core: SimCore, g: Guest): void {
   g.startedAt = Date.now();
   g.agentUpAt = Date.now() + core.opts.agentBootDelayMs;
   core.state.touch();
+  onGuestBoot(core, g);
 }
 
 function stopGuest(core: SimCore, g: Guest): void {
   g.status = 'stopped';
   g.startedAt = 0;
   core.state.touch();
+  onGuestStop(g);
 }
 
 function statusCurrent(g: Guest): Record<string, unknown> {
@@ -157,7 +160,7 @@ async function template(ctx: Ctx): Promise<string> {
   if (g.conf.template) throw new ApiError(500, "you can't convert a template to a template");
   if (g.status === 'running') throw new ApiError(500, "you can't convert a VM to template if VM is running");
   return startTask(ctx, 'qmtemplate', g.vmid, async (t) => {
-    const release = await g.flock.acquire(core.opts.lockTimeoutMs).catch((e: Error) => Promise.reject(new Error(e.message)));
+    const release = await g.flock.acquire(core.opts.lockTimeoutMs);
     try {
       for (const d of diskEntries(g.conf)) {
         if (d.cdrom || d.volid.includes('cloudinit')) continue;
@@ -331,8 +334,7 @@ function destroy(ctx: Ctx): string {
     }
     for (const d of diskEntries(g.conf).filter((x) => !x.cdrom)) {
       await t.sleep(stepMs(core, 4));
-      t.log(`Removing image: 100% complete...done.`);
-      void d;
+      t.log(`Removing image ${d.volid}: 100% complete...done.`);
     }
     await t.sleep(stepMs(core, 2));
     if (p.purge) t.log(`purging VM ${g.vmid} from related configurations..`);

@@ -89,10 +89,10 @@ export function makeHandler(core: SimCore, router: Router, counters: Counters) {
       const err = e instanceof ApiError ? e : new ApiError(500, String((e as Error)?.message ?? e));
       if (err.status === 401 && core.opts.authFailDelayMs > 0) await sleep(core.opts.authFailDelayMs);
       if (res.destroyed) return;
-      // An unread body (e.g. a refused upload) would stall a keep-alive connection: close it.
-      if (!req.complete) res.setHeader('Connection', 'close');
-      sendError(res, err);
+      // Discard an unread body (e.g. a refused upload) so the client can finish sending and
+      // read the answer instead of failing with EPIPE.
       if (!req.complete) req.resume();
+      sendError(res, err);
     }
   };
 }

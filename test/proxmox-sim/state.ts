@@ -123,6 +123,8 @@ export class ClusterState {
         scsi0: `${storage}:${isTpl ? 'base' : 'vm'}-${vmid}-disk-0,iothread=1,size=${diskGb}G`,
         ide2: isTpl ? `${storage}:vm-${vmid}-cloudinit,media=cdrom` : 'none,media=cdrom',
         ciuser: 'admin',
+        // Stored URL-encoded (%20, never '+'), exactly as PVE keeps it in the config.
+        sshkeys: encodeURIComponent(`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${this.uuid().replace(/-/g, '')} admin@homelab\n`),
         ipconfig0: 'ip=dhcp',
         smbios1: `uuid=${this.uuid()}`,
         vmgenid: this.uuid(),

@@ -1,8 +1,9 @@
 // Storage endpoints: list storages, list/delete content. Upload lives in upload.ts.
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { checkPerm, hasPriv } from './auth';
 import { stepMs } from './core';
-import { ApiError } from './http';
+import { ApiError, paramError } from './http';
 import type { Ctx, Route } from './router';
 import { diskEntries } from './state';
 import { uploadRoute } from './upload';
@@ -77,4 +78,53 @@ export const storageRoutes: Route[] = [
     },
   },
   uploadRoute,
+  {
+    // No network here: the "downloaded" file's bytes are the URL's UTF-8 text, so a test can
+    // compute the checksum; hosts ending in .invalid fail like an unreachable server.
+    key: 'POST /nodes/{node}/storage/{storage}/download-url',
+    perm: (ctx) => {
+      checkPerm(ctx.who, `/storage/${ctx.path.storage}`, ['Datastore.AllocateTemplate']);
+      checkPerm(ctx.who, `/nodes/${ctx.path.node}`, ['Sys.AccessNetwork']);
+    },
+    handle: (ctx) => {
+      const { core, p } = ctx;
+      const node = String(p.node);
+      const content = String(p.content);
+      const filename = String(p.filename);
+      let url: URL;
+      try {
+        url = new URL(String(p.url));
+      } catch {
+        throw paramError({ url: 'invalid URL' });
+      }
+      if (!/^(https?|ftp):$/.test(url.protocol)) throw paramError({ url: 'invalid URL' });
+      const ext = content === 'iso' ? /\.(iso|img)$/i : content === 'vztmpl' ? /\.tar\.(gz|xz|zst)$/i : /\.(ova|ovf|qcow2|raw|vmdk|img)$/i;
+      if (!ext.test(filename) || filename.includes('/')) throw paramError({ filename: 'wrong file extension' });
+      if ((p.checksum === undefined) !== (p['checksum-algorithm'] === undefined)) {
+        throw paramError({ checksum: "'checksum' and 'checksum-algorithm' must be specified together" });
+      }
+      const def = storageOr500(ctx);
+      if (!def.content.includes(content)) throw new ApiError(500, `storage '${def.storage}' does not support '${content}' content`);
+      const volid = `${def.storage}:${content}/${filename}`;
+      return core.tasks.start(node, 'download', filename, ctx.who.id, async (t) => {
+        t.log(`downloading ${url.href} to /var/lib/vz/template/${content}/${filename}`);
+        await t.sleep(stepMs(core, 3));
+        if (url.hostname.endsWith('.invalid')) throw new Error(`download failed: 500 Can't connect to ${url.host}`);
+        const bytes = Buffer.from(url.href);
+        t.log(`${bytes.length} bytes downloaded`);
+        if (p.checksum !== undefined) {
+          const got = createHash(String(p['checksum-algorithm'])).update(bytes).digest('hex');
+          const want = String(p.checksum).toLowerCase();
+          if (got !== want) throw new Error(`checksum mismatch: got '${got}' != expect '${want}'`);
+          t.log('OK, checksum verified');
+        }
+        await t.sleep(stepMs(core, 3));
+        const vols = core.state.volumes;
+        const old = vols.findIndex((v) => v.volid === volid && (def.shared || v.node === node));
+        if (old >= 0) vols.splice(old, 1);
+        vols.push({ volid, storage: def.storage, node: def.shared ? undefined : node, content: content as 'iso', format: content === 'iso' ? 'iso' : 'tgz', size: bytes.length, ctime: Math.floor(Date.now() / 1000) });
+        t.log('download of file finished successfully');
+      }).upid;
+    },
+  },
 ];

@@ -7,6 +7,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { checkPerm } from './auth';
+import { noteUploadedVolume } from './autoinstall';
 import { stepMs } from './core';
 import { ApiError, paramError } from './http';
 import type { Ctx, Route } from './router';
@@ -172,7 +173,9 @@ async function upload(ctx: Ctx): Promise<string> {
         const vols = core.state.volumes;
         const old = vols.findIndex((v) => v.volid === volid && (def.shared || v.node === node));
         if (old >= 0) vols.splice(old, 1);
-        vols.push({ volid, storage: def.storage, node: def.shared ? undefined : node, content: content as 'iso', format: content === 'iso' ? 'iso' : 'tgz', size: file.size, ctime: Math.floor(Date.now() / 1000), file: dest });
+        const vol = { volid, storage: def.storage, node: def.shared ? undefined : node, content: content as 'iso', format: content === 'iso' ? 'iso' : 'tgz', size: file.size, ctime: Math.floor(Date.now() / 1000), file: dest };
+        vols.push(vol);
+        await noteUploadedVolume(vol);
         t.log('finished file import successfully');
       } finally {
         await cleanup();

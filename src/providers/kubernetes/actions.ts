@@ -137,11 +137,14 @@ export async function discover(client: KubeClient, apiVersion: string, kind: str
   return { plural: r.name, namespaced: r.namespaced };
 }
 
-function comparable(o: KubeObject): unknown {
+/** Canonical JSON (sorted keys) of an object without server bookkeeping and status. */
+function comparable(o: KubeObject): string {
   const c = JSON.parse(JSON.stringify(o)) as KubeObject;
   for (const k of ['resourceVersion', 'managedFields', 'generation', 'uid', 'creationTimestamp']) delete c.metadata[k];
   delete c.status;
-  return c;
+  const canon = (v: unknown): unknown => Array.isArray(v) ? v.map(canon)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
+  return JSON.stringify(canon(c));
 }
 
 /** Server-side applies one object (fieldManager `homelab`). */
@@ -161,8 +164,9 @@ export async function applyObject(client: KubeClient, doc: KubeObject, opts: App
       body: JSON.stringify(body), contentType: 'application/apply-patch+yaml',
       query: { fieldManager: FIELD_MANAGER, force: opts.force ? true : undefined, dryRun: opts.dryRun ? 'All' : undefined },
     });
-    const same = before !== undefined && JSON.stringify(comparable(before)) === JSON.stringify(comparable(after))
-      && (opts.dryRun || before.metadata.resourceVersion === after.metadata.resourceVersion);
+    // Compare content, not resourceVersion: a controller's status write between our GET and the
+    // apply bumps it without our manifest having changed anything (and dry-run never bumps it).
+    const same = before !== undefined && comparable(before) === comparable(after);
     result.outcome = !before ? 'created' : same ? 'unchanged' : 'configured';
   } catch (e) {
     result.error = isKubeError(e) ? e : new KubeError('invalid', (e as Error).message);
@@ -232,6 +236,8 @@ export interface ExecOptions {
   stdin?: boolean;
   onStdout(data: Buffer): void;
   onStderr?(data: Buffer): void;
+  /** Subprotocols to offer, most preferred first (default v5 then v4). */
+  protocols?: string[];
 }
 export interface ExecExit { code: number; message?: string }
 export interface ExecSession {
@@ -249,7 +255,7 @@ export async function exec(client: KubeClient, namespace: string, pod: string, o
   if (!o.command.length) throw new KubeError('invalid', 'A command is required.');
   const sock: WsClientSocket = await client.websocket(objectPath('pods', namespace, pod, 'exec'), {
     command: o.command, container: o.container, stdin: o.stdin ? true : undefined, stdout: true, stderr: o.tty ? undefined : true, tty: o.tty ? true : undefined,
-  }, EXEC_PROTOCOLS);
+  }, o.protocols ?? EXEC_PROTOCOLS);
   let exitStatus: ExecExit | undefined;
   const exit = new Promise<ExecExit>((resolve) => {
     sock.on('message', (data: Buffer) => {

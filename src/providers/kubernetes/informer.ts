@@ -137,7 +137,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       cont = page.metadata.continue || undefined;
     } while (cont);
     const seen = new Set<string>();
-    const hadCache = this.cache.size > 0 || this.rv !== '';
+
     for (const obj of items) {
       const k = keyOf(obj);
       seen.add(k);
@@ -149,7 +149,6 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const [k, obj] of [...this.cache]) if (!seen.has(k)) { this.cache.delete(k); this.queue(k, 'deleted', obj); }
     this.rv = rv;
     this.pendingRelist = true;
-    void hadCache;
     this.failures = 0;
     this.markSynced();
     this.flush(); // a list is delivered at once: the tree should not wait for the batch window

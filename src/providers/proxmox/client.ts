@@ -1,6 +1,7 @@
 // The Proxmox client: authentication on top of our transport, the typed `proxmox-api` proxy
 // over it, and the few calls the extension makes everywhere.
 
+import type { Readable } from 'node:stream';
 import type { Proxmox, ApiRequestable } from 'proxmox-api' with { 'resolution-mode': 'import' };
 import { InvalidInputError, ProxmoxError } from './errors';
 import { Transport, API_BASE, type Params, type RequestOptions } from './transport';
@@ -102,6 +103,35 @@ export class ProxmoxClient {
 
   async request<T = unknown>(method: string, path: string, params?: Params, opts?: RequestOptions): Promise<T> {
     method = method.toUpperCase();
+    const { headers, hint } = await this.authHeaders(method);
+    return this.withAuth(() => this.transport.request(method, path, params, headers, opts, hint) as Promise<T>);
+  }
+
+  /** A POST/PUT whose body is a stream with its own Content-Type and Content-Length (an ISO
+   *  upload): same pinned transport and authentication, never retried. */
+  async requestStream<T = unknown>(method: string, path: string, body: Readable | AsyncIterable<Uint8Array>, headers: Record<string, string>, opts?: RequestOptions): Promise<T> {
+    method = method.toUpperCase();
+    const auth = await this.authHeaders(method);
+    return this.withAuth(() => this.transport.requestStream(method, path, body, { ...headers, ...auth.headers }, opts, auth.hint) as Promise<T>);
+  }
+
+  /** Opens an authenticated WebSocket on the pinned transport (`path` relative to /api2/json, query included). */
+  async openWebSocket(path: string, protocols?: string[]): Promise<import('undici').WebSocket> {
+    const { headers } = await this.authHeaders('GET');
+    return this.transport.webSocket(path, headers, protocols);
+  }
+
+  private async withAuth<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      // A refused ticket is useless: log in again on the next call (this call is not resent).
+      if (this.#auth.kind === 'ticket' && e instanceof ProxmoxError && e.kind === 'auth') this.#ticket = undefined;
+      throw e;
+    }
+  }
+
+  private async authHeaders(method: string): Promise<{ headers: Record<string, string>; hint: string }> {
     const headers: Record<string, string> = {};
     let hint: string;
     if (this.#auth.kind === 'token') {
@@ -114,13 +144,7 @@ export class ProxmoxClient {
       if (method !== 'GET') headers.csrfpreventiontoken = t.csrf;
       hint = 'the login ticket was refused; sign in again';
     }
-    try {
-      return (await this.transport.request(method, path, params, headers, opts, hint)) as T;
-    } catch (e) {
-      // A refused ticket is useless: log in again on the next call (this call is not resent).
-      if (this.#auth.kind === 'ticket' && e instanceof ProxmoxError && e.kind === 'auth') this.#ticket = undefined;
-      throw e;
-    }
+    return { headers, hint };
   }
 
   version(): Promise<VersionInfo> {

@@ -8,3 +8,6 @@ export {
   parseClusterUrl, validateTokenId, validateTokenSecret, validateFingerprint, normaliseFingerprint, type ClusterUrl,
 } from './validate';
 export type * from './types';
+export { uploadIso, UploadError, RateMeter, formatRate, sha256File, multipartFrame, type UploadErrorKind, type UploadProgress, type UploadIsoOptions, type UploadResult, type UploadClient } from './upload';
+export { planIsoRetention, deleteIsos, homelabIsoName, isoFileName, HOMELAB_ISO_RE, type RetentionPlan } from './retention';
+export { openSerialConsole, serialConsoleReader, type SerialConsole, type SerialConsoleClient } from './serial';

@@ -4,19 +4,9 @@
 
 import { pathSegment } from './client';
 import { ProxmoxError } from './errors';
-import type { TaskLogLine, TaskStatus } from './types';
+import type { TaskLogLine, TaskStatus, Upid } from './types';
 
-export interface Upid {
-  upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  /** Unix seconds. */
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
-}
+export type { Upid };
 
 // Same shape as PVE::Tools::upid_decode; the user may be a token (`root@pam!tok`).
 const UPID_RE = /^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s]+):([^:\s]*):([^:\s]+):$/;

@@ -2,8 +2,9 @@
 // failed POSTs and rejects charset variants). One Agent per cluster connection, TLS always verified:
 // pinned SHA-256 fingerprint, or a CA PEM, or (neither) the system CAs.
 
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector } from 'undici';
+import { Agent, WebSocket, buildConnector } from 'undici';
 import { ProxmoxError, kindForStatus, redact, type ProxmoxErrorKind } from './errors';
 
 export type Params = Record<string, unknown>;
@@ -131,11 +132,34 @@ export class Transport {
     return this.parse(raw, ctx);
   }
 
+  /** Sends one request whose body is a stream (multipart upload) with the caller's headers
+   *  (Content-Type, Content-Length). Never retried: the stream is consumed and the call may have run. */
+  async requestStream(method: string, path: string, body: Readable | AsyncIterable<Uint8Array>, headers: Record<string, string>,
+    opts: RequestOptions = {}, authHint = ''): Promise<unknown> {
+    method = method.toUpperCase();
+    if (!path.startsWith('/')) path = '/' + path;
+    const h: Record<string, string> = { accept: 'application/json', 'user-agent': 'homelab-vscode', ...headers };
+    const ctx = { method, path: path.split('?')[0], authHint };
+    let raw: RawResponse;
+    try {
+      raw = await this.send(method, API_BASE + path, h, body, opts);
+    } catch (e) {
+      throw this.toError(e, ctx, opts);
+    }
+    return this.parse(raw, ctx);
+  }
+
+  /** A WebSocket on the same pinned connection pool (e.g. vncwebsocket for a serial console). */
+  webSocket(path: string, headers: Record<string, string>, protocols?: string[]): WebSocket {
+    const url = this.o.origin.replace(/^http/, 'ws') + API_BASE + (path.startsWith('/') ? path : '/' + path);
+    return new WebSocket(url, { dispatcher: this.agent, headers: { 'user-agent': 'homelab-vscode', ...headers }, protocols });
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }
 
-  private async send(method: string, path: string, headers: Record<string, string>, body: string | undefined,
+  private async send(method: string, path: string, headers: Record<string, string>, body: string | Readable | AsyncIterable<Uint8Array> | undefined,
     opts: RequestOptions): Promise<RawResponse> {
     const timeoutMs = opts.timeoutMs ?? this.o.timeoutMs;
     const ctl = new AbortController();
@@ -153,7 +177,7 @@ export class Transport {
   }
 
   /** Low-level dispatch: undici's request() hides the reason phrase, where PVE puts its message. */
-  private dispatch(method: string, path: string, headers: Record<string, string>, body: string | undefined,
+  private dispatch(method: string, path: string, headers: Record<string, string>, body: string | Readable | AsyncIterable<Uint8Array> | undefined,
     timeoutMs: number, signal: AbortSignal): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       let abortRequest: ((e?: Error) => void) | undefined;
@@ -173,7 +197,8 @@ export class Transport {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.agent.dispatch(
-        { origin: this.o.origin, path, method: method as 'GET', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+        // undici writes async iterables too (client-h1 writeIterable); its types only list Readable.
+        { origin: this.o.origin, path, method: method as 'GET', headers, body: body as string | Readable | undefined, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
         {
           onConnect: (abort) => {
             abortRequest = abort;

@@ -72,15 +72,20 @@ export interface StorageContentItem {
   protected?: 0 | 1;
 }
 
-export interface TaskStatus {
+/** The fields of a UPID: `UPID:<node>:<pid>:<pstart>:<starttime>:<type>:<id>:<user>:`. */
+export interface Upid {
   upid: string;
   node: string;
   pid: number;
   pstart: number;
+  /** Unix seconds. */
   starttime: number;
   type: string;
   id: string;
   user: string;
+}
+
+export interface TaskStatus extends Upid {
   status: 'running' | 'stopped';
   /** "OK", "WARNINGS: n" or the error text; only once stopped. */
   exitstatus?: string;

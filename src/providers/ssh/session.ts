@@ -1,5 +1,6 @@
 // An authenticated SSH connection (ssh2, pure JS), with exec and PTY shells.
 import { promises as fs } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
 import { SshAuthError, SshConnectError, SshError, SshKeyFileError, abortError, type SshConnectFailure } from './errors';
@@ -57,6 +58,18 @@ export interface SshShell {
   close(): void;
 }
 
+/** A remote command with streamed stdio (nothing buffered): for builds, file copies and long output. */
+export interface SshProcess {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** End it to send EOF. */
+  readonly stdin: Writable;
+  /** Resolves when the channel closed; code null when killed by a signal or none was sent. */
+  readonly exit: Promise<ShellExit>;
+  /** Closes the channel (the remote side sees EOF/SIGPIPE; kill the process explicitly if it must stop). */
+  close(): void;
+}
+
 export interface SshSession {
   readonly host: string;
   readonly port: number;
@@ -64,6 +77,8 @@ export interface SshSession {
   readonly hostKey: VerifiedHostKey;
   exec(command: string, opts?: { signal?: AbortSignal }): Promise<ExecResult>;
   shell(opts?: ShellOptions): Promise<SshShell>;
+  /** Starts a command with streamed stdin/stdout/stderr. */
+  start(command: string): Promise<SshProcess>;
   /** Fires once when the connection is gone (error set when it did not end by close()). */
   onClose(listener: (error?: Error) => void): Disposable;
   close(): void;
@@ -296,6 +311,23 @@ class Ssh2Session implements SshSession {
           done = true;
           resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), code, signal: sig });
         });
+      });
+    });
+  }
+
+  start(command: string): Promise<SshProcess> {
+    return new Promise<SshProcess>((resolve, reject) => {
+      this.ensureOpen();
+      this.client.exec(command, (err, stream) => {
+        if (err) return reject(new SshError(`Cannot run a command on ${this.host}:${this.port}: ${err.message}`));
+        let code: number | null = null;
+        let sig: string | null = null;
+        stream.on('exit', (c: number | null, s?: string) => {
+          code = typeof c === 'number' ? c : null;
+          sig = s ?? null;
+        });
+        const exit = new Promise<ShellExit>((r) => stream.on('close', () => r({ code, signal: sig })));
+        resolve({ stdout: stream, stderr: stream.stderr, stdin: stream, exit, close: () => stream.close() });
       });
     });
   }

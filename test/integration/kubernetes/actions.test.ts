@@ -246,6 +246,24 @@ describe('kubernetes actions', function () {
         assert.equal(out, `${pod}\n43 132\n`);
       });
 
+      it('[test server only] exec over v4 (no half-close): closing the session ends it', async () => {
+        let out = '';
+        const s = await exec(env.client, ns, pod, { command: ['cat'], stdin: true, protocols: ['v4.channel.k8s.io'], onStdout: (b) => { out += b.toString(); } });
+        assert.equal(s.protocol, 'v4.channel.k8s.io');
+        s.write('ping\n');
+        await eventually(() => assert.equal(out, 'ping\n'));
+        s.closeStdin(); // not possible on v4: must not end the command
+        s.write('pong\n');
+        await eventually(() => assert.equal(out, 'ping\npong\n'));
+        s.close();
+        assert.equal((await s.exit).code, -1, 'closed by us before an exit status');
+      });
+
+      it('[test server only] exec into a missing pod is not found; no subprotocol in common is a bad request', async () => {
+        await rejects(exec(env.client, ns, 'no-such-pod', { command: ['sh'], onStdout: () => undefined }), 'notFound', /no-such-pod/);
+        await rejects(exec(env.client, ns, pod, { command: ['sh'], protocols: ['channel.k8s.io'], onStdout: () => undefined }), 'badRequest', /subprotocol/);
+      });
+
       it('[test server only] exec of a missing binary fails with a message', async () => {
         const s = await exec(env.client, ns, pod, { command: ['/no/such/binary'], onStdout: () => undefined });
         const r = await s.exit;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { eventually, ON_TEST_SERVER, setupEnv, sleep, TestEnv } from './env';
+import { deploymentManifest, eventually, ON_TEST_SERVER, setupEnv, sleep, TestEnv } from './env';
 import { Informer, InformerBatch, InformerSet } from '../../../src/providers/kubernetes/informer';
 import { KubeError } from '../../../src/providers/kubernetes/errors';
-import { KubeObject } from '../../../src/providers/kubernetes/resources';
+import { KubeObject, summarize } from '../../../src/providers/kubernetes/resources';
 
 function recorder() {
   const batches: InformerBatch[] = [];
@@ -176,6 +176,33 @@ describe('kubernetes informer', function () {
       inf.start();
       await eventually(() => assert.ok(inf.get('while-stopped', env.namespace)));
       assert.equal(env.server!.requestCounts.list, lists);
+    });
+
+    it('[test server only] lists in pages and then watches from the list\'s resourceVersion', async () => {
+      for (let i = 0; i < 7; i++) env.server!.store.create('configmaps', cm(`paged-${i}`, env.namespace));
+      const lists = env.server!.requestCounts.list;
+      const rec = recorder();
+      const inf = start(rec, { pageSize: 3 });
+      await inf.waitForSync();
+      assert.ok(inf.list().filter((o) => o.metadata.name.startsWith('paged-')).length === 7);
+      assert.equal(env.server!.requestCounts.list - lists, Math.ceil(inf.list().length / 3), 'one request per page');
+      env.server!.store.create('configmaps', cm('paged-late', env.namespace));
+      await eventually(() => assert.ok(inf.get('paged-late', env.namespace)));
+      for (const o of inf.list()) if (o.metadata.name.startsWith('paged-')) env.server!.store.delete('configmaps', env.namespace, o.metadata.name);
+    });
+
+    it('[test server only] a failing rollout reaches the summary through the informer', async () => {
+      const rec = recorder();
+      const inf = new Informer({ client: env.client, kind: 'deployments', namespace: env.namespace, onBatch: rec.onBatch });
+      informers.push(inf);
+      inf.start();
+      await inf.waitForSync();
+      await env.other.request('POST', `/apis/apps/v1/namespaces/${env.namespace}/deployments`, { body: deploymentManifest('bad-image', env.namespace, 2, 'ghcr.io/x/y:broken') });
+      await eventually(() => {
+        const s = summarize('deployments', inf.get('bad-image', env.namespace)!);
+        assert.equal(s.health, 'failing');
+        assert.equal(s.description, '0/2 ready · ProgressDeadlineExceeded');
+      });
     });
 
     it('[test server only] InformerSet watches only the wanted kinds', async () => {

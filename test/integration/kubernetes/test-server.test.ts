@@ -18,8 +18,9 @@ async function readWatch(client: KubeClient, path: string, query: Record<string,
   const events: { type: string; object: KubeObject }[] = [];
   let buf = '';
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { ac.abort(); reject(new Error(`watch did not deliver: ${JSON.stringify(events.map((e) => e.type))}`)); }, 5000);
-    const finish = () => { clearTimeout(t); ac.abort(); resolve(events); };
+    let settled = false;
+    const t = setTimeout(() => { settled = true; reject(new Error(`watch did not deliver: ${JSON.stringify(events.map((e) => e.type))}`)); ac.abort(); }, 5000);
+    const finish = () => { if (settled) return; settled = true; clearTimeout(t); resolve(events); ac.abort(); };
     res.setEncoding('utf8');
     res.on('data', (c: string) => {
       buf += c;

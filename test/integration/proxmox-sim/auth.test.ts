@@ -21,6 +21,18 @@ describe('proxmox-sim: authentication and permissions', () => {
     assert.ok(r.ms >= 280, `answered after ${r.ms} ms`);
   });
 
+  it('delays 401 by 3 s by default, like real servers', async function () {
+    this.timeout(15000);
+    const slow = await startSimulator({ guests: 1 });
+    try {
+      const r = await call(slow, 'GET', '/version', { cred: 'none' });
+      assert.equal(r.status, 401);
+      assert.ok(r.ms >= 2900 && r.ms < 6000, `answered after ${r.ms} ms`);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses a wrong token secret with 401', async () => {
     const r = await call(sim, 'GET', '/nodes', { cred: { token: `PVEAPIToken=${sim.tokenId}=00000000-0000-0000-0000-000000000000` } });
     assert.equal(r.status, 401);

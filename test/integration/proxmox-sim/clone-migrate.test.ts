@@ -50,6 +50,14 @@ describe('proxmox-sim: clone', () => {
     assert.equal((await waitTask(sim, retry)).exitstatus, 'OK');
   });
 
+  it('refuses (inside the task) to destroy a template that linked clones still use', async () => {
+    const tpl = tplOn('local-lvm');
+    assert.ok([...sim.state.guests.values()].some((g) => String(g.conf.scsi0).includes(`base-${tpl.vmid}-disk-0/`)), 'a linked clone exists');
+    const done = await waitTask(sim, await startTask(sim, 'DELETE', `/nodes/${tpl.node}/qemu/${tpl.vmid}`));
+    assert.match(done.exitstatus!, /^base volume '.*base-\d+-disk-0' is still in use by linked cloned/);
+    assert.ok(sim.state.guests.has(tpl.vmid));
+  });
+
   it('refuses a clone to another node when the VM uses local storage', async () => {
     const tpl = tplOn('local-lvm');
     const other = ['pve1', 'pve2', 'pve3'].find((n) => n !== tpl.node)!;

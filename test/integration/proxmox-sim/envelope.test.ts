@@ -72,7 +72,8 @@ describe('proxmox-sim: envelope and routing', () => {
     const g = pickGuest(sim, (x) => !x.conf.template && x.node === 'pve1');
     const a = await get(sim, `/nodes/pve1/qemu/${g.vmid}/config`);
     assert.match(a.digest, /^[0-9a-f]{40}$/);
-    for (const k of ['name', 'memory', 'cores', 'sockets', 'net0', 'scsi0', 'ide2', 'agent', 'ciuser', 'ipconfig0']) assert.ok(k in a, k);
+    for (const k of ['name', 'memory', 'cores', 'sockets', 'net0', 'scsi0', 'ide2', 'agent', 'ciuser', 'sshkeys', 'ipconfig0']) assert.ok(k in a, k);
+    assert.match(a.sshkeys, /^ssh-ed25519%20\S+%20admin%40homelab%0A$/, 'sshkeys stay URL-encoded');
     await call(sim, 'PUT', `/nodes/pve1/qemu/${g.vmid}/config`, { form: { memory: 3072 } });
     const b = await get(sim, `/nodes/pve1/qemu/${g.vmid}/config`);
     assert.notEqual(a.digest, b.digest);

@@ -54,6 +54,7 @@ export function call(sim: Simulator, method: string, path: string, o: CallOpts =
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
+        const ms = Date.now() - t0; // transfer time, without the client's JSON.parse
         const text = Buffer.concat(chunks).toString('utf8');
         let json: any;
         try {
@@ -61,7 +62,7 @@ export function call(sim: Simulator, method: string, path: string, o: CallOpts =
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, reason: res.statusMessage ?? '', headers: res.headers, text, json, ms: Date.now() - t0 });
+        resolve({ status: res.statusCode ?? 0, reason: res.statusMessage ?? '', headers: res.headers, text, json, ms });
       });
       res.on('error', reject);
     });

@@ -76,14 +76,15 @@ describe('proxmox-sim: qemu lifecycle rules', () => {
   });
 
   it('converts a stopped VM to a template (base- disks, template=1)', async () => {
-    const g = pickGuest(sim, (x) => x.status === 'stopped' && !x.conf.template && !x.conf.lock && x.node === 'pve3');
-    const upid = await startTask(sim, 'POST', `/nodes/pve3/qemu/${g.vmid}/template`);
+    const g = pickGuest(sim, (x) => x.status === 'stopped' && !x.conf.template && !x.conf.lock && String(x.conf.scsi0).includes(':vm-'));
+    const base = `/nodes/${g.node}/qemu/${g.vmid}`;
+    const upid = await startTask(sim, 'POST', `${base}/template`);
     assert.match(upid, /:qmtemplate:/);
     assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
-    const conf = await get(sim, `/nodes/pve3/qemu/${g.vmid}/config`);
+    const conf = await get(sim, `${base}/config`);
     assert.equal(conf.template, 1);
     assert.match(conf.scsi0, new RegExp(`:base-${g.vmid}-disk-0`));
-    const start = await waitTask(sim, await startTask(sim, 'POST', `/nodes/pve3/qemu/${g.vmid}/status/start`));
+    const start = await waitTask(sim, await startTask(sim, 'POST', `${base}/status/start`));
     assert.equal(start.exitstatus, "you can't start a vm if it's a template");
   });
 

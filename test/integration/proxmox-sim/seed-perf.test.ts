@@ -16,6 +16,9 @@ describe('proxmox-sim: seed determinism', () => {
       const confB = await get(sims[1], `/nodes/${a[0].node}/qemu/${a[0].vmid}/config`);
       assert.equal(confA.net0, confB.net0, 'MACs come from the seed too');
       assert.equal(confA.digest, confB.digest);
+      // Each simulator has its own certificate, and its nodes advertise that one.
+      assert.notEqual(sims[0].fingerprint, sims[1].fingerprint);
+      for (const s of sims) for (const n of await get(s, '/nodes')) assert.equal(n.ssl_fingerprint, s.fingerprint);
     } finally {
       await Promise.all(sims.map((s) => s.close()));
     }

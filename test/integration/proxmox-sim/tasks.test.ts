@@ -55,9 +55,9 @@ describe('proxmox-sim: tasks', () => {
   });
 
   it('stops a running task on DELETE; exitstatus is the interrupt error', async () => {
-    const g = pickGuest(sim, (x) => x.node === 'pve2' && x.status === 'stopped' && !x.conf.template);
-    const upid = await startTask(sim, 'POST', `/nodes/pve2/qemu/${g.vmid}/status/start`);
-    const del = await call(sim, 'DELETE', `/nodes/pve2/tasks/${encodeURIComponent(upid)}`);
+    const g = pickGuest(sim, (x) => x.status === 'stopped' && !x.conf.template);
+    const upid = await startTask(sim, 'POST', `/nodes/${g.node}/qemu/${g.vmid}/status/start`);
+    const del = await call(sim, 'DELETE', `/nodes/${g.node}/tasks/${encodeURIComponent(upid)}`);
     assert.equal(del.status, 200);
     assert.equal(del.json.data, null);
     const done = await waitTask(sim, upid);
@@ -79,24 +79,24 @@ describe('proxmox-sim: tasks', () => {
   });
 
   it('lists node tasks (finished by default, running with source=active)', async () => {
-    const g = pickGuest(sim, (x) => x.node === 'pve3' && x.status === 'stopped' && !x.conf.template);
-    const upid = await startTask(sim, 'POST', `/nodes/pve3/qemu/${g.vmid}/status/start`);
-    const active = await get(sim, '/nodes/pve3/tasks?source=active');
+    const g = pickGuest(sim, (x) => x.status === 'stopped' && !x.conf.template);
+    const upid = await startTask(sim, 'POST', `/nodes/${g.node}/qemu/${g.vmid}/status/start`);
+    const active = await get(sim, `/nodes/${g.node}/tasks?source=active`);
     assert.ok(active.some((t: any) => t.upid === upid && t.status === undefined));
     await waitTask(sim, upid);
-    const done = await get(sim, '/nodes/pve3/tasks');
+    const done = await get(sim, `/nodes/${g.node}/tasks`);
     const t = done.find((x: any) => x.upid === upid);
     assert.equal(t.status, 'OK');
     assert.ok(t.endtime >= t.starttime);
   });
 
   it('lets the audit token read task status but not stop tasks', async () => {
-    const g = pickGuest(sim, (x) => x.node === 'pve1' && x.status === 'running');
-    const upid = await startTask(sim, 'POST', `/nodes/pve1/qemu/${g.vmid}/status/reboot`);
-    assert.equal((await call(sim, 'GET', `/nodes/pve1/tasks/${encodeURIComponent(upid)}/status`, { cred: 'audit' })).status, 200);
-    const del = await call(sim, 'DELETE', `/nodes/pve1/tasks/${encodeURIComponent(upid)}`, { cred: 'audit' });
+    const g = pickGuest(sim, (x) => x.status === 'running');
+    const upid = await startTask(sim, 'POST', `/nodes/${g.node}/qemu/${g.vmid}/status/reboot`);
+    assert.equal((await call(sim, 'GET', `/nodes/${g.node}/tasks/${encodeURIComponent(upid)}/status`, { cred: 'audit' })).status, 200);
+    const del = await call(sim, 'DELETE', `/nodes/${g.node}/tasks/${encodeURIComponent(upid)}`, { cred: 'audit' });
     assert.equal(del.status, 403);
-    assert.equal(del.reason, 'Permission check failed (/nodes/pve1, Sys.Modify)');
+    assert.equal(del.reason, `Permission check failed (/nodes/${g.node}, Sys.Modify)`);
     assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
   });
 });

@@ -178,3 +178,33 @@ describe('proxmox-sim: ISO upload (streamed multipart) and storage content', () 
     assert.ok(images.every((i: any) => i.content === 'images' && typeof i.vmid === 'number'));
   });
 });
+
+describe('proxmox-sim: download-url (simulated, no network)', () => {
+  let sim: Simulator;
+  before(async () => {
+    sim = await startSimulator({ guests: 2, seed: 37, taskDurationMs: 60, authFailDelayMs: 0 });
+  });
+  after(() => sim.close());
+
+  it('downloads into the storage as a "download" task and verifies the checksum', async () => {
+    const url = 'https://releases.example.org/nixos-25.05.iso';
+    const sha = createHash('sha256').update(url).digest('hex');
+    const upid = await startTask(sim, 'POST', '/nodes/pve1/storage/local/download-url', { url, content: 'iso', filename: 'nixos.iso', 'checksum-algorithm': 'sha256', checksum: sha });
+    assert.match(upid, /:download:nixos\.iso:/);
+    assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
+    assert.ok((await get(sim, '/nodes/pve1/storage/local/content?content=iso')).some((x: any) => x.volid === 'local:iso/nixos.iso'));
+    const bad = await startTask(sim, 'POST', '/nodes/pve1/storage/local/download-url', { url, content: 'iso', filename: 'n2.iso', 'checksum-algorithm': 'sha256', checksum: '0'.repeat(64) });
+    assert.match((await waitTask(sim, bad)).exitstatus!, /^checksum mismatch/);
+  });
+
+  it('fails an unreachable host inside the task and refuses bad input synchronously', async () => {
+    const upid = await startTask(sim, 'POST', '/nodes/pve1/storage/local/download-url', { url: 'https://mirror.invalid/x.iso', content: 'iso', filename: 'x.iso' });
+    assert.match((await waitTask(sim, upid)).exitstatus!, /download failed/);
+    const ext = await call(sim, 'POST', '/nodes/pve1/storage/local/download-url', { form: { url: 'https://a.example/x.exe', content: 'iso', filename: 'x.exe' } });
+    assert.deepEqual(ext.json.errors, { filename: 'wrong file extension' });
+    const u = await call(sim, 'POST', '/nodes/pve1/storage/local/download-url', { form: { url: 'file:///etc/passwd', content: 'iso', filename: 'p.iso' } });
+    assert.deepEqual(u.json.errors, { url: 'value does not match the regex pattern' }, 'schema pattern');
+    const a = await call(sim, 'POST', '/nodes/pve1/storage/local/download-url', { cred: 'audit', form: { url: 'https://a.example/x.iso', content: 'iso', filename: 'x.iso' } });
+    assert.equal(a.reason, 'Permission check failed (/storage/local, Datastore.AllocateTemplate)');
+  });
+});
