@@ -35,6 +35,8 @@ export interface HomelabApi {
   readonly operations: Operations;
   /** The known-hosts file of SSH shells. */
   readonly knownHostsPath: string;
+  /** Pinned Proxmox clients per cluster (tests wrap one to inject a failure at a pipeline step). */
+  readonly connections: Connections;
   /** The Pipeline view (tests read its rows). */
   readonly pipelineTree: PipelineTreeProvider;
   /** Problems of the NixOS files found by nix-instantiate. */
@@ -105,7 +107,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry, prompts, clusters, proxmoxTree, proxmoxView, operations, knownHostsPath, pipelineTree, nixDiagnostics };
+  return { registry, prompts, clusters, proxmoxTree, proxmoxView, operations, knownHostsPath, connections, pipelineTree, nixDiagnostics };
 }
 
 export function deactivate(): void {}
