@@ -89,6 +89,13 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
     return restore;
   }
 
+  /** The terminal a command opens after this call (not one of the closed ones still listed). */
+  const nextTerminal = (re: RegExp) => {
+    const old = new Set(api.operations.terminals.open.map((t) => t.terminal));
+    return () => waitFor(`a new terminal ${re}`, () => api.operations.terminals.open.find((t) => re.test(t.name) && !old.has(t.terminal)), 20_000);
+  };
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
   const resumeLabel = (s: PipelineState) => {
     const last = s.steps.filter((x) => x.status === 'done').pop();
     return last ? `Resume after "${last.title}"` : 'Resume';
@@ -108,7 +115,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
     const r = await run(api, 'homelab.nix.buildIso', []);
     assert.equal(r.failure, undefined);
     assert.match(readFileSync(join(dir, 'calls.log'), 'utf8'), /\tbuild\tpath:/);
-    const [t] = terminalsNamed(api, /^nix build/);
+    const t = terminalsNamed(api, /^nix build/).pop()!;
     assert.match(text(t), /\(your copy\)/);
     assert.match(text(t), /building '\/nix\/store\/.*iso\.drv'/, 'the build output is in the terminal');
     // A second eject does not overwrite without asking; declining keeps the user's edit.
@@ -160,7 +167,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
     const iso = (r.result as { isoPath: string }).isoPath;
     const b = readFileSync(iso);
     assert.equal(b.subarray(0x8001, 0x8006).toString('latin1'), 'CD001');
-    const [t] = terminalsNamed(api, /^nix build/);
+    const t = terminalsNamed(api, /^nix build/).pop()!;
     const out = text(t);
     assert.match(out, /\$ nix --extra-experimental-features nix-command flakes build path:.*#iso/);
     assert.match(out, /evaluating derivation/);
@@ -176,8 +183,9 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
     await closeTerminals(api);
     mode('hang');
     rmSync(join(dir, 'nix.pid'), { force: true });
+    const next = nextTerminal(/^nix build/);
     const p = run(api, 'homelab.nix.buildIso', []);
-    const t = await waitFor('the build terminal', () => terminalsNamed(api, /^nix build/)[0]);
+    const t = await next();
     await waitFor('the hanging build', () => existsSync(join(dir, 'nix.pid')) && existsSync(join(dir, 'child.pid')) && /Creating 4\.0 filesystem/.test(text(t)), 15_000);
     const pids = ['nix.pid', 'child.pid'].map((f) => Number(readFileSync(join(dir, f), 'utf8')));
     t.pty.handleInput('\x03'); // same AbortController as the notification's Cancel
@@ -245,8 +253,9 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
       process.env.PATH = tools;
       mode('hang');
       rmSync(join(dir, 'nix.pid'), { force: true });
+      const next = nextTerminal(/^nix build/);
       const p = run(api, 'homelab.nix.buildIso', []);
-      const t = await waitFor('the build terminal', () => terminalsNamed(api, /^nix build/).pop());
+      const t = await next();
       await waitFor('the remote build hanging', () => existsSync(join(dir, 'nix.pid')) && /Creating 4\.0 filesystem/.test(text(t)), 20_000);
       const pids = ['nix.pid', 'child.pid'].map((f) => Number(readFileSync(join(dir, f), 'utf8')));
       t.pty.handleInput('\x03');
@@ -329,7 +338,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
     assert.match(String(g.conf.agent), /1/);
     assert.equal(g.conf.serial0, 'socket');
     assert.deepEqual(state().steps.map((x) => x.status), s.steps.map(() => 'done'));
-    const t = terminalsNamed(api, /^NixOS template pipeline/)[0];
+    const t = terminalsNamed(api, /^NixOS template pipeline/).pop()!;
     const out = text(t);
     assert.match(out, /homelab-install: step 6\/6/, 'the serial console in the terminal');
     assert.match(out, /Template ready: VM \d+/);
@@ -348,6 +357,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
   const steps = ['preflight', 'build', 'upload', 'create-vm', 'start', 'install', 'detach-iso', 'cloud-init', 'template', 'retention'];
   for (const step of steps) {
     it(`Pipeline resumes after a failure injected at "${step}": the failure names the step, the second run offers resume and completes`, async () => {
+      rmSync(statePath(), { force: true }); // independent of the test before
       let restore = () => {};
       if (step === 'build') mode('fail');
       else restore = await failAt(step);
@@ -356,7 +366,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
         const first = await run(api, 'homelab.template.buildAndDeploy', [], C);
         const s = state();
         const title = s.steps.find((x) => x.id === step)!.title;
-        assert.match(first.failure ?? '', new RegExp(`Step "${title}" failed: .*${step === 'build' ? 'nix build failed' : 'injected fault'}`));
+        assert.match(first.failure ?? '', new RegExp(`Step "${esc(title)}" failed: .*${step === 'build' ? 'nix build failed' : 'injected fault'}`));
         assert.match(first.failure ?? '', /Run the command again to resume/);
         assert.equal(s.status, 'failed');
         assert.equal(s.failedStep, step);
@@ -389,8 +399,10 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
   }
 
   it('Pipeline cancelled during the install resumes and completes; start over keeps the old run\'s VM listed', async () => {
+    rmSync(statePath(), { force: true });
+    const next = nextTerminal(/^NixOS template pipeline/);
     const p = run(api, 'homelab.template.buildAndDeploy', [], C);
-    const t = await waitFor('the pipeline terminal', () => terminalsNamed(api, /^NixOS template pipeline/).pop());
+    const t = await next();
     await waitFor('the install running', () => /homelab-install: step 1\/6/.test(text(t)), 30_000);
     t.pty.handleInput('\x03');
     const r = await p;
@@ -406,6 +418,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
   });
 
   it('Pipeline install timeout: the message has the log tail, the VM is left running, a resume with a longer timeout completes', async () => {
+    rmSync(statePath(), { force: true });
     await set('template.installTimeoutMinutes', 0.02); // 1.2 s; the simulated install takes 2.5 s
     try {
       const first = await run(api, 'homelab.template.buildAndDeploy', [], C);
@@ -424,6 +437,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
   });
 
   it('Pipeline with an ejected copy whose diskDevice the VM lacks: the install fails naming the disk; nothing deleted', async () => {
+    rmSync(statePath(), { force: true });
     await run(api, 'homelab.nix.eject', []);
     const params = join(ws, 'homelab', 'nix', 'homelab-params.nix');
     writeFileSync(params, readFileSync(params, 'utf8').replace('diskDevice = "/dev/sda";', 'diskDevice = "/dev/vdb";'));
@@ -446,6 +460,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
   });
 
   it('Pipeline refuses a disk device the VM will not have before building, and storage without ISO content at preflight', async () => {
+    rmSync(statePath(), { force: true });
     const before = builds();
     await set('nix.diskDevice', '/dev/nvme0n1');
     try {

@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator, type Simulator } from '../proxmox-sim';
+import { openWorkbench, type Workbench } from './workbench';
+
+describe('UI: NixOS template pipeline from the command palette (Nix pipeline)', () => {
+  let wb: Workbench;
+  let sim: Simulator;
+  let standin: string;
+  before(async () => {
+    sim = await startSimulator({ nodes: 2, guests: 4, seed: 9, taskDurationMs: 600, authFailDelayMs: 50, agentBootDelayMs: 0, installDurationMs: 5000 });
+    standin = mkdtempSync(join(tmpdir(), 'nix-standin-ui-'));
+    copyFileSync(join(__dirname, '..', 'fixtures', 'nix-standin', 'nix'), join(standin, 'nix'));
+    chmodSync(join(standin, 'nix'), 0o755);
+    wb = await openWorkbench({
+      name: 'nix-pipeline',
+      settings: {
+        'terminal.integrated.gpuAcceleration': 'off',
+        'homelab.proxmox.refreshInterval': 0,
+        'homelab.template.node': 'pve1',
+        'homelab.proxmox.isoRetention': 100,
+      },
+      env: {
+        HOMELAB_DEMO_CLUSTER: JSON.stringify({ url: sim.url, fingerprint: sim.fingerprint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret }),
+        // The stand-in first on PATH: the extension finds it as the local nix.
+        PATH: `${standin}:${process.env.PATH}`,
+      },
+    });
+  });
+  after(async () => {
+    await wb?.close();
+    await sim?.close();
+    rmSync(standin, { recursive: true, force: true });
+  });
+
+  it('runs build, upload, install and template; the terminal streams it and the Pipeline view shows every step done with its duration', async () => {
+    const { page } = wb;
+    await wb.openHomelab();
+    const header = page.locator('.part.sidebar .pane-header[aria-label^="Pipeline"]');
+    await header.waitFor({ state: 'attached', timeout: 20_000 });
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await page.locator('.part.sidebar', { hasText: 'No NixOS template pipeline has run' }).first().waitFor({ timeout: 20_000 });
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: 'Demo lab' }).first().waitFor({ timeout: 30_000 });
+    await wb.screenshot('nix-pipeline-welcome');
+
+    await wb.runCommand('Homelab: Build and Deploy NixOS Template');
+    const rows = page.locator('.xterm-rows');
+    await rows.filter({ hasText: /Creating squashfs filesystem/ }).first().waitFor({ timeout: 60_000 });
+    await rows.filter({ hasText: /homelab-install: step \d\/6/ }).first().waitFor({ timeout: 60_000 });
+    await wb.screenshot('nix-pipeline-installing');
+    await rows.filter({ hasText: /Template ready: VM \d+/ }).first().waitFor({ timeout: 90_000 });
+    const termText = await rows.filter({ hasText: /Template ready/ }).first().innerText();
+    assert.match(termText, /Upload the ISO to Proxmox/);
+    assert.match(termText, /homelab-install: step 6\/6/);
+    await wb.screenshot('nix-pipeline-terminal');
+
+    const row = (t: string) => page.locator('.part.sidebar .monaco-list-row', { hasText: t }).first();
+    for (const t of ['Build the NixOS ISO', 'Upload the ISO to Proxmox', 'Wait for the install to power off', 'Convert to a template', 'Write the journal entry']) {
+      await row(t).waitFor({ timeout: 10_000 });
+      assert.match(await row(t).innerText(), /done · \d+ s/);
+    }
+    await wb.screenshot('nix-pipeline-view');
+    const tpl = [...sim.state.guests.values()].find((g) => g.conf.name === 'nixos-template');
+    assert.ok(tpl, 'the template VM exists');
+    assert.equal(tpl.conf.template, 1);
+    assert.ok(readFileSync(join(standin, 'calls.log'), 'utf8').includes('\tbuild\t'), 'the stand-in nix ran the build');
+  });
+});
