@@ -21,6 +21,8 @@ describe('UI: NixOS template pipeline from the command palette (Nix pipeline)', 
         'homelab.proxmox.refreshInterval': 0,
         'homelab.template.node': 'pve1',
         'homelab.proxmox.isoRetention': 100,
+        // Machine-scoped setting: the stand-in as the local nix even if PATH is rebuilt by the server.
+        'homelab.nix.nixPath': join(standin, 'nix'),
       },
       env: {
         HOMELAB_DEMO_CLUSTER: JSON.stringify({ url: sim.url, fingerprint: sim.fingerprint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret }),
@@ -28,6 +30,13 @@ describe('UI: NixOS template pipeline from the command palette (Nix pipeline)', 
         PATH: `${standin}:${process.env.PATH}`,
       },
     });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      await wb?.screenshot('nix-pipeline-failure').catch(() => undefined);
+      const toasts = await wb?.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts().catch(() => []);
+      console.log(`toasts: ${toasts?.join(' | ')}`);
+    }
   });
   after(async () => {
     await wb?.close();
@@ -47,14 +56,23 @@ describe('UI: NixOS template pipeline from the command palette (Nix pipeline)', 
 
     await wb.runCommand('Homelab: Build and Deploy NixOS Template');
     const rows = page.locator('.xterm-rows');
-    await rows.filter({ hasText: /Creating squashfs filesystem/ }).first().waitFor({ timeout: 60_000 });
-    await rows.filter({ hasText: /homelab-install: step \d\/6/ }).first().waitFor({ timeout: 60_000 });
+    try {
+      await rows.filter({ hasText: /Build the NixOS ISO/ }).first().waitFor({ timeout: 60_000 });
+    } catch (e) {
+      await wb.screenshot('nix-pipeline-failure');
+      const toasts = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+      throw new Error(`no pipeline terminal: ${(e as Error).message}; toasts: ${toasts.join(' | ')}`);
+    }
+    // The DOM renderer draws only the visible rows: maximize the panel so the log's end fits.
+    await wb.runCommand('View: Toggle Maximized Panel');
+    await rows.filter({ hasText: /▶ Wait for the install to power off/ }).first().waitFor({ timeout: 90_000 });
     await wb.screenshot('nix-pipeline-installing');
     await rows.filter({ hasText: /Template ready: VM \d+/ }).first().waitFor({ timeout: 90_000 });
     const termText = await rows.filter({ hasText: /Template ready/ }).first().innerText();
-    assert.match(termText, /Upload the ISO to Proxmox/);
     assert.match(termText, /homelab-install: step 6\/6/);
+    assert.match(termText, /Convert to a template/);
     await wb.screenshot('nix-pipeline-terminal');
+    await wb.runCommand('View: Toggle Maximized Panel');
 
     const row = (t: string) => page.locator('.part.sidebar .monaco-list-row', { hasText: t }).first();
     for (const t of ['Build the NixOS ISO', 'Upload the ISO to Proxmox', 'Wait for the install to power off', 'Convert to a template', 'Write the journal entry']) {
