@@ -66,6 +66,10 @@ describe('UI: NixOS template pipeline from the command palette (Nix pipeline)', 
     // The DOM renderer draws only the visible rows: maximize the panel so the log's end fits.
     await wb.runCommand('View: Toggle Maximized Panel');
     await rows.filter({ hasText: /▶ Wait for the install to power off/ }).first().waitFor({ timeout: 90_000 });
+    // The progress notification: the step (phase) and the elapsed time, with a Cancel button.
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /Wait for the install to power off · \d+:\d\d/ }).first();
+    await toast.waitFor({ timeout: 15_000 });
+    assert.ok(await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Cancel' }).count() > 0, 'the notification can cancel');
     await wb.screenshot('nix-pipeline-installing');
     await rows.filter({ hasText: /Template ready: VM \d+/ }).first().waitFor({ timeout: 90_000 });
     const termText = await rows.filter({ hasText: /Template ready/ }).first().innerText();
@@ -79,6 +83,7 @@ describe('UI: NixOS template pipeline from the command palette (Nix pipeline)', 
       await row(t).waitFor({ timeout: 10_000 });
       assert.match(await row(t).innerText(), /done · \d+ s/);
     }
+    await page.waitForTimeout(500); // let the palette fade out
     await wb.screenshot('nix-pipeline-view');
     const tpl = [...sim.state.guests.values()].find((g) => g.conf.name === 'nixos-template');
     assert.ok(tpl, 'the template VM exists');
