@@ -250,6 +250,33 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
       await closeTerminals(api);
     });
 
+    it('a lost SSH connection mid-build: a clear message naming the host, the terminal says so', async () => {
+      process.env.PATH = tools;
+      mode('hang');
+      rmSync(join(dir, 'nix.pid'), { force: true });
+      const known = existsSync(api.knownHostsPath) && readFileSync(api.knownHostsPath, 'utf8').includes(sshd.hostPublicKey.split(' ')[1]);
+      const next = nextTerminal(/^nix build/);
+      const p = run(api, 'homelab.nix.buildIso', known ? [] : ['Trust and Connect']);
+      const t = await next();
+      await waitFor('the remote build hanging', () => existsSync(join(dir, 'nix.pid')) && /Creating 4\.0 filesystem/.test(text(t)), 20_000);
+      const nixPid = Number(readFileSync(join(dir, 'nix.pid'), 'utf8'));
+      const childPid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
+      // The sshd process serving this session is the build's parent: killing it drops the connection.
+      const sessionPid = Number(readFileSync(`/proc/${nixPid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+      assert.match(readFileSync(`/proc/${sessionPid}/cmdline`, 'utf8'), /sshd/);
+      try {
+        process.kill(sessionPid, 'SIGKILL');
+        const r = await p;
+        assert.match(r.failure ?? '', /SSH connection to 127\.0\.0\.1:\d+ was lost during the build/);
+        assert.match(r.failure ?? '', /run the build again/);
+        assert.match(text(t), /FAILED: .*was lost during the build/);
+      } finally {
+        for (const pid of [nixPid, childPid]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        mode('ok');
+        await closeTerminals(api);
+      }
+    });
+
     it('a changed host key is refused; cancel stops the remote build', async () => {
       process.env.PATH = tools;
       mode('hang');
