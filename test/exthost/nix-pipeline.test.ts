@@ -29,7 +29,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
   const statePath = () => join(ws, 'homelab', 'pipeline', 'nixos-template.json');
   const state = (): PipelineState => JSON.parse(readFileSync(statePath(), 'utf8')) as PipelineState;
   const savedPath = process.env.PATH;
-  const SETTINGS = ['nix.nixPath', 'nix.buildHost', 'nix.buildHostNix', 'ssh.privateKeyPath', 'template.node', 'template.installTimeoutMinutes', 'proxmox.isoRetention', 'template.isoStorage', 'nix.diskDevice'];
+  const SETTINGS = ['nix.uploadFromBuildHost', 'nix.nixPath', 'nix.buildHost', 'nix.buildHostNix', 'ssh.privateKeyPath', 'template.node', 'template.installTimeoutMinutes', 'proxmox.isoRetention', 'template.isoStorage', 'nix.diskDevice'];
 
   before(async () => {
     api = await activateHomelab();
@@ -273,6 +273,33 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
       } finally {
         for (const pid of [nixPid, childPid]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
         mode('ok');
+        await closeTerminals(api);
+      }
+    });
+
+    it('Pipeline with the build host uploading the ISO itself (curl there, the pinned certificate): no round trip through here', async () => {
+      process.env.PATH = tools;
+      rmSync(statePath(), { force: true });
+      await set('nix.uploadFromBuildHost', true);
+      try {
+        const known = existsSync(api.knownHostsPath) && readFileSync(api.knownHostsPath, 'utf8').includes(sshd.hostPublicKey.split(' ')[1]);
+        const r = await run(api, 'homelab.template.buildAndDeploy', known ? [] : ['Trust and Connect'], C);
+        assert.equal(r.failure, undefined);
+        const s = state();
+        assert.equal(s.status, 'done');
+        const up = s.steps.find((x) => x.id === 'upload')!.result!;
+        assert.equal(up.fromBuildHost, true);
+        assert.match(String(up.volid), /^local:iso\/homelab-nixos-\d{8}-\d{6}\.iso$/);
+        assert.equal(s.steps.find((x) => x.id === 'build')!.result!.isoPath, undefined, 'nothing fetched back');
+        const vols = (await (await api.connections.client(api.clusters.get(C)!)).storageContent('pve1', 'local', 'iso')).map((v) => v.volid);
+        assert.ok(vols.includes(String(up.volid)));
+        const t = terminalsNamed(api, /^NixOS template pipeline/).pop()!;
+        assert.match(text(t), /Uploading homelab-nixos-\S+ from 127\.0\.0\.1 to pve1\/local/);
+        assert.match(text(t), /checksum verified|TASK OK/);
+        assert.doesNotMatch(text(t), /fetched \d+%/);
+        assert.doesNotMatch(text(t), new RegExp(sim.tokenSecret), 'the secret never reaches the terminal');
+      } finally {
+        await set('nix.uploadFromBuildHost', undefined);
         await closeTerminals(api);
       }
     });

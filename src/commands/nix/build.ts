@@ -24,7 +24,11 @@ export interface BuildDeps {
 }
 
 export interface BuiltIso {
-  isoPath: string;
+  /** Local ISO (local builds, or fetched back from the build host). */
+  isoPath?: string;
+  /** Set when the build host uploaded the ISO to Proxmox itself. */
+  volid?: string;
+  sha256?: string;
   where: string;
   durationMs: number;
 }
@@ -73,7 +77,19 @@ async function stage(deps: BuildDeps, term: LogTerminal): Promise<string> {
 }
 
 /** The build itself, writing to `term`; used by the command and by the pipeline's build step. */
-export async function buildIso(deps: BuildDeps, term: LogTerminal, o: { signal: AbortSignal; onPhase?: (p: BuildPhase) => void }): Promise<BuiltIso> {
+/** Where a build host uploads the ISO itself (instead of fetching it back here). */
+export interface UploadFromBuildHost {
+  client: import('../../providers/proxmox').ProxmoxClient;
+  url: string;
+  node: string;
+  storage: string;
+  filename: string;
+  /** PEM of the cluster certificate, already checked against the pinned fingerprint. */
+  certPem: string;
+  authorization: string;
+}
+
+export async function buildIso(deps: BuildDeps, term: LogTerminal, o: { signal: AbortSignal; onPhase?: (p: BuildPhase) => void; uploadTo?: UploadFromBuildHost }): Promise<BuiltIso> {
   const nix = await import('../../providers/nix');
   const flakeDir = await stage(deps, term);
   const remote = buildHostSetting();
@@ -107,6 +123,16 @@ export async function buildIso(deps: BuildDeps, term: LogTerminal, o: { signal: 
   });
   term.dim(vscode.l10n.t('Host key {0} {1} ({2})', session.hostKey.keyType, session.hostKey.fingerprint, session.hostKey.status));
   try {
+    if (o.uploadTo) {
+      const u = o.uploadTo;
+      const r = await nix.buildIsoRemotely({ session, flakeDir, nixCommand: host.nix, onLine, onPhase: o.onPhase, signal: o.signal });
+      term.dim(vscode.l10n.t('Uploading {0} from {1} to {2}/{3} (curl there, certificate pinned)', u.filename, host.host, u.node, u.storage));
+      const up = await nix.uploadFromBuildHost({ session, remoteIsoPath: r.remoteIsoPath!, url: u.url, node: u.node, storage: u.storage, filename: u.filename, certPem: u.certPem, authorization: u.authorization, signal: o.signal });
+      const { followTask } = await import('../../providers/proxmox');
+      const task = await followTask(u.client, up.upid, { signal: o.signal, onLog: (ls) => ls.forEach((l) => term.line(`  ${l}`)) });
+      if (task.status === 'error' || task.cancelled) throw new Error(vscode.l10n.t('The upload from the build host failed: {0}', task.exitstatus));
+      return { volid: `${u.storage}:iso/${u.filename}`, sha256: up.sha256, where: host.host, durationMs: r.durationMs };
+    }
     const fetchTo = path.join(deps.workDir, 'fetched', 'homelab-nixos.iso');
     let lastPct = -1;
     const r = await nix.buildIsoRemotely({
@@ -154,8 +180,8 @@ async function buildCommand(deps: BuildDeps): Promise<BuiltIso | undefined> {
   return withBuildUi(deps, vscode.l10n.t('Building the NixOS ISO'), vscode.l10n.t('nix build · NixOS ISO'), async (term, signal, setPhase) => {
     try {
       const r = await buildIso(deps, term, { signal, onPhase: (p) => setPhase(phaseLabel(p)) });
-      term.end(true, vscode.l10n.t('ISO built on {0} in {1}: {2}', r.where, elapsed(Date.now() - t0), r.isoPath));
-      void vscode.window.showInformationMessage(vscode.l10n.t('NixOS ISO built: {0}', r.isoPath));
+      term.end(true, vscode.l10n.t('ISO built on {0} in {1}: {2}', r.where, elapsed(Date.now() - t0), r.isoPath ?? ''));
+      void vscode.window.showInformationMessage(vscode.l10n.t('NixOS ISO built: {0}', r.isoPath ?? r.volid ?? ''));
       return r;
     } catch (e) {
       if (nix.isNixError(e, 'cancelled') || signal.aborted) {

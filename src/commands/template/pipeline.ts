@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { PipelineState } from '../../providers/nix/pipeline';
 import type { PipelineTreeProvider } from '../../views/pipeline/tree';
-import { buildIso, phaseLabel, withBuildUi, type BuildDeps } from '../nix/build';
-import { elapsed, pipelineStore, templateInputs, workspaceDir } from '../nix/settings';
+import { buildIso, phaseLabel, withBuildUi, type BuildDeps, type UploadFromBuildHost } from '../nix/build';
+import { buildHostSetting, elapsed, pipelineStore, templateInputs, workspaceDir } from '../nix/settings';
 import { confirmIsoDeletion, progressText } from '../proxmox/upload';
 import { reportActivity, type OperationDeps } from '../proxmox/operation';
 import { CancelledError, type CommandRegistry } from '../registry';
@@ -25,6 +25,26 @@ async function chooseNode(deps: PipelineDeps, client: import('../../providers/pr
   if (!nodes.length) throw new Error(vscode.l10n.t('No node of the cluster is online.'));
   if (nodes.length === 1) return nodes[0];
   return (await deps.prompts.pick(nodes.map((n) => ({ label: n, id: n })), { title: vscode.l10n.t('Build the template on which node? (set homelab.template.node to skip this)') })).label;
+}
+
+/** With homelab.nix.uploadFromBuildHost and a build host, the build host uploads the ISO itself:
+ *  curl there pins the very certificate whose fingerprint this cluster pins. API tokens only. */
+async function uploadFromBuildHostTarget(deps: PipelineDeps, cluster: import('../../state/clusters').ClusterConfig,
+  client: import('../../providers/proxmox').ProxmoxClient, inputs: { node: string; isoStorage: string }): Promise<UploadFromBuildHost | undefined> {
+  if (!vscode.workspace.getConfiguration('homelab').get<boolean>('nix.uploadFromBuildHost', false) || !buildHostSetting()) return undefined;
+  const auth = await deps.clusters.auth(cluster);
+  if (auth.kind !== 'token') {
+    throw new Error(vscode.l10n.t('Uploading from the build host needs an API token; cluster "{0}" signs in with a password. Turn homelab.nix.uploadFromBuildHost off to fetch the ISO back and upload it from here.', cluster.name));
+  }
+  const px = await import('../../providers/proxmox');
+  const cert = await px.fetchServerCertificate(cluster.url);
+  if (!cluster.fingerprint || cert.fingerprint256.toUpperCase() !== cluster.fingerprint.toUpperCase()) {
+    throw new Error(vscode.l10n.t('The certificate of {0} is not the pinned one ({1}): refusing to hand it to the build host.', cluster.url, cert.fingerprint256));
+  }
+  return {
+    client, url: cluster.url, node: inputs.node, storage: inputs.isoStorage, filename: px.homelabIsoName(new Date()),
+    certPem: cert.pem, authorization: `PVEAPIToken=${auth.tokenId}=${auth.secret}`,
+  };
 }
 
 async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<PipelineState | undefined> {
@@ -46,8 +66,9 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
     pollMs: deps.operations.pollMs,
     readSerial: (node, vmid, from) => serial.readSerial(node, vmid, from),
     buildIso: async (ctx) => {
-      const r = await buildIso(deps.build, term!, { signal: ctx.signal, onPhase: (p) => setPhase(`${stepTitle}: ${phaseLabel(p)}`) });
-      return { isoPath: r.isoPath };
+      const uploadTo = await uploadFromBuildHostTarget(deps, cluster, client, ctx.inputs);
+      const r = await buildIso(deps.build, term!, { signal: ctx.signal, uploadTo, onPhase: (p) => setPhase(`${stepTitle}: ${phaseLabel(p)}`) });
+      return r.volid ? { volid: r.volid, sha256: r.sha256 } : { isoPath: r.isoPath };
     },
     onUploadProgress: (p) => setPhase(`${stepTitle}: ${progressText(p)}`),
     confirmDelete: (items) => confirmIsoDeletion(deps.prompts, items, templateInputs('').keepIsos),
