@@ -520,6 +520,38 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
     }
   });
 
+  it('Pipeline on full storages: a full disk storage is refused before building, a full ISO storage fails the upload step resumably', async () => {
+    rmSync(statePath(), { force: true });
+    const before = builds();
+    const lvm = sim.state.storages.find((s) => s.storage === 'local-lvm')!;
+    const lvmTotal = lvm.total;
+    lvm.total = 2 ** 30;
+    try {
+      const r = await run(api, 'homelab.template.buildAndDeploy', [], C);
+      assert.match(r.failure ?? '', /Step "Check node, storages and disk" failed: Storage "local-lvm" on pve1 has [\d.]+ GiB free, the template disk needs 20 GiB/);
+      assert.equal(builds(), before, 'nothing was built');
+    } finally {
+      lvm.total = lvmTotal;
+    }
+    await closeTerminals(api);
+    rmSync(statePath(), { force: true });
+    const local = sim.state.storages.find((s) => s.storage === 'local')!;
+    const localTotal = local.total;
+    local.total = 1024;
+    try {
+      const r = await run(api, 'homelab.template.buildAndDeploy', [], C);
+      assert.match(r.failure ?? '', /Step "Upload the ISO to Proxmox" failed: .*(full|space|free)/i);
+      assert.equal(state().failedStep, 'upload');
+    } finally {
+      local.total = localTotal;
+    }
+    await closeTerminals(api);
+    const again = await run(api, 'homelab.template.buildAndDeploy', ['Resume after "Build the NixOS ISO"'], C);
+    assert.equal(again.failure, undefined);
+    assert.equal(state().status, 'done');
+    await closeTerminals(api);
+  });
+
   it('Pipeline refuses a disk device the VM will not have before building, and storage without ISO content at preflight', async () => {
     rmSync(statePath(), { force: true });
     const before = builds();
