@@ -16,6 +16,13 @@ import { registerTaskCommands } from './commands/proxmox/tasks';
 import { registerTemplateCommands } from './commands/proxmox/template';
 import { CommandRegistry } from './commands/registry';
 import { ActivityLog } from './state/activity';
+import { registerBuildCommand, type BuildDeps } from './commands/nix/build';
+import { registerEjectCommand } from './commands/nix/eject';
+import { pipelineStore, workspaceDir } from './commands/nix/settings';
+import { registerUploadCommands } from './commands/proxmox/upload';
+import { registerPipelineCommands } from './commands/template/pipeline';
+import { PIPELINE_STATE_FILE, templateSteps, type TemplateDeps } from './providers/nix/template';
+import { PipelineTreeProvider } from './views/pipeline/tree';
 import { ClusterStore } from './state/clusters';
 import { Connections } from './state/connections';
 import { JournalPanels } from './views/journal/panel';
@@ -47,6 +54,12 @@ export interface HomelabApi {
   readonly deployTuning: DeployTuning;
   readonly kubernetesTree: KubernetesTreeProvider;
   readonly kubernetesView: vscode.TreeView<KubeElement>;
+  /** Pinned Proxmox clients per cluster (tests wrap one to inject a failure at a pipeline step). */
+  readonly connections: Connections;
+  /** The Pipeline view (tests read its rows). */
+  readonly pipelineTree: PipelineTreeProvider;
+  /** Problems of the NixOS files found by nix-instantiate. */
+  readonly nixDiagnostics: vscode.DiagnosticCollection;
 }
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
@@ -114,12 +127,29 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   registerClusterDeployCommands(registry, { ...ops, knownHostsPath, tuning: deployTuning });
   registerClusterManageCommands(registry, ops);
 
+  // NixOS template pipeline.
+  const bundledDir = join(context.extensionPath, 'resources', 'nix');
+  const nixDiagnostics = vscode.languages.createDiagnosticCollection('nix');
+  const build: BuildDeps = { prompts, terminals, log, bundledDir, workDir: join(context.globalStorageUri.fsPath, 'nix-build'), knownHostsPath, diagnostics: nixDiagnostics };
+  const pipelineTree = new PipelineTreeProvider(async () => {
+    const ws = workspaceDir();
+    return ws ? (await pipelineStore(join(ws, PIPELINE_STATE_FILE))).load() : undefined;
+  }, templateSteps({} as TemplateDeps));
+  context.subscriptions.push(nixDiagnostics, pipelineTree, vscode.window.createTreeView('homelab.pipeline', { treeDataProvider: pipelineTree }));
+  registerEjectCommand(registry, { prompts, bundledDir });
+  registerBuildCommand(registry, build);
+  registerUploadCommands(registry, ops);
+  registerPipelineCommands(registry, { ...ops, build, view: pipelineTree });
+
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return { registry, prompts, clusters, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, operations, knownHostsPath, activity, journal, tracker, deployTuning };
+  return {
+    registry, prompts, clusters, connections, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView,
+    operations, knownHostsPath, activity, journal, tracker, deployTuning, pipelineTree, nixDiagnostics,
+  };
 }
 
 export function deactivate(): void {}

@@ -49,8 +49,9 @@ export type TemplateClient = UploadClient & {
 
 export interface TemplateDeps {
   client: TemplateClient;
-  /** Builds the ISO (locally or on the build host) and returns its local path. */
-  buildIso(ctx: StepContext<TemplateInputs>): Promise<{ isoPath: string; sha256?: string }>;
+  /** Builds the ISO (locally or on the build host) and returns its local path, or the volid when
+   *  the build host uploaded it to Proxmox itself (the upload step then has nothing to do). */
+  buildIso(ctx: StepContext<TemplateInputs>): Promise<{ isoPath?: string; sha256?: string; volid?: string }>;
   /** Asked before deleting old ISOs; false keeps them. */
   confirmDelete(items: StorageContentItem[]): Promise<boolean>;
   /** Appends the activity line to the journal; returns where it went. */
@@ -166,6 +167,11 @@ export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[
       id: 'build', title: 'Build the NixOS ISO',
       run: async (ctx) => {
         const r = await deps.buildIso(ctx);
+        if (r.volid) {
+          await ctx.created({ kind: 'volume', id: r.volid, node: ctx.inputs.node, description: `ISO ${r.volid} on ${ctx.inputs.node}` });
+          return { volid: r.volid, ...(r.sha256 ? { sha256: r.sha256 } : {}) };
+        }
+        if (!r.isoPath) throw new Error('The build returned neither an ISO file nor an uploaded volume.');
         await ctx.created({ kind: 'local-file', id: r.isoPath, description: `ISO file ${r.isoPath}` });
         return { isoPath: r.isoPath, ...(r.sha256 ? { sha256: r.sha256 } : {}) };
       },
@@ -174,6 +180,10 @@ export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[
       id: 'upload', title: 'Upload the ISO to Proxmox',
       run: async (ctx) => {
         const { node, isoStorage } = ctx.inputs;
+        if (ctx.results.build.volid) {
+          ctx.log(`  ${String(ctx.results.build.volid)} was uploaded by the build host (sha256 verified by Proxmox)`);
+          return { volid: String(ctx.results.build.volid), sha256: ctx.results.build.sha256, fromBuildHost: true };
+        }
         const filename = homelabIsoName(new Date(now()));
         let last = 0;
         const r = await uploadIso(c, {
