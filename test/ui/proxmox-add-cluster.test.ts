@@ -14,9 +14,11 @@ describe('UI: add a Proxmox cluster through the real dialogs', () => {
     await sim?.close();
   });
 
-  async function answer(text: string): Promise<void> {
+  /** Answers the quick input once it shows the step whose title contains `step` (the input box
+   *  element is reused from step to step, so waiting for it alone could type into the last one). */
+  async function answer(step: string, text: string): Promise<void> {
+    await wb.page.locator('.quick-input-widget .quick-input-title', { hasText: step }).waitFor();
     const input = wb.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor();
     await input.fill(text);
     await wb.page.keyboard.press('Enter');
   }
@@ -25,12 +27,12 @@ describe('UI: add a Proxmox cluster through the real dialogs', () => {
     const { page } = wb;
     await wb.openHomelab();
     await page.locator('.part.sidebar .welcome-view-content a.monaco-button', { hasText: 'Add Proxmox cluster' }).click();
-    await answer(sim.url);
+    await answer('(1/5): URL', sim.url);
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'API token' }).waitFor();
-    await answer('API token');
-    await answer(sim.tokenId);
-    await answer(sim.tokenSecret);
-    await answer('homelab');
+    await answer('(2/5)', 'API token');
+    await answer('(3/5): API token ID', sim.tokenId);
+    await answer('(4/5): API token secret', sim.tokenSecret);
+    await answer('(5/5): Name', 'homelab');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 20_000 });
     const detail = await dialog.locator('.dialog-message-detail').innerText();

@@ -26,6 +26,17 @@ export interface WorkbenchOptions {
   colorScheme?: 'light' | 'dark';
 }
 
+const openPages = new Set<Page>();
+
+// A failing UI test leaves a picture of what the browser showed at that moment.
+afterEach(async function () {
+  if (this.currentTest?.state !== 'failed') return;
+  const name = `FAILED-${this.currentTest.fullTitle().replace(/[^\w.-]+/g, '-').slice(0, 120)}`;
+  mkdirSync(screenshotDir, { recursive: true });
+  let i = 0;
+  for (const page of openPages) await page.screenshot({ path: join(screenshotDir, `${name}-${i++}.png`) }).catch(() => {});
+});
+
 export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
   const runDir = join(runRoot, o.name);
   rmSync(runDir, { recursive: true, force: true });
@@ -47,6 +58,7 @@ export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
   try {
     context = await launchBrowser(runDir, { colorScheme: o.colorScheme ?? 'dark' });
     const page = context.pages()[0] ?? (await context.newPage());
+    openPages.add(page);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench .part.activitybar').waitFor({ timeout: 60_000 });
     // Contributions arrive seconds after the workbench: wait for our activity-bar icon.
@@ -76,6 +88,7 @@ export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
         await page.locator('.part.sidebar .pane-header[aria-label^="Proxmox"]').waitFor({ state: 'attached' });
       },
       async close() {
+        openPages.delete(page);
         await context?.close().catch(() => {});
         await server.stop();
       },
