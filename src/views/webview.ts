@@ -104,3 +104,57 @@ export class WebviewChannel<In, Out> implements vscode.Disposable {
     this.postedEmitter.dispose();
   }
 }
+
+/** What a panel host keeps of one open panel. */
+export interface OpenPanel {
+  readonly panel: vscode.WebviewPanel;
+  readonly onDidDispose: vscode.Event<void>;
+  dispose(): void;
+}
+
+/**
+ * Opens, reveals and restores the one panel of a kind (after a window reload VS Code hands the
+ * panel back through the serializer; a malformed saved state is ignored, never trusted).
+ */
+export class SinglePanelHost<P extends OpenPanel> implements vscode.WebviewPanelSerializer, vscode.Disposable {
+  current: P | undefined;
+
+  constructor(
+    private readonly o: {
+      viewType: string;
+      title: () => string;
+      extensionUri: vscode.Uri;
+      log: vscode.LogOutputChannel;
+      create(panel: vscode.WebviewPanel): P;
+      isValidState(state: unknown): boolean;
+    },
+  ) {}
+
+  open(): P {
+    if (this.current) {
+      this.current.panel.reveal();
+      return this.current;
+    }
+    const panel = vscode.window.createWebviewPanel(this.o.viewType, this.o.title(), vscode.ViewColumn.Active, webviewOptions(this.o.extensionUri));
+    return this.attach(panel);
+  }
+
+  private attach(panel: vscode.WebviewPanel): P {
+    const p = this.o.create(panel);
+    this.current = p;
+    p.onDidDispose(() => {
+      if (this.current === p) this.current = undefined;
+    });
+    return p;
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (state !== undefined && state !== null && !this.o.isValidState(state)) this.o.log.warn(`${this.o.viewType}: ignoring malformed saved state`);
+    this.current?.dispose();
+    this.attach(panel);
+  }
+
+  dispose(): void {
+    this.current?.panel.dispose();
+  }
+}

@@ -14,7 +14,7 @@ import { ACTIVITY_FILE, journalFolder } from '../../state/activity';
 import { keyOf, uriOf, WorkspaceFileStore } from '../../state/workspace-files';
 import { isSafeHref, renderMarkdown } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
-import { WebviewChannel, webviewHtml, webviewOptions } from '../webview';
+import { SinglePanelHost, WebviewChannel, webviewHtml, webviewOptions } from '../webview';
 
 const MAX_ENTRIES = 1000;
 
@@ -279,35 +279,15 @@ export class JournalPanel implements vscode.Disposable {
   }
 }
 
-export class JournalPanels implements vscode.WebviewPanelSerializer, vscode.Disposable {
-  current: JournalPanel | undefined;
-
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
-
-  open(): JournalPanel {
-    if (this.current) {
-      this.current.panel.reveal();
-      return this.current;
-    }
-    const panel = vscode.window.createWebviewPanel(JOURNAL_VIEW_TYPE, vscode.l10n.t('Journal'), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
-    return this.attach(panel);
-  }
-
-  private attach(panel: vscode.WebviewPanel): JournalPanel {
-    // The page's buttons run the journal commands, which own the prompts.
-    const p = new JournalPanel(panel, this.extensionUri, this.log);
-    this.current = p;
-    p.onDidDispose(() => { if (this.current === p) this.current = undefined; });
-    return p;
-  }
-
-  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-    if (state !== undefined && state !== null && !isJournalViewState(state)) this.log.warn('journal panel: ignoring malformed saved state');
-    this.current?.dispose();
-    this.attach(panel);
-  }
-
-  dispose(): void {
-    this.current?.panel.dispose();
+export class JournalPanels extends SinglePanelHost<JournalPanel> {
+  constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel) {
+    super({
+      viewType: JOURNAL_VIEW_TYPE,
+      title: () => vscode.l10n.t('Journal'),
+      extensionUri,
+      log,
+      create: (panel) => new JournalPanel(panel, extensionUri, log),
+      isValidState: isJournalViewState,
+    });
   }
 }

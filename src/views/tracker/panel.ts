@@ -16,7 +16,7 @@ import {
 import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../state/workspace-files';
 import { renderInline } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
-import { WebviewChannel, webviewHtml, webviewOptions } from '../webview';
+import { SinglePanelHost, WebviewChannel, webviewHtml, webviewOptions } from '../webview';
 
 export const DEFAULT_TRACKER_GLOBS = ['**/LEARNING_TRACKER.md', '**/Phase*.md', '**/*learning*.md'];
 const MAX_FILES = 200;
@@ -239,37 +239,16 @@ export class TrackerPanel implements vscode.Disposable {
   }
 }
 
-/** Opens, reveals and restores the one tracker panel. */
-export class TrackerPanels implements vscode.WebviewPanelSerializer, vscode.Disposable {
-  current: TrackerPanel | undefined;
-
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
-
-  open(): TrackerPanel {
-    if (this.current) {
-      this.current.panel.reveal();
-      return this.current;
-    }
-    const panel = vscode.window.createWebviewPanel(TRACKER_VIEW_TYPE, vscode.l10n.t('Learning Tracker'), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
-    return this.attach(panel);
-  }
-
-  private attach(panel: vscode.WebviewPanel): TrackerPanel {
-    const p = new TrackerPanel(panel, this.extensionUri, this.log);
-    this.current = p;
-    p.onDidDispose(() => { if (this.current === p) this.current = undefined; });
-    return p;
-  }
-
-  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-    // The page restores its own view state (vscode.getState); a malformed one is just ignored.
-    if (state !== undefined && state !== null && !isTrackerViewState(state)) this.log.warn('tracker panel: ignoring malformed saved state');
-    this.current?.dispose();
-    this.attach(panel);
-  }
-
-  dispose(): void {
-    this.current?.panel.dispose();
+export class TrackerPanels extends SinglePanelHost<TrackerPanel> {
+  constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel) {
+    super({
+      viewType: TRACKER_VIEW_TYPE,
+      title: () => vscode.l10n.t('Learning Tracker'),
+      extensionUri,
+      log,
+      create: (panel) => new TrackerPanel(panel, extensionUri, log),
+      isValidState: isTrackerViewState,
+    });
   }
 }
 
