@@ -9,7 +9,7 @@ import type { K8sExecTerminal } from '../../src/views/terminals/k8s-exec-termina
 import type { K8sLogsTerminal } from '../../src/views/terminals/k8s-logs-terminal';
 import { writeKubeconfig } from '../k8s-server';
 import { deployment, REAL_KUBECONFIG, setupK8sEnv, type K8sEnv } from './k8s-env';
-import { activateHomelab } from './util';
+import { activateHomelab, runScripted } from './util';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,21 +58,7 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
   /** The item of an object, waiting until the watch delivered it. */
   const item = (kindLabel: string, name: string) => eventually(async () => (await walk(env.context, ns, kindLabel, name)) as ObjectElement, `${kindLabel}/${name} is in the tree`);
 
-  /** Runs a command with scripted answers; resolves with its result and failure message. */
-  async function run<T = unknown>(command: string, answers: unknown[], ...args: unknown[]): Promise<{ result?: T; failure?: string }> {
-    let failure: string | undefined;
-    const sub = api.registry.onDidFail((f) => f.command === command && (failure = f.message));
-    api.prompts.script(...answers);
-    let result: T | undefined;
-    try {
-      result = await vscode.commands.executeCommand<T>(command, ...args);
-    } finally {
-      sub.dispose();
-    }
-    const left = api.prompts.pendingAnswers;
-    assert.equal(left, 0, `${left} scripted answer(s) were not asked for`);
-    return { result, failure };
-  }
+  const run = <T = unknown>(command: string, answers: unknown[], ...args: unknown[]) => runScripted<T>(api, command, answers, ...args);
 
   const post = (path: string, body: unknown) => env.other.request('POST', path, { body });
   const configMap = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data });

@@ -13,22 +13,7 @@ export async function addCluster(api: HomelabApi, sim: Simulator, id: string, au
   );
 }
 
-/** Runs a command with scripted answers; resolves with the failure message (if it failed) and its result. */
-export async function run(api: HomelabApi, command: string, answers: unknown[], ...args: unknown[]): Promise<{ failure?: string; result?: unknown }> {
-  let failure: string | undefined;
-  const sub = api.registry.onDidFail((f) => f.command === command && (failure = f.message));
-  api.prompts.script(...answers);
-  let result: unknown;
-  try {
-    result = await vscode.commands.executeCommand(command, ...args);
-  } finally {
-    sub.dispose();
-  }
-  const left = api.prompts.pendingAnswers;
-  api.prompts.clearScript();
-  assert.equal(left, 0, `${left} scripted answer(s) were not asked for (failure: ${failure})`);
-  return { failure, result };
-}
+export { runScripted as run } from './util';
 
 /** The tree element of a guest, expanding the tree the way the view does. */
 export async function guestElement(api: HomelabApi, clusterId: string, vmid: number): Promise<ProxmoxElement> {

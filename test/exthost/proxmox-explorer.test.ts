@@ -6,7 +6,7 @@ import type { HomelabApi } from '../../src/extension';
 import type { ProxmoxElement } from '../../src/views/proxmox/tree';
 import { makeCert } from '../proxmox-sim/cert';
 import { startSimulator, type Simulator } from '../proxmox-sim';
-import { activateHomelab } from './util';
+import { activateHomelab, runScripted as run } from './util';
 
 const SETTING = 'proxmox.clusters';
 
@@ -17,18 +17,7 @@ async function clearClusters(api: HomelabApi): Promise<void> {
 
 /** Runs a command with scripted answers; resolves with the failure message, if it failed. */
 async function runScripted(api: HomelabApi, command: string, answers: unknown[], ...args: unknown[]): Promise<string | undefined> {
-  let failure: string | undefined;
-  const sub = api.registry.onDidFail((f) => f.command === command && (failure = f.message));
-  api.prompts.script(...answers);
-  try {
-    await vscode.commands.executeCommand(command, ...args);
-  } finally {
-    sub.dispose();
-  }
-  const left = api.prompts.pendingAnswers;
-  api.prompts.script(); // nothing
-  assert.equal(left, 0, `${left} scripted answer(s) were not asked for`);
-  return failure;
+  return (await run(api, command, answers, ...args)).failure;
 }
 
 async function children(api: HomelabApi, e?: ProxmoxElement): Promise<ProxmoxElement[]> {

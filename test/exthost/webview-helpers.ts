@@ -45,21 +45,7 @@ export function keyOfWs(rel: string): string {
   return vscode.Uri.file(wsPath(rel)).toString();
 }
 
-/** Runs a command with scripted answers; resolves with its result and failure message, if it failed. */
-export async function runScripted<T>(api: HomelabApi, command: string, answers: unknown[], ...args: unknown[]): Promise<{ result: T | undefined; failure?: string }> {
-  let failure: string | undefined;
-  const sub = api.registry.onDidFail((f) => f.command === command && (failure = f.message));
-  api.prompts.script(...answers);
-  let result: T | undefined;
-  try {
-    result = await vscode.commands.executeCommand<T>(command, ...args);
-  } finally {
-    sub.dispose();
-  }
-  const left = api.prompts.pendingAnswers;
-  assert.equal(left, 0, `${left} scripted answer(s) were not asked for`);
-  return { result, failure };
-}
+export { runScripted } from './util';
 
 let nextId = 1000;
 

@@ -90,7 +90,7 @@ export class KubeClient {
   /**
    * Custom authenticators run when no built-in one claims the user; our users carry only our
    * auth-provider name, so this runs for every request (typed APIs, fetch, watch, WebSocket). It
-   * pins TLS verification on (NODE_TLS_REJECT_UNAUTHORIZED cannot turn it off) and applies the
+   * pins TLS verification on (the process-wide environment override cannot turn it off) and applies the
    * exec plugin's credential. client-node's own ExecAuth would re-run a plugin whose credential has
    * no expirationTimestamp on every request and never refresh after a 401.
    */
