@@ -14,7 +14,8 @@ import { ACTIVITY_FILE, journalFolder } from '../../state/activity';
 import { keyOf, uriOf, WorkspaceFileStore } from '../../state/workspace-files';
 import { isSafeHref, renderMarkdown } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
-import { SinglePanelHost, WebviewChannel, webviewHtml, webviewOptions } from '../webview';
+import { MarkdownPanel } from '../markdown-panel';
+import { SinglePanelHost } from '../webview';
 
 const MAX_ENTRIES = 1000;
 
@@ -44,57 +45,36 @@ export async function journalFiles(folder: vscode.Uri, depth = 3): Promise<vscod
   return out;
 }
 
-export class JournalPanel implements vscode.Disposable {
-  readonly channel: WebviewChannel<JournalToHost, JournalToWebview>;
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly disposed = new vscode.EventEmitter<void>();
-  readonly onDidDispose = this.disposed.event;
+export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview, JournalState> {
   state: JournalState | undefined;
   private journal: Journal = { entries: [] };
   /** Files the page may name, swapped in whole when a load finishes (requests may arrive meanwhile). */
   private files = new Map<string, vscode.Uri>();
-  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
-  private loading: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    private readonly log: vscode.LogOutputChannel,
+    log: vscode.LogOutputChannel,
     private readonly store = new WorkspaceFileStore(),
   ) {
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'resources', 'homelab.svg');
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'journal', vscode.l10n.t('Journal'));
-    this.channel = new WebviewChannel(panel.webview, isValidJournalToHost, (m) => this.handle(m), (reason) => {
-      this.log.warn(`journal panel: dropped a message from the page: ${reason}`);
-    });
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{md,markdown}');
-    const changed = (uri: vscode.Uri): void => {
-      const folder = journalFolder();
-      if (folder && uri.toString().startsWith(folder.toString())) this.scheduleReload();
-    };
-    this.disposables.push(
-      this.channel, watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('homelab.journal') && this.scheduleReload()),
-      panel.onDidDispose(() => this.dispose()),
-    );
-  }
-
-  scheduleReload(): void {
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => void this.reload().catch((e) => this.log.warn(`journal reload: ${e}`)), 300);
-  }
-
-  reload(): Promise<JournalState> {
-    const run = this.loading.catch(() => undefined).then(() => this.load());
-    this.loading = run;
-    return run.then(async (s) => {
-      await this.channel.post('state', s);
-      return s;
+    super(panel, extensionUri, log, {
+      page: 'journal',
+      title: vscode.l10n.t('Journal'),
+      isValid: isValidJournalToHost,
+      watch: '**/*.{md,markdown}',
+      watchFilter: (uri) => {
+        const folder = journalFolder();
+        return !!folder && uri.toString().startsWith(folder.toString());
+      },
+      settings: 'homelab.journal',
     });
   }
 
-  private async load(): Promise<JournalState> {
+  protected postState(state: JournalState): Thenable<unknown> {
+    return this.channel.post('state', state);
+  }
+
+  protected async load(): Promise<JournalState> {
     const setting = vscode.workspace.getConfiguration('homelab').get<string>('journal.folder') ?? 'journal';
     const folder = journalFolder();
     const files = new Map<string, vscode.Uri>();
@@ -173,7 +153,7 @@ export class JournalPanel implements vscode.Disposable {
     return path.startsWith('/') ? base.with({ path }) : vscode.Uri.joinPath(base, '..', path);
   }
 
-  private async handle(m: MessageOf<JournalToHost>): Promise<void> {
+  protected async handle(m: MessageOf<JournalToHost>): Promise<void> {
     switch (m.type) {
       case 'ready':
         if (this.state) await this.channel.post('state', this.state);
@@ -271,12 +251,6 @@ export class JournalPanel implements vscode.Disposable {
     return this.channel.post('select', { key });
   }
 
-  dispose(): void {
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.disposed.fire();
-    this.disposed.dispose();
-  }
 }
 
 export class JournalPanels extends SinglePanelHost<JournalPanel> {

@@ -16,7 +16,8 @@ import {
 import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../state/workspace-files';
 import { renderInline } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
-import { SinglePanelHost, WebviewChannel, webviewHtml, webviewOptions } from '../webview';
+import { MarkdownPanel } from '../markdown-panel';
+import { SinglePanelHost } from '../webview';
 
 export const DEFAULT_TRACKER_GLOBS = ['**/LEARNING_TRACKER.md', '**/Phase*.md', '**/*learning*.md'];
 const MAX_FILES = 200;
@@ -82,56 +83,28 @@ function total(files: TrackerFileView[]): ProgressView {
   return p;
 }
 
-export class TrackerPanel implements vscode.Disposable {
-  readonly channel: WebviewChannel<TrackerToHost, TrackerToWebview>;
+export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview, TrackerState> {
   /** Files the page may edit, swapped in whole when a load finishes. */
   private shown = new Map<string, Shown>();
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly disposed = new vscode.EventEmitter<void>();
-  readonly onDidDispose = this.disposed.event;
   /** The state last sent to the page. */
   state: TrackerState | undefined;
-  private loading: Promise<TrackerState> | undefined;
-  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
-    private readonly log: vscode.LogOutputChannel,
+    log: vscode.LogOutputChannel,
     private readonly store = new WorkspaceFileStore(),
   ) {
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'resources', 'homelab.svg');
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'tracker', vscode.l10n.t('Learning Tracker'));
-    this.channel = new WebviewChannel(panel.webview, isValidTrackerToHost, (m) => this.handle(m), (reason) => {
-      this.log.warn(`tracker panel: dropped a message from the page: ${reason}`);
-    });
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.md');
     // Any markdown change may add, remove or edit a tracker file: reload (debounced).
-    const changed = (): void => this.scheduleReload();
-    this.disposables.push(
-      this.channel, watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('homelab.tracker') && this.scheduleReload()),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    super(panel, extensionUri, log, { page: 'tracker', title: vscode.l10n.t('Learning Tracker'), isValid: isValidTrackerToHost, watch: '**/*.md', settings: 'homelab.tracker' });
   }
 
-  private scheduleReload(): void {
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => void this.reload().catch((e) => this.log.warn(`tracker reload: ${e}`)), 300);
+  protected postState(state: TrackerState): Thenable<unknown> {
+    return this.channel.post('state', state);
   }
 
-  /** Reads every tracker file again and sends the state to the page. */
-  reload(): Promise<TrackerState> {
-    const run = (this.loading ?? Promise.resolve()).catch(() => undefined).then(() => this.load());
-    this.loading = run;
-    return run.then(async (state) => {
-      await this.channel.post('state', state);
-      return state;
-    });
-  }
 
-  private async load(): Promise<TrackerState> {
+  protected async load(): Promise<TrackerState> {
     const globs = trackerGlobs();
     const uris = await findTrackerFiles(globs);
     const files: TrackerFileView[] = [];
@@ -164,7 +137,7 @@ export class TrackerPanel implements vscode.Disposable {
     return this.state;
   }
 
-  private async handle(m: MessageOf<TrackerToHost>): Promise<void> {
+  protected async handle(m: MessageOf<TrackerToHost>): Promise<void> {
     switch (m.type) {
       case 'ready':
         // The command that opened the panel usually read the files already: send that state.
@@ -231,12 +204,6 @@ export class TrackerPanel implements vscode.Disposable {
     return this.shown.get(key)?.uri;
   }
 
-  dispose(): void {
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.disposed.fire();
-    this.disposed.dispose();
-  }
 }
 
 export class TrackerPanels extends SinglePanelHost<TrackerPanel> {

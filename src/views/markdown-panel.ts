@@ -1,0 +1,79 @@
+import * as vscode from 'vscode';
+import type { MessageOf } from '../protocol/envelope';
+import { WebviewChannel, webviewHtml, webviewOptions, type Validator } from './webview';
+
+export interface MarkdownPanelOptions<In> {
+  /** The page's bundle under dist/webview (`<name>.main.js`). */
+  page: 'journal' | 'tracker';
+  title: string;
+  isValid: Validator<In>;
+  /** Markdown files whose change reloads the panel (debounced). */
+  watch: string;
+  watchFilter?: (uri: vscode.Uri) => boolean;
+  /** The settings section whose change reloads the panel. */
+  settings: string;
+}
+
+/**
+ * A webview panel over markdown files of the workspace: the validated channel to its page, a
+ * debounced reload on file or settings changes, and loads run one after another (so an older
+ * state never overwrites a newer one on the page).
+ */
+export abstract class MarkdownPanel<In, Out, S> implements vscode.Disposable {
+  readonly channel: WebviewChannel<In, Out>;
+  protected readonly disposables: vscode.Disposable[] = [];
+  private readonly disposed = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposed.event;
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  private loading: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    protected readonly log: vscode.LogOutputChannel,
+    o: MarkdownPanelOptions<In>,
+  ) {
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'resources', 'homelab.svg');
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, o.page, o.title);
+    this.channel = new WebviewChannel(panel.webview, o.isValid, (m) => this.handle(m), (reason) => {
+      this.log.warn(`${o.page} panel: dropped a message from the page: ${reason}`);
+    });
+    const watcher = vscode.workspace.createFileSystemWatcher(o.watch);
+    const changed = (uri: vscode.Uri): void => {
+      if (!o.watchFilter || o.watchFilter(uri)) this.scheduleReload();
+    };
+    this.disposables.push(
+      this.channel, watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(o.settings) && this.scheduleReload()),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  protected abstract handle(m: MessageOf<In>): Promise<void>;
+  /** Reads the files and returns the state for the page. */
+  protected abstract load(): Promise<S>;
+  protected abstract postState(state: S): Thenable<unknown>;
+
+  scheduleReload(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => void this.reload().catch((e) => this.log.warn(`${this.panel.viewType} reload: ${e}`)), 300);
+  }
+
+  /** Reads the files again and sends the state to the page. */
+  reload(): Promise<S> {
+    const run = this.loading.catch(() => undefined).then(() => this.load());
+    this.loading = run;
+    return run.then(async (state) => {
+      await this.postState(state);
+      return state;
+    });
+  }
+
+  dispose(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.disposed.fire();
+    this.disposed.dispose();
+  }
+}
