@@ -59,9 +59,14 @@ export async function waitForSsh(opts: WaitForSshOptions): Promise<WaitForSshRes
     const left = remaining();
     if (left <= 0) throw new SshWaitTimeoutError(opts.host, port, timeoutMs, attempts, lastError);
     await sleep(Math.min(interval, left), signal);
+    // An attempt with next to no time left could only fail with a timeout of its own and hide the
+    // real last error (refused, reset...): stop with that one instead.
+    if (remaining() < MIN_ATTEMPT_MS) throw new SshWaitTimeoutError(opts.host, port, timeoutMs, attempts, lastError);
     interval = Math.min(maxInterval, Math.round(interval * 1.5));
   }
 }
+
+const MIN_ATTEMPT_MS = 100;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
