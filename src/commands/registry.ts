@@ -1,11 +1,9 @@
 import * as vscode from 'vscode';
 
-/** Raised when the user dismisses a prompt or cancels progress: not an error worth showing. */
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-  }
-}
+import { isCancellation } from '../providers/cancellation';
+
+// Kept as a re-export while modules move to '../providers/cancellation' (the one cancellation type).
+export { CancelledError } from '../providers/cancellation';
 
 export type CommandHandler = (...args: any[]) => unknown;
 
@@ -36,7 +34,7 @@ export class CommandRegistry implements vscode.Disposable {
           this.log.debug(`${id}: done in ${Date.now() - started} ms`);
           return result;
         } catch (err) {
-          if (err instanceof CancelledError || err instanceof vscode.CancellationError) {
+          if (isCancellation(err)) {
             this.log.info(`${id}: cancelled`);
             return undefined;
           }
