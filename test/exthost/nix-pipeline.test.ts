@@ -462,10 +462,12 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
     rmSync(statePath(), { force: true });
     const next = nextTerminal(/^NixOS template pipeline/);
     let settled: Awaited<ReturnType<typeof run>> | undefined;
+    // A longer install than the suite's 2.5 s, so a loaded machine cannot finish it before the cancel lands.
+    sim.setInstallDurationMs(8000);
     const p = run(api, 'homelab.template.buildAndDeploy', [], C).then((r) => (settled = r));
     const t = await next();
-    // The simulated install takes 2.5 s: cancel as soon as the step starts.
     await waitFor('the install running', () => settled || /▶ Wait for the install to power off/.test(text(t)), 45_000);
+    sim.setInstallDurationMs(2500);
     assert.equal(settled, undefined, `the run ended before the install was seen: ${settled?.failure}\n${text(t)}`);
     t.pty.handleInput('\x03');
     const r = await p;

@@ -51,6 +51,8 @@ export interface Simulator {
   requestLog: RequestLogEntry[] /* bounded: the last 1000 */;
   setNodeOnline(node: string, online: boolean): void;
   setFaults(f: Faults): void;
+  /** Changes the install time of auto-installs started from now on (tests that must act during an install). */
+  setInstallDurationMs(ms: number): void;
   /** Direct access for assertions and test knobs (e.g. `state.guests.get(100)!.ignoreShutdown = true`). */
   state: ClusterState;
   close(): Promise<void>;
@@ -102,6 +104,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     setFaults(f: Faults) {
       core.faults.set(f);
+    },
+    setInstallDurationMs(ms: number) {
+      core.opts.installDurationMs = ms;
     },
     close: async () => {},
   } satisfies Simulator;
