@@ -406,7 +406,7 @@ export const qemuRoutes: Route[] = [
   {
     key: 'GET /nodes/{node}/qemu',
     handle: (ctx) =>
-      [...ctx.core.state.guests.values()].filter((g) => g.node === ctx.p.node).map((g) => {
+      [...ctx.core.state.guests.values()].filter((g) => g.node === ctx.p.node && g.type === 'qemu').map((g) => {
         const s = statusCurrent(g);
         delete s.ha;
         delete s.qmpstatus;
