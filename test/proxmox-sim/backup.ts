@@ -10,7 +10,7 @@ import { ApiError } from './http';
 import { checkGuestLock } from './locks';
 import { bootGuest, stopGuest } from './qemu';
 import type { Ctx, Route } from './router';
-import { diskEntries, type BackupJob, type Guest, type GuestConfig, type GuestType, type Volume } from './state';
+import { diskEntries, type ClusterState, type BackupJob, type Guest, type GuestConfig, type GuestType, type Volume } from './state';
 
 const EXT: Record<string, string> = { '0': '', '1': '.lzo', gzip: '.gz', lzo: '.lzo', zstd: '.zst' };
 
@@ -29,8 +29,9 @@ export function expandNotes(template: string, g: Guest): string {
 }
 
 /** Adds a finished backup volume of `g` (used by vzdump and by the seed). */
-export function addBackupVolume(core: SimCore, g: Guest, storage: string, o: { compress?: string; ctimeMs?: number; notes?: string; protected?: boolean } = {}): Volume {
-  const def = core.state.storage(storage)!;
+export function addBackupVolume(state: ClusterState, g: Guest, storage: string, o: { compress?: string; ctimeMs?: number; notes?: string; protected?: boolean } = {}): Volume {
+  const def = state.storage(storage);
+  if (!def) throw new Error(`no such storage '${storage}'`);
   const ms = o.ctimeMs ?? Date.now();
   const ext = EXT[o.compress ?? 'zstd'] ?? '.zst';
   const kind = g.type === 'qemu' ? 'vma' : 'tar';
@@ -44,7 +45,7 @@ export function addBackupVolume(core: SimCore, g: Guest, storage: string, o: { c
   };
   delete vol.backupConf!.lock;
   delete vol.backupConf!.parent;
-  core.state.volumes.push(vol);
+  state.volumes.push(vol);
   return vol;
 }
 
@@ -105,7 +106,7 @@ function vzdump(ctx: Ctx): string {
         }
         const notes = p['notes-template'] !== undefined ? expandNotes(String(p['notes-template']), g) : undefined;
         delete g.conf.lock;
-        const vol = addBackupVolume(core, g, storage, { compress, notes, protected: !!p.protected });
+        const vol = addBackupVolume(core.state, g, storage, { compress, notes, protected: !!p.protected });
         t.log(`creating vzdump archive '${volumePath(vol)}'`);
         t.log(`Finished Backup of VM ${vmid} (00:00:0${Math.min(9, ids.length)})`);
       } finally {

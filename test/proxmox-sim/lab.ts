@@ -48,13 +48,13 @@ export function seedLab(core: SimCore): void {
     takeSnapshot(vm, 'k8s-installed', 'k3s installed and joined', true, now - 3 * DAY);
     vm.conf.parent = 'before-upgrade'; // rolled back, then tried something else
     takeSnapshot(vm, 'experiment', 'Trying Cilium instead of flannel', false, now - DAY);
-    addBackupVolume(core, vm, 'nfs', { ctimeMs: (now - 7 * DAY) * 1000, notes: `${vm.conf.name} — before the k3s upgrade`, protected: true });
-    addBackupVolume(core, vm, 'nfs', { ctimeMs: (now - DAY) * 1000, notes: String(vm.conf.name) });
+    addBackupVolume(state, vm, 'nfs', { ctimeMs: (now - 7 * DAY) * 1000, notes: `${vm.conf.name} — before the k3s upgrade`, protected: true });
+    addBackupVolume(state, vm, 'nfs', { ctimeMs: (now - DAY) * 1000, notes: String(vm.conf.name) });
   }
   const ct = cts[0];
   takeSnapshot(ct, 'pre-update', 'Before pihole -up', false, now - 2 * DAY);
-  addBackupVolume(core, ct, 'nfs', { ctimeMs: (now - 2 * DAY) * 1000, notes: 'ct-pihole weekly' });
-  addBackupVolume(core, cts[2], 'local', { ctimeMs: (now - 6 * 3600) * 1000, compress: 'gzip' });
+  addBackupVolume(state, ct, 'nfs', { ctimeMs: (now - 2 * DAY) * 1000, notes: 'ct-pihole weekly' });
+  addBackupVolume(state, cts[2], 'local', { ctimeMs: (now - 6 * 3600) * 1000, compress: 'gzip' });
 
   state.backupJobs.push(
     { id: 'backup-5f2c1a9e-7d41', schedule: 'sun 01:00', storage: 'nfs', mode: 'snapshot', compress: 'zstd', enabled: true, all: true, comment: 'Weekly, every guest', 'notes-template': '{{guestname}} weekly' },

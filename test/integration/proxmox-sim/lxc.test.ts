@@ -97,6 +97,19 @@ describe('proxmox-sim: LXC containers', function () {
     assert.equal((await call(sim, 'POST', `/nodes/${stopped.node}/lxc/${newid}/status/start`)).reason, "you can't start a CT if it's a template");
   });
 
+  it('without `lab` the generated cluster is unchanged: VMs only, no snapshots, backups or jobs', async () => {
+    const plain = await startSimulator({ taskDurationMs: 60, authFailDelayMs: 0, guests: 12 });
+    try {
+      const guests = [...plain.state.guests.values()];
+      assert.ok(guests.every((g) => g.type === 'qemu' && g.snapshots.size === 0));
+      assert.equal(plain.state.volumes.filter((v) => v.content === 'backup').length, 0);
+      assert.deepEqual(await get(plain, '/cluster/backup'), []);
+      assert.deepEqual(await get(plain, '/cluster/options'), {});
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('delete: refused while running, a vzdestroy task when stopped', async () => {
     assert.equal((await call(sim, 'DELETE', path(ct))).reason, `unable to destroy CT ${ct.vmid} - container is running`);
     const upid = await startTask(sim, 'DELETE', `/nodes/${stopped.node}/lxc/250`);
