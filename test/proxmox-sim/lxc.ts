@@ -253,7 +253,19 @@ export const lxcRoutes: Route[] = [
     perm: (ctx, params) => checkPerm(ctx.who, `/vms/${params.vmid}`, params.restore ? ['VM.Backup'] : ['VM.Allocate']),
     handle: createCt,
   },
-  { key: 'GET /nodes/{node}/lxc/{vmid}/config', perm: vmPerm(['VM.Audit']), handle: (ctx) => { const g = ct(ctx); return { ...g.conf, digest: configDigest(g.conf) }; } },
+  {
+    key: 'GET /nodes/{node}/lxc/{vmid}/config',
+    perm: vmPerm(['VM.Audit']),
+    handle: (ctx) => {
+      const g = ct(ctx);
+      if (ctx.p.snapshot !== undefined) {
+        const s = g.snapshots.get(String(ctx.p.snapshot));
+        if (!s) throw new ApiError(500, `snapshot '${ctx.p.snapshot}' does not exist`);
+        return { ...s.conf, digest: configDigest(s.conf) };
+      }
+      return { ...g.conf, digest: configDigest(g.conf) };
+    },
+  },
   { key: 'PUT /nodes/{node}/lxc/{vmid}/config', perm: vmPerm(['VM.Config.Options']), handle: editCtConfig },
   { key: 'GET /nodes/{node}/lxc/{vmid}/status/current', perm: vmPerm(['VM.Audit']), handle: (ctx) => ctStatus(ct(ctx)) },
   ...(['start', 'stop', 'shutdown', 'reboot', 'suspend', 'resume'] as const).map((k): Route => (

@@ -96,7 +96,14 @@ export async function openConsole(api: ConsoleApi, target: ConsoleTarget, o: Ope
     ws.addEventListener('error', onError, { once: true });
   });
 
-  const emit = (text: string) => { if (text) for (const l of dataListeners) l(text); };
+  // Output that arrives before the caller subscribes (the banner and prompt right after "OK" can
+  // come in the same TCP read) is kept and handed to the first listener, not dropped.
+  let pending: string[] | undefined = [];
+  const emit = (text: string) => {
+    if (!text) return;
+    if (pending) pending.push(text);
+    else for (const l of dataListeners) l(text);
+  };
   let handshake!: (ok: boolean) => void;
   const ready = new Promise<boolean>((r) => (handshake = r));
   ws.addEventListener('message', (ev) => {
@@ -137,7 +144,13 @@ export async function openConsole(api: ConsoleApi, target: ConsoleTarget, o: Ope
     upid: proxy.upid,
     write: (data) => { if (data) send(inputFrame(data)); },
     resize: (cols, rows) => send(resizeFrame(cols, rows)),
-    onData: (l) => { dataListeners.add(l); return { dispose: () => dataListeners.delete(l) }; },
+    onData: (l) => {
+      dataListeners.add(l);
+      const backlog = pending;
+      pending = undefined;
+      if (backlog?.length) l(backlog.join(''));
+      return { dispose: () => dataListeners.delete(l) };
+    },
     onClose: (l) => { closeListeners.add(l); return { dispose: () => closeListeners.delete(l) }; },
     closed,
     close: () => {

@@ -54,6 +54,8 @@ describe('proxmox-sim: snapshots', function () {
     assert.equal((await waitTask(sim, upid)).exitstatus, 'OK');
     const list = await get(sim, snap(ct));
     assert.equal(list.find((s: any) => s.name === 'ct-snap').parent, 'pre-update');
+    assert.equal((await get(sim, `/nodes/${ct.node}/lxc/${ct.vmid}/config?snapshot=ct-snap`)).hostname, ct.conf.hostname);
+    assert.equal((await call(sim, 'GET', `/nodes/${ct.node}/lxc/${ct.vmid}/config?snapshot=nope`)).reason, "snapshot 'nope' does not exist");
     assert.equal(list.find((s: any) => s.name === 'current').parent, 'ct-snap');
   });
 

@@ -181,6 +181,22 @@ describe('proxmox providers: snapshots, backups, containers, notes, tags, cloud-
       assert.equal(closed.byUser, false, 'the remote shell ended it');
     });
 
+    it('output that arrives before anyone listens (banner, prompt) is handed to the first listener', async () => {
+      const s = await openConsole(client, { kind: 'node', node: 'pve1' });
+      sessions.push(s);
+      await sleep(300); // the banner and prompt arrived meanwhile
+      let got = '';
+      s.onData((t) => (got += t));
+      assert.match(got, /^Linux pve1 .*\r\n\r\nroot@pve1:~# $/s);
+      let second = '';
+      s.onData((t) => (second += t));
+      const out = until(s, /whoami\r\nroot\r\n/);
+      s.write('whoami\r');
+      await out;
+      assert.match(second, /root/, 'later listeners get new output only');
+      assert.ok(!second.includes('Linux pve1'));
+    });
+
     it('a node shell opens through /nodes/{node}/termproxy', async () => {
       const s = await openConsole(client, { kind: 'node', node: 'pve2' });
       sessions.push(s);
