@@ -131,3 +131,20 @@ export function deleteSnapshot(api: GuestApi, g: GuestRef, name: string, o: { fo
 export function setSnapshotDescription(api: GuestApi, g: GuestRef, name: string, description: string): Promise<null> {
   return api.put<null>(guestPath(g, `snapshot/${encodeURIComponent(name)}/config`), { description });
 }
+
+/** A snapshot's saved config (GET .../snapshot/{name}/config). */
+export function snapshotConfig(api: GuestApi, g: GuestRef, name: string): Promise<Record<string, string | number | undefined>> {
+  const bad = checkSnapshotName(name);
+  if (bad) throw new InvalidInputError('snapname', bad);
+  return api.get(guestPath(g, `snapshot/${encodeURIComponent(name)}/config`));
+}
+
+/** Keys whose value differs between the present config and a snapshot's: what a rollback undoes
+ *  in the configuration (disk contents are lost too, but the API cannot list those). */
+export function configChanges(current: Record<string, unknown>, snapshot: Record<string, unknown>): Array<{ key: string; now?: string; then?: string }> {
+  // `description` of a snapshot section is the snapshot's own description, not the guest's notes.
+  const skip = new Set(['digest', 'parent', 'snaptime', 'vmstate', 'lock', 'snapstate', 'runningmachine', 'runningcpu', 'description']);
+  const keys = [...new Set([...Object.keys(current), ...Object.keys(snapshot)])].filter((k) => !skip.has(k)).sort();
+  const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+  return keys.filter((k) => str(current[k]) !== str(snapshot[k])).map((k) => ({ key: k, now: str(current[k]), then: str(snapshot[k]) }));
+}

@@ -3,7 +3,7 @@
 // and consoles typed into over the real WebSocket on the pinned TLS connection.
 import { strict as assert } from 'node:assert';
 import {
-  applyCloudInit, backupJobs, backupStorages, buildSnapshotTree, classifyGuestError, clusterTagStyle, cloneGuest, ConfigChangedError,
+  applyCloudInit, configChanges, snapshotConfig, backupJobs, backupStorages, buildSnapshotTree, classifyGuestError, clusterTagStyle, cloneGuest, ConfigChangedError,
   ConsoleUnavailableError, createSnapshot, deleteBackup, deleteSnapshot, followTask, guestConfig, GuestLockedError, guestRefOf,
   InvalidInputError, listGuestBackups, listSnapshots, migrateGuest, nextBackupOf, openConsole, powerGuest, ProxmoxClient, readCloudInit,
   readNotes, restoreBackup, rollbackSnapshot, saveNotes, setBackupProtected, setGuestTags, startBackup, tagColor, type ConsoleSession, type GuestRef,
@@ -42,6 +42,9 @@ describe('proxmox providers: snapshots, backups, containers, notes, tags, cloud-
     assert.throws(() => createSnapshot(client, vm, { name: 'bad name' }), InvalidInputError);
     assert.throws(() => createSnapshot(client, ct, { name: 'ram', vmstate: true }), /Containers cannot save their RAM/);
     assert.equal((await done(await createSnapshot(client, vm, { name: 'pre-test', description: 'x', vmstate: true }))).status, 'ok');
+    await client.put(`/nodes/${vm.node}/qemu/${vm.vmid}/config`, { memory: '3072' });
+    const changes = configChanges(await guestConfig(client, vm), await snapshotConfig(client, vm, 'pre-test'));
+    assert.deepEqual(changes.filter((c) => c.key === 'memory'), [{ key: 'memory', now: '3072', then: String(sim.state.guests.get(vm.vmid)!.snapshots.get('pre-test')!.conf.memory) }]);
     const after = await listSnapshots(client, vm);
     assert.equal(after.find((s) => s.name === 'pre-test')?.vmstate, 1);
     const missing = await done(await rollbackSnapshot(client, vm, 'gone'));

@@ -1,7 +1,7 @@
 // Snapshot names as PVE validates them, and the tree of parents as the web UI shows it.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { buildSnapshotTree, checkSnapshotName, InvalidInputError, rollbackLoss, snapshotParams, type SnapshotInfo, type SnapshotNode } from '../../../src/providers/proxmox';
+import { buildSnapshotTree, checkSnapshotName, configChanges, InvalidInputError, rollbackLoss, snapshotParams, type SnapshotInfo, type SnapshotNode } from '../../../src/providers/proxmox';
 
 describe('snapshot names (pve-configid, 40 characters, reserved names)', () => {
   it('accepts names PVE accepts', () => {
@@ -78,5 +78,18 @@ describe('snapshot tree', () => {
     assert.equal(loss.restoresRam, true);
     assert.equal(rollbackLoss(list, 'missing'), undefined);
     assert.equal(rollbackLoss(list, 'current'), undefined);
+  });
+});
+
+describe('what a rollback undoes in the config', () => {
+  it('lists changed, added and removed keys, ignoring bookkeeping', () => {
+    const now = { memory: 4096, cores: 2, tags: 'a;b', net1: 'virtio,bridge=vmbr1', digest: 'x', parent: 'p', lock: 'backup' };
+    const then = { memory: '2048', cores: 2, tags: 'a', snaptime: 1, vmstate: 1, description: 'snap' };
+    assert.deepEqual(configChanges(now, then), [
+      { key: 'memory', now: '4096', then: '2048' },
+      { key: 'net1', now: 'virtio,bridge=vmbr1', then: undefined },
+      { key: 'tags', now: 'a;b', then: 'a' },
+    ]);
+    assert.deepEqual(configChanges({ a: 1 }, { a: '1' }), []);
   });
 });
