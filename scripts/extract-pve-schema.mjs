@@ -56,6 +56,7 @@ export const METHODS = [
   'POST /nodes/{node}/lxc/{vmid}/status/resume',
   'POST /nodes/{node}/lxc/{vmid}/template',
   'POST /nodes/{node}/lxc/{vmid}/clone',
+  'GET /nodes/{node}/lxc/{vmid}/migrate',
   'POST /nodes/{node}/lxc/{vmid}/migrate',
   'DELETE /nodes/{node}/lxc/{vmid}',
   'POST /nodes/{node}/qemu/{vmid}/status/suspend',

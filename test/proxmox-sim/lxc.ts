@@ -272,6 +272,22 @@ export const lxcRoutes: Route[] = [
     { key: `POST /nodes/{node}/lxc/{vmid}/status/${k}`, perm: vmPerm(['VM.PowerMgmt']), handle: (ctx) => power(ctx, k) })),
   { key: 'POST /nodes/{node}/lxc/{vmid}/template', perm: vmPerm(['VM.Allocate']), handle: template },
   { key: 'POST /nodes/{node}/lxc/{vmid}/clone', perm: (ctx, params) => { checkPerm(ctx.who, `/vms/${ctx.path.vmid}`, ['VM.Clone']); checkPerm(ctx.who, `/vms/${params.newid}`, ['VM.Allocate']); }, handle: clone },
+  {
+    // PVE 9's container precondition: hyphenated keys, unlike qemu's allowed_nodes.
+    key: 'GET /nodes/{node}/lxc/{vmid}/migrate',
+    perm: vmPerm(['VM.Migrate']),
+    handle: (ctx) => {
+      const g = ct(ctx);
+      const allowed: string[] = [];
+      const notAllowed: Record<string, unknown> = {};
+      for (const n of ctx.core.state.nodes.values()) {
+        if (n.node === g.node) continue;
+        if (!n.online) notAllowed[n.node] = { unavailable_storages: [...new Set(diskEntries(g.conf).map((d) => d.volid.split(':')[0]))] };
+        else allowed.push(n.node);
+      }
+      return { running: g.status === 'running' ? 1 : 0, 'allowed-nodes': allowed, 'not-allowed-nodes': notAllowed, 'dependent-ha-resources': [] };
+    },
+  },
   { key: 'POST /nodes/{node}/lxc/{vmid}/migrate', perm: vmPerm(['VM.Migrate']), handle: migrate },
   { key: 'DELETE /nodes/{node}/lxc/{vmid}', perm: vmPerm(['VM.Allocate']), handle: destroy },
 ];

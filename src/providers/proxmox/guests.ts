@@ -146,3 +146,25 @@ export function deleteGuest(api: GuestApi, g: GuestRef, o: { purge?: boolean; de
   if (o.destroyUnreferencedDisks) p['destroy-unreferenced-disks'] = 1;
   return api.delete<string>(guestPath(g), p);
 }
+
+/** GET .../migrate, the same shape for both types (qemu answers `allowed_nodes`, PVE 9's
+ *  container endpoint `allowed-nodes`). `localDisks` is empty for containers (PVE does not list them). */
+export interface MigrateCheck {
+  running: boolean;
+  allowedNodes: string[];
+  notAllowedNodes: Record<string, unknown>;
+  localDisks: Array<{ volid: string; size?: number; cdrom?: number }>;
+  localResources: string[];
+}
+
+export async function migrateCheck(api: GuestApi, g: GuestRef, target?: string): Promise<MigrateCheck> {
+  const raw = await api.get<Record<string, unknown>>(guestPath(g, 'migrate'), target ? { target } : undefined);
+  const pick = <T>(a: string, b: string, d: T): T => (raw[a] ?? raw[b] ?? d) as T;
+  return {
+    running: !!raw.running,
+    allowedNodes: pick('allowed_nodes', 'allowed-nodes', [] as string[]),
+    notAllowedNodes: pick('not_allowed_nodes', 'not-allowed-nodes', {} as Record<string, unknown>),
+    localDisks: pick('local_disks', 'local-disks', [] as MigrateCheck['localDisks']),
+    localResources: pick('local_resources', 'local-resources', [] as string[]),
+  };
+}

@@ -12,7 +12,7 @@ export { uploadIso, UploadError, RateMeter, formatRate, sha256File, multipartFra
 export { planIsoRetention, deleteIsos, homelabIsoName, isoFileName, HOMELAB_ISO_RE, type RetentionPlan } from './retention';
 export { openSerialConsole, serialConsoleReader, type SerialConsole, type SerialConsoleClient } from './serial';
 // Issue 16: guests of both types, snapshots, backups, tags, notes, cloud-init edits, consoles, capabilities.
-export { guestPath, guestRefOf, describeGuest, isGuestType, powerGuest, guestStatus, guestConfig, cloneGuest, cloneParams, migrateGuest, migrateParams, convertToTemplate, deleteGuest, type GuestType, type GuestRef, type GuestApi, type PowerAction, type GuestStatus, type GuestConfig, type CloneOptions, type MigrateOptions } from './guests';
+export { guestPath, guestRefOf, describeGuest, isGuestType, powerGuest, guestStatus, guestConfig, cloneGuest, cloneParams, migrateGuest, migrateParams, migrateCheck, convertToTemplate, deleteGuest, type GuestType, type GuestRef, type GuestApi, type PowerAction, type GuestStatus, type GuestConfig, type CloneOptions, type MigrateOptions, type MigrateCheck } from './guests';
 export { ConfigChangedError, GuestLockedError, ConsoleUnavailableError, classifyGuestError, lockOf, isDigestMismatch } from './guest-errors';
 export { GUEST_CAPABILITIES, refusal, allowedActions, factsOf, configFacts, type GuestAction, type GuestFacts, type PowerState } from './capabilities';
 export { checkSnapshotName, buildSnapshotTree, rollbackLoss, listSnapshots, snapshotParams, createSnapshot, rollbackSnapshot, deleteSnapshot, setSnapshotDescription, snapshotConfig, configChanges, SNAPSHOT_NAME_MAX, type SnapshotInfo, type SnapshotNode, type CreateSnapshotOptions } from './snapshots';

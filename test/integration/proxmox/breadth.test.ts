@@ -3,7 +3,7 @@
 // and consoles typed into over the real WebSocket on the pinned TLS connection.
 import { strict as assert } from 'node:assert';
 import {
-  applyCloudInit, configChanges, snapshotConfig, backupJobs, backupStorages, buildSnapshotTree, classifyGuestError, clusterTagStyle, cloneGuest, ConfigChangedError,
+  applyCloudInit, migrateCheck, configChanges, snapshotConfig, backupJobs, backupStorages, buildSnapshotTree, classifyGuestError, clusterTagStyle, cloneGuest, ConfigChangedError,
   ConsoleUnavailableError, createSnapshot, deleteBackup, deleteSnapshot, followTask, guestConfig, GuestLockedError, guestRefOf,
   InvalidInputError, listGuestBackups, listSnapshots, migrateGuest, nextBackupOf, openConsole, powerGuest, ProxmoxClient, readCloudInit,
   readNotes, restoreBackup, rollbackSnapshot, saveNotes, setBackupProtected, setGuestTags, startBackup, tagColor, type ConsoleSession, type GuestRef,
@@ -141,6 +141,11 @@ describe('proxmox providers: snapshots, backups, containers, notes, tags, cloud-
     assert.equal((await done(await powerGuest(client, c, 'suspend'))).status, 'ok');
     assert.equal((await done(await powerGuest(client, c, 'resume'))).status, 'ok');
     const target = [...sim.state.nodes.keys()].find((n) => n !== c.node)!;
+    const check = await migrateCheck(client, c);
+    assert.equal(check.running, true);
+    assert.ok(check.allowedNodes.includes(target) && !check.allowedNodes.includes(c.node));
+    const vmCheck = await migrateCheck(client, vm);
+    assert.ok(vmCheck.allowedNodes.length >= 1, 'qemu answers allowed_nodes; both read the same');
     await assert.rejects(migrateGuest(client, c, { target }), /running container can only be migrated in restart mode/);
     assert.equal((await done(await migrateGuest(client, c, { target, running: true }))).status, 'ok');
     const moved = { ...c, node: target };
