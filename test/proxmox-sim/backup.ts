@@ -10,7 +10,7 @@ import { ApiError } from './http';
 import { checkGuestLock } from './locks';
 import { bootGuest, stopGuest } from './qemu';
 import type { Ctx, Route } from './router';
-import { diskEntries, type ClusterState, type BackupJob, type Guest, type GuestConfig, type GuestType, type Volume } from './state';
+import { diskEntries, snapshotsOf, type ClusterState, type BackupJob, type Guest, type GuestConfig, type GuestType, type Volume } from './state';
 
 const EXT: Record<string, string> = { '0': '', '1': '.lzo', gzip: '.gz', lzo: '.lzo', zstd: '.zst' };
 
@@ -170,7 +170,7 @@ export function restoreGuest(ctx: Ctx, type: GuestType, archive: string): string
       await t.sleep(stepMs(core, 2));
       for (const k of Object.keys(g.conf)) delete g.conf[k];
       Object.assign(g.conf, conf);
-      g.snapshots.clear();
+      snapshotsOf(g).clear();
       core.state.touch();
       t.log(`restore of ${archive} finished`);
       if (p.start) bootGuest(core, g);

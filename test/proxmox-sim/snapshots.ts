@@ -10,7 +10,7 @@ import { ApiError } from './http';
 import { checkGuestLock } from './locks';
 import { bootGuest, stopGuest } from './qemu';
 import type { Ctx, Route } from './router';
-import type { Guest, GuestConfig, GuestType } from './state';
+import { snapshotsOf, type Guest, type GuestConfig, type GuestType } from './state';
 
 const copy = (c: GuestConfig): GuestConfig => {
   const o = { ...c };
@@ -41,7 +41,7 @@ function snapshotOf(g: Guest, name: string) {
 /** Test knob and seed helper: takes a snapshot at once, without a task. */
 export function takeSnapshot(g: Guest, name: string, description = '', vmstate = false, snaptime = Math.floor(Date.now() / 1000)): void {
   const parent = g.conf.parent ? String(g.conf.parent) : undefined;
-  g.snapshots.set(name, { name, description, snaptime, parent, vmstate: vmstate || undefined, conf: copy(g.conf), running: g.status === 'running' });
+  snapshotsOf(g).set(name, { name, description, snaptime, parent, vmstate: vmstate || undefined, conf: copy(g.conf), running: g.status === 'running' });
   g.conf.parent = name;
 }
 
@@ -167,12 +167,12 @@ function routes(type: GuestType): Route[] {
           try {
             await t.sleep(stepMs(core, 2));
             t.log(`delete snapshot '${name}'`);
-            for (const o of g.snapshots.values()) if (o.parent === name) o.parent = s.parent;
+            for (const o of snapshotsOf(g).values()) if (o.parent === name) o.parent = s.parent;
             if (g.conf.parent === name) {
               if (s.parent) g.conf.parent = s.parent;
               else delete g.conf.parent;
             }
-            g.snapshots.delete(name);
+            snapshotsOf(g).delete(name);
           } finally {
             delete g.conf.lock;
             core.state.touch();

@@ -78,8 +78,18 @@ export interface Guest {
   memFraction: number;
   /** qemu `suspend` pauses the VM (qmpstatus paused); lxc `suspend` freezes the container. */
   paused: boolean;
-  /** Snapshots by name; the config's `parent` names the one `current` descends from. */
-  snapshots: Map<string, Snapshot>;
+  /** Snapshots by name; the config's `parent` names the one `current` descends from. Shared and
+   *  read-only until the first snapshot (50,000 guests need no 50,000 Maps): write through
+   *  `snapshotsOf(g)` (takeSnapshot does). */
+  snapshots: ReadonlyMap<string, Snapshot>;
+}
+
+const NO_SNAPSHOTS: ReadonlyMap<string, Snapshot> = new Map();
+
+/** The guest's own, writable snapshot map (created on first write). */
+export function snapshotsOf(g: Guest): Map<string, Snapshot> {
+  if (g.snapshots === NO_SNAPSHOTS) g.snapshots = new Map();
+  return g.snapshots as Map<string, Snapshot>;
 }
 
 /** A scheduled backup job of /etc/pve/jobs.cfg (read-only here). */
@@ -193,7 +203,7 @@ export class ClusterState {
 
   addGuest(vmid: number, node: string, conf: GuestConfig, type: GuestType = 'qemu'): Guest {
     const g: Guest = {
-      vmid, type, node, conf, status: 'stopped', startedAt: 0, agentUpAt: 0, ignoreShutdown: false, paused: false, snapshots: new Map(),
+      vmid, type, node, conf, status: 'stopped', startedAt: 0, agentUpAt: 0, ignoreShutdown: false, paused: false, snapshots: NO_SNAPSHOTS,
       flock: new FileLock(vmid), cpuLoad: Math.round(this.rng.next() * 500) / 1000, memFraction: 0.3 + 0.6 * this.rng.next(),
     };
     this.guests.set(vmid, g);
