@@ -30,7 +30,7 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 function startSimulator() {
-  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'test/proxmox-sim/cli.ts'), '--nodes', '3', '--guests', '24', '--seed', '1', '--task-ms', '3000'], {
+  const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'test/proxmox-sim/cli.ts'), '--nodes', '3', '--guests', '24', '--seed', '1', '--task-ms', '3000', '--lab', '1'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,

@@ -1,11 +1,11 @@
-// `tsx test/proxmox-sim/cli.ts --port 8006 --nodes 3 --guests 50 --seed 1 [--task-ms N] [--auth-delay-ms N]`
+// `tsx test/proxmox-sim/cli.ts --port 8006 --nodes 3 --guests 50 --seed 1 [--task-ms N] [--auth-delay-ms N] [--lab 1]`
 // Prints ONE JSON line with the connection details, serves until SIGINT/SIGTERM.
 import { startSimulator, type SimulatorOptions } from './index';
 
 const FLAGS: Record<string, keyof SimulatorOptions> = {
   '--port': 'port', '--nodes': 'nodes', '--guests': 'guests', '--seed': 'seed', '--task-ms': 'taskDurationMs',
   '--auth-delay-ms': 'authFailDelayMs', '--agent-delay-ms': 'agentBootDelayMs', '--lock-timeout-ms': 'lockTimeoutMs',
-  '--install-ms': 'installDurationMs',
+  '--install-ms': 'installDurationMs', '--lab': 'lab',
 };
 
 function parseArgs(argv: string[]): SimulatorOptions {
@@ -18,7 +18,7 @@ function parseArgs(argv: string[]): SimulatorOptions {
       process.stderr.write(`usage: cli.ts ${Object.keys(FLAGS).map((f) => `[${f} N]`).join(' ')}\n(bad argument: ${argv[i - (inline ? 0 : 1)] ?? ''})\n`);
       process.exit(2);
     }
-    o[key] = Number(val);
+    (o as Record<string, number>)[key] = Number(val);
   }
   return o;
 }

@@ -12,7 +12,7 @@ const sec = (ms: number) => Math.floor(ms / 1000);
 const sizeMemo = new WeakMap<Guest, { key: string; maxmem: number; maxdisk: number; maxcpu: number }>();
 function sizes(g: Guest) {
   const c = g.conf;
-  const key = `${c.memory}|${c.cores}|${c.sockets}|${c.scsi0}|${c.virtio0}|${c.sata0}|${c.ide0}`;
+  const key = `${c.memory}|${c.cores}|${c.sockets}|${c.scsi0}|${c.virtio0}|${c.sata0}|${c.ide0}|${c.rootfs}`;
   let m = sizeMemo.get(g);
   if (!m || m.key !== key) {
     const maxdisk = diskEntries(c).filter((d) => !d.cdrom && !d.volid.includes('cloudinit'))[0]?.size ?? 0;
@@ -26,7 +26,7 @@ export function guestResource(g: Guest, nodeOnline: boolean, now: number): Recor
   const running = g.status === 'running' && nodeOnline;
   const { maxmem, maxdisk, maxcpu } = sizes(g);
   const r: Record<string, unknown> = {
-    id: `qemu/${g.vmid}`, type: 'qemu', vmid: g.vmid, name: g.conf.name ?? `VM ${g.vmid}`, node: g.node,
+    id: `${g.type}/${g.vmid}`, type: g.type, vmid: g.vmid, name: (g.type === 'lxc' ? g.conf.hostname : g.conf.name) ?? `${g.type === 'lxc' ? 'CT' : 'VM'} ${g.vmid}`, node: g.node,
     status: nodeOnline ? g.status : 'unknown', template: g.conf.template ? 1 : 0,
     maxcpu, maxmem, maxdisk, disk: 0,
     cpu: running ? g.cpuLoad : 0, mem: running ? Math.floor(maxmem * g.memFraction) : 0,

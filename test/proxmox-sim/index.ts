@@ -18,11 +18,18 @@ import { ClusterState } from './state';
 import { storageRoutes } from './storage';
 import { closeSerialSockets, handleUpgrade, serialRoutes } from './serial';
 import { TaskManager } from './tasks';
+import { lxcRoutes } from './lxc';
+import { snapshotRoutes, takeSnapshot } from './snapshots';
+import { addBackupVolume, backupRoutes, nextRun } from './backup';
+import { seedLab } from './lab';
 
 export type { Guest, NodeState, Volume, StorageDef } from './state';
+/** Addresses a guest under its own type's path (qemu or lxc): for tests that serve both. */
+export const guestApiPath = (g: { node: string; type: 'qemu' | 'lxc'; vmid: number }) => `/nodes/${g.node}/${g.type}/${g.vmid}`;
 export type { Task } from './tasks';
 export { guestSerial, isDiskInstalled, inspectIso, AUTOINSTALL_VOLUME_ID } from './autoinstall';
-export { ClusterState };
+export { ClusterState, takeSnapshot, addBackupVolume, nextRun };
+export type { Snapshot, BackupJob, GuestType } from './state';
 
 export interface SimulatorOptions {
   port?: number /* 0 = ephemeral */;
@@ -35,6 +42,8 @@ export interface SimulatorOptions {
   lockTimeoutMs?: number /* default 10000, qemu-server's config lock timeout */;
   ticketLifetimeMs?: number /* default 2 h */;
   installDurationMs?: number /* default 20000: an auto-installer ISO's install time */;
+  /** The demo lab's extras: containers, snapshots, backups, backup jobs, tag colours (lab.ts). */
+  lab?: boolean;
 }
 
 export interface Simulator {
@@ -81,7 +90,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     dataDir,
   };
   const router = new Router();
-  router.add([...clusterRoutes, ...qemuRoutes, ...storageRoutes, ...serialRoutes]);
+  router.add([...clusterRoutes, ...qemuRoutes, ...storageRoutes, ...serialRoutes, ...lxcRoutes, ...snapshotRoutes, ...backupRoutes]);
+  if (opts.lab) seedLab(core);
 
   const sim = {
     url: '',

@@ -44,3 +44,8 @@ export class FileLock {
 export function checkConfigLock(conf: Record<string, unknown>): void {
   if (conf.lock) throw new ApiError(500, `VM is locked (${conf.lock})`);
 }
+
+/** The `lock:` check with the guest's word: "VM is locked (backup)" / "CT is locked (backup)". */
+export function checkGuestLock(g: { type: 'qemu' | 'lxc'; conf: Record<string, unknown> }): void {
+  if (g.conf.lock) throw new ApiError(500, `${g.type === 'qemu' ? 'VM' : 'CT'} is locked (${g.conf.lock})`);
+}

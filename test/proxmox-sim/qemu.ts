@@ -9,6 +9,7 @@ import { applyConfig, checkConfigPerm } from './qemu-config';
 import type { Ctx, Route } from './router';
 import { agentEnabled, configDigest, diskEntries, memoryMiB, parseSize, type Guest, type GuestConfig } from './state';
 import type { TaskCtx } from './tasks';
+import { restoreGuest } from './backup';
 
 const vmPerm = (privs: string[], any = false) => (ctx: Ctx) => checkPerm(ctx.who, `/vms/${ctx.path.vmid}`, privs, any);
 const num = (v: unknown) => Number(v);
@@ -19,12 +20,12 @@ function startTask(ctx: Ctx, type: string, id: number | string, body: (t: TaskCt
 }
 
 /** Non-blocking check that a guest exists: `VM already exists on node` as check_vmid_unused. */
-function assertUnused(core: SimCore, vmid: number): void {
+export function assertUnused(core: SimCore, vmid: number): void {
   const g = core.state.guests.get(vmid);
-  if (g) throw new ApiError(500, `VM ${vmid} already exists on node '${g.node}'`);
+  if (g) throw new ApiError(500, `${g.type === 'lxc' ? 'CT' : 'VM'} ${vmid} already exists on node '${g.node}'`);
 }
 
-function bootGuest(core: SimCore, g: Guest): void {
+export function bootGuest(core: SimCore, g: Guest): void {
   g.status = 'running';
   g.startedAt = Date.now();
   g.agentUpAt = Date.now() + core.opts.agentBootDelayMs;
@@ -32,7 +33,7 @@ function bootGuest(core: SimCore, g: Guest): void {
   onGuestBoot(core, g);
 }
 
-function stopGuest(core: SimCore, g: Guest): void {
+export function stopGuest(core: SimCore, g: Guest): void {
   g.status = 'stopped';
   g.startedAt = 0;
   core.state.touch();
@@ -43,7 +44,7 @@ function statusCurrent(g: Guest): Record<string, unknown> {
   const running = g.status === 'running';
   const maxmem = memoryMiB(g.conf) * 2 ** 20;
   const r: Record<string, unknown> = {
-    vmid: g.vmid, name: g.conf.name, status: g.status, qmpstatus: g.status, cpus: Number(g.conf.cores ?? 1) * Number(g.conf.sockets ?? 1),
+    vmid: g.vmid, name: g.conf.name, status: g.status, qmpstatus: running && g.paused ? 'paused' : g.status, cpus: Number(g.conf.cores ?? 1) * Number(g.conf.sockets ?? 1),
     maxmem, mem: running ? Math.floor(maxmem * g.memFraction) : 0, cpu: running ? g.cpuLoad : 0,
     maxdisk: diskEntries(g.conf).find((d) => !d.cdrom)?.size ?? 0, disk: 0, uptime: running ? Math.floor((Date.now() - g.startedAt) / 1000) : 0,
     netin: 0, netout: 0, diskread: 0, diskwrite: 0, ha: { managed: 0 },
@@ -58,6 +59,7 @@ function statusCurrent(g: Guest): Record<string, unknown> {
 
 async function createVm(ctx: Ctx): Promise<string> {
   const { core, p } = ctx;
+  if (p.archive !== undefined) return restoreGuest(ctx, 'qemu', String(p.archive));
   const vmid = num(p.vmid);
   const node = String(p.node);
   assertUnused(core, vmid);
@@ -150,6 +152,19 @@ function powerTask(ctx: Ctx, kind: 'start' | 'stop' | 'shutdown' | 'reboot'): st
     await t.sleep(stepMs(core, 1));
     if (kind === 'reboot') bootGuest(core, g);
     else stopGuest(core, g);
+  });
+}
+
+/** qmsuspend / qmresume: pause and continue a running VM (qmpstatus paused). */
+function pauseTask(ctx: Ctx, pause: boolean): string {
+  const { core, p } = ctx;
+  const g = guest(ctx);
+  if (g.status !== 'running') throw new ApiError(500, `VM ${g.vmid} not running`);
+  if (!p.skiplock) checkConfigLock(g.conf);
+  return startTask(ctx, pause ? 'qmsuspend' : 'qmresume', g.vmid, async (t) => {
+    await t.sleep(stepMs(core, 1));
+    g.paused = pause;
+    core.state.touch();
   });
 }
 
@@ -391,7 +406,7 @@ export const qemuRoutes: Route[] = [
   {
     key: 'GET /nodes/{node}/qemu',
     handle: (ctx) =>
-      [...ctx.core.state.guests.values()].filter((g) => g.node === ctx.p.node).map((g) => {
+      [...ctx.core.state.guests.values()].filter((g) => g.node === ctx.p.node && g.type === 'qemu').map((g) => {
         const s = statusCurrent(g);
         delete s.ha;
         delete s.qmpstatus;
@@ -431,6 +446,8 @@ export const qemuRoutes: Route[] = [
   { key: 'POST /nodes/{node}/qemu/{vmid}/status/stop', perm: vmPerm(['VM.PowerMgmt']), handle: (ctx) => powerTask(ctx, 'stop') },
   { key: 'POST /nodes/{node}/qemu/{vmid}/status/shutdown', perm: vmPerm(['VM.PowerMgmt']), handle: (ctx) => powerTask(ctx, 'shutdown') },
   { key: 'POST /nodes/{node}/qemu/{vmid}/status/reboot', perm: vmPerm(['VM.PowerMgmt']), handle: (ctx) => powerTask(ctx, 'reboot') },
+  { key: 'POST /nodes/{node}/qemu/{vmid}/status/suspend', perm: vmPerm(['VM.PowerMgmt']), handle: (ctx) => pauseTask(ctx, true) },
+  { key: 'POST /nodes/{node}/qemu/{vmid}/status/resume', perm: vmPerm(['VM.PowerMgmt']), handle: (ctx) => pauseTask(ctx, false) },
   { key: 'POST /nodes/{node}/qemu/{vmid}/template', perm: vmPerm(['VM.Allocate']), handle: template },
   {
     key: 'POST /nodes/{node}/qemu/{vmid}/clone',

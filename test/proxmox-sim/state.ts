@@ -30,16 +30,41 @@ export interface Volume {
   storage: string;
   /** Node for local storages; undefined on shared ones. */
   node?: string;
-  content: 'iso' | 'vztmpl' | 'images' | 'import';
+  content: 'iso' | 'vztmpl' | 'images' | 'import' | 'backup';
   format: string;
   size: number;
   ctime: number;
   /** Uploaded files live on disk in the simulator's temp dir. */
   file?: string;
+  /** Backups: the guest, its type, the notes and the protection flag (PUT .../content/{volume}). */
+  vmid?: number;
+  subtype?: GuestType;
+  notes?: string;
+  protected?: boolean;
+  /** Backups: the guest's config at backup time (what a restore writes back). */
+  backupConf?: GuestConfig;
+}
+
+export type GuestType = 'qemu' | 'lxc';
+
+/** One snapshot in a guest config's [snapname] section. */
+export interface Snapshot {
+  name: string;
+  description: string;
+  snaptime: number;
+  /** qemu only: RAM saved (the guest was running and `vmstate` was asked). */
+  vmstate?: boolean;
+  parent?: string;
+  /** The config as it was (rollback writes it back). */
+  conf: GuestConfig;
+  /** The guest's power state when taken (a vmstate rollback resumes it). */
+  running: boolean;
 }
 
 export interface Guest {
   vmid: number;
+  /** 'qemu' (VM) or 'lxc' (container): decides the API path and the config directory. */
+  type: GuestType;
   node: string;
   conf: GuestConfig;
   status: 'running' | 'stopped';
@@ -51,12 +76,42 @@ export interface Guest {
   flock: FileLock;
   cpuLoad: number;
   memFraction: number;
+  /** qemu `suspend` pauses the VM (qmpstatus paused); lxc `suspend` freezes the container. */
+  paused: boolean;
+  /** Snapshots by name; the config's `parent` names the one `current` descends from. Shared and
+   *  read-only until the first snapshot (50,000 guests need no 50,000 Maps): write through
+   *  `snapshotsOf(g)` (takeSnapshot does). */
+  snapshots: ReadonlyMap<string, Snapshot>;
+}
+
+const NO_SNAPSHOTS: ReadonlyMap<string, Snapshot> = new Map();
+
+/** The guest's own, writable snapshot map (created on first write). */
+export function snapshotsOf(g: Guest): Map<string, Snapshot> {
+  if (g.snapshots === NO_SNAPSHOTS) g.snapshots = new Map();
+  return g.snapshots as Map<string, Snapshot>;
+}
+
+/** A scheduled backup job of /etc/pve/jobs.cfg (read-only here). */
+export interface BackupJob {
+  id: string;
+  schedule: string;
+  storage: string;
+  mode: 'snapshot' | 'suspend' | 'stop';
+  compress: string;
+  enabled: boolean;
+  all?: boolean;
+  vmid?: string;
+  node?: string;
+  comment?: string;
+  'notes-template'?: string;
 }
 
 export const STORAGES: StorageDef[] = [
-  { storage: 'local', type: 'dir', content: ['iso', 'vztmpl'], shared: false, total: 100 * 2 ** 30 },
-  { storage: 'local-lvm', type: 'lvmthin', content: ['images'], shared: false, total: 400 * 2 ** 30 },
-  { storage: 'nfs', type: 'nfs', content: ['images', 'iso'], shared: true, total: 2 * 2 ** 40 },
+  // PVE's defaults: `local` takes ISOs, container templates and backups; `local-lvm` no backups.
+  { storage: 'local', type: 'dir', content: ['iso', 'vztmpl', 'backup'], shared: false, total: 100 * 2 ** 30 },
+  { storage: 'local-lvm', type: 'lvmthin', content: ['images', 'rootdir'], shared: false, total: 400 * 2 ** 30 },
+  { storage: 'nfs', type: 'nfs', content: ['images', 'iso', 'backup', 'rootdir'], shared: true, total: 2 * 2 ** 40 },
 ];
 
 const ADJ = ['amber', 'brisk', 'calm', 'dusty', 'eager', 'frosty', 'gentle', 'hollow', 'icy', 'jolly', 'keen', 'lucky', 'misty', 'noble', 'olive', 'proud', 'quiet', 'rapid', 'silent', 'tidy'];
@@ -71,6 +126,9 @@ export class ClusterState {
   readonly volumes: Volume[] = [];
   readonly tasks: Task[] = [];
   readonly pools = new Set(POOLS);
+  readonly backupJobs: BackupJob[] = [];
+  /** /cluster/options: tag-style (color-map etc.), as `pvesh set /cluster/options --tag-style`. */
+  readonly clusterOptions: Record<string, string> = {};
   /** Bumped on every guest/node change; invalidates the pre-serialized /cluster/resources. */
   version = 0;
 
@@ -143,9 +201,9 @@ export class ClusterState {
     }
   }
 
-  addGuest(vmid: number, node: string, conf: GuestConfig): Guest {
+  addGuest(vmid: number, node: string, conf: GuestConfig, type: GuestType = 'qemu'): Guest {
     const g: Guest = {
-      vmid, node, conf, status: 'stopped', startedAt: 0, agentUpAt: 0, ignoreShutdown: false,
+      vmid, type, node, conf, status: 'stopped', startedAt: 0, agentUpAt: 0, ignoreShutdown: false, paused: false, snapshots: NO_SNAPSHOTS,
       flock: new FileLock(vmid), cpuLoad: Math.round(this.rng.next() * 500) / 1000, memFraction: 0.3 + 0.6 * this.rng.next(),
     };
     this.guests.set(vmid, g);
@@ -194,7 +252,7 @@ export class ClusterState {
 export function diskEntries(conf: GuestConfig): Array<{ key: string; volid: string; cdrom: boolean; size: number }> {
   const out: Array<{ key: string; volid: string; cdrom: boolean; size: number }> = [];
   for (const [key, val] of Object.entries(conf)) {
-    if (!/^(ide|scsi|sata|virtio|efidisk|tpmstate|unused)\d+$/.test(key)) continue;
+    if (!/^((ide|scsi|sata|virtio|efidisk|tpmstate|unused|mp)\d+|rootfs)$/.test(key)) continue;
     const s = String(val);
     const volid = s.split(',')[0].replace(/^file=/, '');
     if (volid === 'none' || volid === 'cdrom' || !volid.includes(':')) continue;

@@ -7,6 +7,7 @@ import { ApiError, paramError } from './http';
 import type { Ctx, Route } from './router';
 import { diskEntries } from './state';
 import { uploadRoute } from './upload';
+import { volumePath } from './backup';
 
 function storageOr500(ctx: Ctx) {
   const s = ctx.core.state.storage(String(ctx.p.storage));
@@ -18,9 +19,14 @@ function contentList(ctx: Ctx): unknown[] {
   const { core, p } = ctx;
   const node = String(p.node);
   const def = storageOr500(ctx);
-  const out: Record<string, unknown>[] = core.state.volumesOn(node, def.storage).map((v) => ({
-    volid: v.volid, content: v.content, format: v.format, size: v.size, ctime: v.ctime,
-  }));
+  const out: Record<string, unknown>[] = core.state.volumesOn(node, def.storage).map((v) => {
+    const o: Record<string, unknown> = { volid: v.volid, content: v.content, format: v.format, size: v.size, ctime: v.ctime };
+    if (v.vmid !== undefined) o.vmid = v.vmid;
+    if (v.subtype) o.subtype = v.subtype;
+    if (v.notes) o.notes = v.notes;
+    if (v.content === 'backup' && v.protected) o.protected = 1;
+    return o;
+  });
   if (def.content.includes('images')) {
     // Guest disks are derived from configs: the config is the source of truth, as on PVE.
     for (const g of core.state.guests.values()) {
@@ -69,6 +75,8 @@ export const storageRoutes: Route[] = [
       const vol = core.state.volumesOn(node, storage).find((v) => v.volid === volid);
       if (!vol) throw new ApiError(500, `volume '${volid}' does not exist`);
       return core.tasks.start(node, 'imgdel', volid, ctx.who.id, async (t) => {
+        // PVE::Storage::archive_remove refuses a protected backup inside the worker.
+        if (vol.protected) throw new Error(`cannot remove protected archive '${volumePath(vol)}'`);
         await t.sleep(stepMs(core, 4));
         const i = core.state.volumes.indexOf(vol);
         if (i >= 0) core.state.volumes.splice(i, 1);
