@@ -13,7 +13,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
   let api: HomelabApi;
   let sim: Simulator;
   const activity: Array<{ what: string; result: string; target?: string }> = [];
-  let previousActivity: HomelabApi['operations']['activity'];
+  let recording: vscode.Disposable | undefined;
   const pick = (pred: (g: Guest) => boolean, used = new Set<number>()) => {
     const g = [...sim.state.guests.values()].find((x) => pred(x) && !used.has(x.vmid));
     assert.ok(g, 'a guest that fits');
@@ -31,11 +31,10 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
     sim = await startSimulator({ nodes: 3, guests: 40, seed: 21, taskDurationMs: 300, authFailDelayMs: 50, agentBootDelayMs: 0 });
     await addCluster(api, sim, C);
-    previousActivity = api.operations.activity;
-    api.operations.activity = { append: async (e) => void activity.push(e) };
+    recording = api.activity.onDidRecord((e) => void activity.push(e));
   });
   after(async () => {
-    api.operations.activity = previousActivity;
+    recording?.dispose();
     await closeTerminals(api);
     await vscode.workspace.getConfiguration('homelab').update('proxmox.shutdownTimeout', undefined, vscode.ConfigurationTarget.Global);
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
@@ -259,7 +258,7 @@ describe('Proxmox ops: clone and migrate', function () {
   let api: HomelabApi;
   let sim: Simulator;
   const activity: Array<{ what: string; result: string; target?: string }> = [];
-  let previousActivity: HomelabApi['operations']['activity'];
+  let recording: vscode.Disposable | undefined;
   const tplOn = (storage: string) => [...sim.state.guests.values()].find((g) => !!g.conf.template && String(g.conf.scsi0).startsWith(`${storage}:`))!;
   const byName = (name: string) => [...sim.state.guests.values()].filter((g) => g.conf.name === name);
   const basePlan = { full: true, sshKeys: [KEY], ip: { kind: 'dhcp' }, start: false };
@@ -269,11 +268,10 @@ describe('Proxmox ops: clone and migrate', function () {
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
     sim = await startSimulator({ nodes: 3, guests: 30, seed: 5, taskDurationMs: 300, authFailDelayMs: 50, agentBootDelayMs: 0, lockTimeoutMs: 150 });
     await addCluster(api, sim, C);
-    previousActivity = api.operations.activity;
-    api.operations.activity = { append: async (e) => void activity.push(e) };
+    recording = api.activity.onDidRecord((e) => void activity.push(e));
   });
   after(async () => {
-    api.operations.activity = previousActivity;
+    recording?.dispose();
     await closeTerminals(api);
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
     await sim?.close();

@@ -10,12 +10,14 @@ import type { DeployOutcome, VmProgress } from '../../providers/cluster/deploy';
 import type { Plan, PlanInput, PlannedVm, Role, RoleSize } from '../../providers/cluster/plan';
 import type { ProxmoxClient } from '../../providers/proxmox';
 import type { ClusterResource } from '../../providers/proxmox/types';
-import type { ClusterConfig } from '../../state/clusters';
+import type { ClusterConfig } from '../../services/proxmox/clusters';
 import { DeployTerminal } from '../../views/terminals/deploy-terminal';
-import { CancelledError, type CommandRegistry } from '../registry';
+import { CancelledError } from '../../providers/cancellation';
+import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
 import { reportActivity, type OperationDeps } from '../proxmox/operation';
 import { sourceDisks } from '../proxmox/clone';
+import { settings } from '../../services/settings';
 
 export interface DeployTuning {
   /** Where to reach a VM's sshd (tests map VMs to a loopback sshd). */
@@ -279,7 +281,7 @@ async function wizard(deps: ClusterDeployDeps, l: Loaded, preset?: WizardState['
       }
     },
     async (s, at) => {
-      const def = s.ciuser ?? (vscode.workspace.getConfiguration('homelab').get<string>('ssh.user') || 'nixos');
+      const def = s.ciuser ?? (settings.get('ssh.user') || 'nixos');
       const v = await prompts.inputStep({
         title: t(vscode.l10n.t('Cloud-init user')), value: def,
         validateInput: (x) => (/^[a-z_][a-z0-9_-]{0,31}$/.test(x.trim()) ? undefined : vscode.l10n.t('A Linux user name: lowercase letters, digits, "_" and "-".')),
@@ -379,7 +381,7 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
     sshIntervalMs: tuning.sshIntervalMs,
     cloneRetryDelayMs: tuning.cloneRetryDelayMs,
   });
-  const parallelism = Math.max(1, vscode.workspace.getConfiguration('homelab').get<number>('cluster.parallelism', 3));
+  const parallelism = Math.max(1, settings.get('cluster.parallelism'));
   const deployment = new ClusterDeployment(plan, steps, {
     parallelism,
     onProgress: (p) => {
@@ -408,7 +410,7 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
 
   const finish = async (status: DeployResult['status'], result: string, files?: string[]): Promise<DeployResult> => {
     pty.finish(result);
-    await deps.tree.refresh(cluster.id).catch(() => {});
+    await deps.operations.endOperation(cluster.id);
     await reportActivity(deps, { what: vscode.l10n.t('Deploy cluster {0}', plan.name), cluster: cluster.name, target: plan.tag, durationMs: Date.now() - started, result });
     return { status, plan, progress: deployment.progress, files };
   };

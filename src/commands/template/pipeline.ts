@@ -11,7 +11,9 @@ import { buildIso, phaseLabel, withBuildUi, type BuildDeps, type UploadFromBuild
 import { buildHostSetting, elapsed, pipelineStore, templateInputs, workspaceDir } from '../nix/settings';
 import { confirmIsoDeletion, progressText } from '../proxmox/upload';
 import { reportActivity, type OperationDeps } from '../proxmox/operation';
-import { CancelledError, type CommandRegistry } from '../registry';
+import { CancelledError } from '../../providers/cancellation';
+import type { CommandRegistry } from '../registry';
+import { settings } from '../../services/settings';
 
 export interface PipelineDeps extends OperationDeps {
   build: BuildDeps;
@@ -19,7 +21,7 @@ export interface PipelineDeps extends OperationDeps {
 }
 
 async function chooseNode(deps: PipelineDeps, client: import('../../providers/proxmox').ProxmoxClient): Promise<string> {
-  const set = vscode.workspace.getConfiguration('homelab').get<string>('template.node', '').trim();
+  const set = settings.get('template.node').trim();
   if (set) return set;
   const nodes = (await client.get<Array<{ node: string; status?: string }>>('/nodes')).filter((n) => n.status !== 'offline').map((n) => n.node).sort();
   if (!nodes.length) throw new Error(vscode.l10n.t('No node of the cluster is online.'));
@@ -29,9 +31,9 @@ async function chooseNode(deps: PipelineDeps, client: import('../../providers/pr
 
 /** With homelab.nix.uploadFromBuildHost and a build host, the build host uploads the ISO itself:
  *  curl there pins the very certificate whose fingerprint this cluster pins. API tokens only. */
-async function uploadFromBuildHostTarget(deps: PipelineDeps, cluster: import('../../state/clusters').ClusterConfig,
+async function uploadFromBuildHostTarget(deps: PipelineDeps, cluster: import('../../services/proxmox/clusters').ClusterConfig,
   client: import('../../providers/proxmox').ProxmoxClient, inputs: { node: string; isoStorage: string }): Promise<UploadFromBuildHost | undefined> {
-  if (!vscode.workspace.getConfiguration('homelab').get<boolean>('nix.uploadFromBuildHost', false) || !buildHostSetting()) return undefined;
+  if (!settings.get('nix.uploadFromBuildHost') || !buildHostSetting()) return undefined;
   const auth = await deps.clusters.auth(cluster);
   if (auth.kind !== 'token') {
     throw new Error(vscode.l10n.t('Uploading from the build host needs an API token; cluster "{0}" signs in with a password. Turn homelab.nix.uploadFromBuildHost off to fetch the ISO back and upload it from here.', cluster.name));
@@ -117,7 +119,6 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
         });
         const vmid = Number(state.steps.find((s) => s.id === 'create-vm')?.result?.vmid);
         t.end(true, vscode.l10n.t('Template ready: VM {0} on {1} ({2})', vmid, inputs.node, elapsed(Date.now() - started)));
-        void deps.tree.refresh(cluster.id).catch(() => undefined);
         void vscode.window.showInformationMessage(vscode.l10n.t('NixOS template ready: VM {0} on {1}.', vmid, inputs.node));
         return state;
       } catch (e) {
@@ -138,7 +139,7 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
     });
   } finally {
     serial.closeAll();
-    void deps.tree.refresh(cluster.id).catch(() => undefined);
+    void deps.operations.endOperation(cluster.id);
   }
 }
 

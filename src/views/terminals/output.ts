@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
+import type { TrackedPty } from '../../services/terminals';
 
 /**
  * Base of our Pseudoterminals: buffers what is written before VS Code opens the terminal, turns
  * `\n` into `\r\n`, and keeps a copy of the output (tests read it; nothing else does).
  */
-export abstract class OutputPty implements vscode.Pseudoterminal {
+export abstract class OutputPty implements TrackedPty {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
   private readonly closeEmitter = new vscode.EventEmitter<number | void>();
   private readonly written = new vscode.EventEmitter<{ text: string; at: number }>();
@@ -66,36 +67,5 @@ export abstract class OutputPty implements vscode.Pseudoterminal {
     this.writeEmitter.dispose();
     this.closeEmitter.dispose();
     this.written.dispose();
-  }
-}
-
-export interface OpenTerminal {
-  name: string;
-  kind: 'task' | 'ssh';
-  pty: OutputPty;
-  terminal: vscode.Terminal;
-}
-
-/** Creates our terminals and remembers them (so a task can be found again, and tests can read them). */
-export class Terminals implements vscode.Disposable {
-  readonly open: OpenTerminal[] = [];
-  private readonly opened = new vscode.EventEmitter<OpenTerminal>();
-  readonly onDidOpen = this.opened.event;
-  private readonly subscription = vscode.window.onDidCloseTerminal((t) => {
-    const i = this.open.findIndex((o) => o.terminal === t);
-    if (i >= 0) this.open.splice(i, 1)[0].pty.dispose();
-  });
-
-  create(kind: OpenTerminal['kind'], pty: OutputPty, iconPath?: vscode.ThemeIcon): OpenTerminal {
-    const terminal = vscode.window.createTerminal({ name: pty.name, pty, iconPath, isTransient: kind === 'task' });
-    const entry = { name: pty.name, kind, pty, terminal };
-    this.open.push(entry);
-    this.opened.fire(entry);
-    return entry;
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.opened.dispose();
   }
 }
