@@ -22,6 +22,7 @@ import { registerBuildCommand, type BuildDeps } from './commands/nix/build';
 import { registerEjectCommand } from './commands/nix/eject';
 import { workspaceDir } from './commands/nix/settings';
 import { pipelineStateStore } from './services/files';
+import { PipelineRuns } from './services/pipeline';
 import { registerUploadCommands } from './commands/proxmox/upload';
 import { registerPipelineCommands } from './commands/template/pipeline';
 import { PIPELINE_STATE_FILE, templateSteps, type TemplateDeps } from './providers/nix/template';
@@ -135,15 +136,16 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   const bundledDir = join(context.extensionPath, 'resources', 'nix');
   const nixDiagnostics = vscode.languages.createDiagnosticCollection('nix');
   const build: BuildDeps = { prompts, terminals, log, bundledDir, workDir: join(context.globalStorageUri.fsPath, 'nix-build'), knownHostsPath, diagnostics: nixDiagnostics };
-  const pipelineTree = new PipelineTreeProvider(async () => {
+  const pipeline = new PipelineRuns(async () => {
     const ws = workspaceDir();
     return ws ? (await pipelineStateStore(join(ws, PIPELINE_STATE_FILE))).load() : undefined;
-  }, templateSteps({} as TemplateDeps));
-  context.subscriptions.push(nixDiagnostics, pipelineTree, vscode.window.createTreeView('homelab.pipeline', { treeDataProvider: pipelineTree }));
+  });
+  const pipelineTree = new PipelineTreeProvider(pipeline, templateSteps({} as TemplateDeps));
+  context.subscriptions.push(nixDiagnostics, pipeline, pipelineTree, vscode.window.createTreeView('homelab.pipeline', { treeDataProvider: pipelineTree }));
   registerEjectCommand(registry, { prompts, bundledDir });
   registerBuildCommand(registry, build);
   registerUploadCommands(registry, ops);
-  registerPipelineCommands(registry, { ...ops, build, view: pipelineTree });
+  registerPipelineCommands(registry, { ...ops, build, pipeline });
 
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;

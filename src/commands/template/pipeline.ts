@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { PipelineState } from '../../providers/nix/pipeline';
-import type { PipelineTreeProvider } from '../../views/pipeline/tree';
+import type { PipelineRuns } from '../../services/pipeline';
 import { buildIso, phaseLabel, withBuildUi, type BuildDeps, type UploadFromBuildHost } from '../nix/build';
 import { buildHostSetting, elapsed, pipelineStore, templateInputs, workspaceDir } from '../nix/settings';
 import { confirmIsoDeletion, progressText } from '../proxmox/upload';
@@ -17,7 +17,7 @@ import { settings } from '../../services/settings';
 
 export interface PipelineDeps extends OperationDeps {
   build: BuildDeps;
-  view: PipelineTreeProvider;
+  pipeline: PipelineRuns;
 }
 
 async function chooseNode(deps: PipelineDeps, client: import('../../providers/proxmox').ProxmoxClient): Promise<string> {
@@ -109,7 +109,7 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
           pipeline: nix.TEMPLATE_PIPELINE, store, inputs, resume, signal,
           onLog: (l) => t.line(l),
           onChange: (s) => {
-            deps.view.update(s);
+            deps.pipeline.update(s);
             const run = s.steps.find((x) => x.status === 'running');
             if (run && run.title !== stepTitle) {
               stepTitle = run.title;
@@ -145,5 +145,5 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
 
 export function registerPipelineCommands(registry: CommandRegistry, deps: PipelineDeps): void {
   registry.register('homelab.template.buildAndDeploy', (...args: unknown[]) => buildAndDeploy(deps, args));
-  registry.register('homelab.pipeline.refresh', () => deps.view.refresh());
+  registry.register('homelab.pipeline.refresh', () => deps.pipeline.reload());
 }
