@@ -2,8 +2,10 @@ import * as vscode from 'vscode';
 import type { TrackedPty } from '../../services/terminals';
 
 /**
- * Base of our Pseudoterminals: buffers what is written before VS Code opens the terminal, turns
- * `\n` into `\r\n`, and keeps a copy of the output (tests read it; nothing else does).
+ * Base of our Pseudoterminals: buffers what is written until VS Code has opened the terminal AND
+ * told its size (text written to a terminal of unknown size is laid out for 80 columns and its
+ * first line cut when the real size arrives), turns `\n` into `\r\n`, and keeps a copy of the
+ * output (tests read it; nothing else does).
  */
 export abstract class OutputPty implements TrackedPty {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
@@ -16,6 +18,9 @@ export abstract class OutputPty implements TrackedPty {
   private pending: string[] | undefined = [];
   private text = '';
   protected dimensions: vscode.TerminalDimensions | undefined;
+  private sizeTimer: NodeJS.Timeout | undefined;
+  /** How long to wait for a size when the terminal opened without one; then write anyway. */
+  static sizeWaitMs = 1000;
 
   constructor(readonly name: string) {}
 
@@ -26,10 +31,24 @@ export abstract class OutputPty implements TrackedPty {
 
   open(dimensions: vscode.TerminalDimensions | undefined): void {
     this.dimensions = dimensions;
-    const p = this.pending ?? [];
+    if (dimensions) this.flushPending();
+    else this.sizeTimer = setTimeout(() => this.flushPending(), OutputPty.sizeWaitMs);
+    this.opened();
+  }
+
+  /** VS Code reports the terminal's size (first after open, then on every resize). */
+  setDimensions(dimensions: vscode.TerminalDimensions): void {
+    this.dimensions = dimensions;
+    this.flushPending();
+  }
+
+  /** Writes what waited for the terminal to open and be sized, once. */
+  private flushPending(): void {
+    clearTimeout(this.sizeTimer);
+    const p = this.pending;
+    if (!p) return;
     this.pending = undefined;
     for (const chunk of p) this.writeEmitter.fire(chunk);
-    this.opened();
   }
 
   protected opened(): void {}
@@ -64,6 +83,7 @@ export abstract class OutputPty implements TrackedPty {
   }
 
   dispose(): void {
+    clearTimeout(this.sizeTimer);
     this.writeEmitter.dispose();
     this.closeEmitter.dispose();
     this.written.dispose();
