@@ -17,6 +17,7 @@ import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
 import { reportActivity, type OperationDeps } from '../proxmox/operation';
 import { sourceDisks } from '../proxmox/clone';
+import { keyOf, WorkspaceFileStore } from '../../services/files';
 import { settings } from '../../services/settings';
 
 export interface DeployTuning {
@@ -477,9 +478,9 @@ async function writeClusterFiles(deps: ClusterDeployDeps, cluster: ClusterConfig
   const record = recordFromPlan(plan, cluster.name, ciuser, ips);
   const yaml = vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', `${plan.name}.yaml`);
   const ini = vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', plan.name, 'inventory.ini');
-  await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', plan.name));
-  await vscode.workspace.fs.writeFile(yaml, new TextEncoder().encode(clusterYaml({ ...record, template: { ...record.template } }) + `templateNode: ${plan.template.node}\n`));
-  await vscode.workspace.fs.writeFile(ini, new TextEncoder().encode(ansibleInventory(record)));
+  const files = new WorkspaceFileStore(); // atomic replace, parent folders made
+  await files.replace(keyOf(yaml), new TextEncoder().encode(clusterYaml({ ...record, template: { ...record.template } }) + `templateNode: ${plan.template.node}\n`));
+  await files.replace(keyOf(ini), new TextEncoder().encode(ansibleInventory(record)));
   return [vscode.workspace.asRelativePath(yaml), vscode.workspace.asRelativePath(ini)];
 }
 
