@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import type { ProxmoxClient, TaskOutcome } from '../providers/proxmox';
 import type { ActivityLog, ActivityRecord } from './activity';
 import type { ClusterConfig } from './proxmox/clusters';
-import type { Terminals, TrackedPty } from './terminals';
+import { taskTerminalName } from './task-names';
+import type { OpenTerminal, Terminals, TrackedPty } from './terminals';
 
 const provider = () => import('../providers/proxmox');
 
@@ -16,6 +17,10 @@ export interface TaskPty extends TrackedPty {
   log(lines: string[]): void;
   finish(outcome: TaskOutcome, durationMs: number): void;
   lost(message: string): void;
+  /** The final line is written: the terminal may take the next task of its guest. */
+  readonly done: boolean;
+  /** Takes the next task: a blank line, and keys stop the task again instead of closing. */
+  restart(): void;
   /** The user pressed Ctrl+C while the task runs. */
   readonly onInterrupt: vscode.Event<void>;
 }
@@ -47,6 +52,8 @@ export interface RunTaskOptions {
   vmName?: string;
   /** Shown in the notification (default: the terminal's name). */
   title?: string;
+  /** Open a terminal of its own instead of reusing the guest's finished one (reopening an old task). */
+  newTerminal?: boolean;
 }
 
 export interface OperationsDeps {
@@ -69,6 +76,8 @@ export class Operations implements vscode.Disposable {
   /** Fires when `endOperation` reports an operation on a cluster ended. */
   readonly onDidEndOperation = this.operationEnded.event;
   readonly running = new Map<string, AbortController>();
+  /** The last task terminal per cluster, guest and task type: the next such task reuses it once done. */
+  private readonly taskTerminals = new Map<string, OpenTerminal<TaskPty>>();
   readonly terminals: Terminals;
   readonly activity: ActivityLog;
   readonly pollMs: number;
@@ -95,9 +104,8 @@ export class Operations implements vscode.Disposable {
   async follow(cluster: ClusterConfig, client: ProxmoxClient, upid: string, o: RunTaskOptions = {}): Promise<TaskOutcome & { durationMs: number }> {
     const { parseUpid, followTask } = await provider();
     const u = parseUpid(upid);
-    const name = `${u.type} ${u.id}${o.vmName ? ` (${o.vmName})` : ''} · ${u.node}`;
-    const pty = this.deps.taskPty(name);
-    const { terminal } = this.terminals.create('task', pty, new vscode.ThemeIcon('server-process'));
+    const name = taskTerminalName(u, o.vmName);
+    const { pty, terminal } = this.taskTerminal(`${cluster.id}/${u.id}/${u.type}`, name, o.newTerminal);
     terminal.show(true);
     pty.header(`${cluster.name} · ${upid}`);
     const ac = new AbortController();
@@ -142,6 +150,18 @@ export class Operations implements vscode.Disposable {
     }
   }
 
+  /** The guest's finished terminal for this kind of task, or a new one: tabs do not pile up. */
+  private taskTerminal(key: string, name: string, fresh = false): OpenTerminal<TaskPty> {
+    const last = this.taskTerminals.get(key);
+    if (!fresh && last && last.name === name && last.pty.done && this.terminals.open.includes(last)) {
+      last.pty.restart();
+      return last;
+    }
+    const entry = this.terminals.create('task', this.deps.taskPty(name), new vscode.ThemeIcon('server-process'));
+    if (!fresh) this.taskTerminals.set(key, entry);
+    return entry;
+  }
+
   /**
    * Reports that an operation which changed `clusterId` outside a followed task ended (successful
    * or not); returns once the listeners are done, so the views show the result when the command ends.
@@ -165,5 +185,6 @@ export class Operations implements vscode.Disposable {
     for (const ac of this.running.values()) ac.abort();
     this.ended.dispose();
     this.operationEnded.dispose();
+    this.taskTerminals.clear();
   }
 }
