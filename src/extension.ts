@@ -10,27 +10,31 @@ import { connectDemoLab, registerClusterCommands, type DemoLab } from './command
 import { registerCloneCommands } from './commands/proxmox/clone';
 import { registerLifecycleCommands } from './commands/proxmox/lifecycle';
 import { registerMigrateCommands } from './commands/proxmox/migrate';
-import { Operations } from './commands/proxmox/operation';
 import { registerShellCommands } from './commands/proxmox/shell';
 import { registerTaskCommands } from './commands/proxmox/tasks';
 import { registerTemplateCommands } from './commands/proxmox/template';
 import { CommandRegistry } from './commands/registry';
-import { ActivityLog } from './state/activity';
+import { ActivityLog } from './services/activity';
+import { Operations } from './services/operations';
+import { ProxmoxSession } from './services/proxmox/session';
+import { Terminals } from './services/terminals';
 import { registerBuildCommand, type BuildDeps } from './commands/nix/build';
 import { registerEjectCommand } from './commands/nix/eject';
-import { pipelineStore, workspaceDir } from './commands/nix/settings';
+import { workspaceDir } from './commands/nix/settings';
+import { pipelineStateStore } from './services/files';
+import { PipelineRuns } from './services/pipeline';
 import { registerUploadCommands } from './commands/proxmox/upload';
 import { registerPipelineCommands } from './commands/template/pipeline';
 import { PIPELINE_STATE_FILE, templateSteps, type TemplateDeps } from './providers/nix/template';
 import { PipelineTreeProvider } from './views/pipeline/tree';
-import { ClusterStore } from './state/clusters';
-import { Connections } from './state/connections';
+import type { ClusterStore } from './services/proxmox/clusters';
+import type { Connections } from './services/proxmox/connections';
 import { JournalPanels } from './views/journal/panel';
 import { registerKubernetesCommands } from './commands/kubernetes';
 import { KubernetesTreeProvider, type KubeElement } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
-import { Terminals } from './views/terminals/output';
+import { TaskTerminal } from './views/terminals/task-terminal';
 import { TrackerPanels } from './views/tracker/panel';
 import { JOURNAL_VIEW_TYPE } from './protocol/journal';
 import { TRACKER_VIEW_TYPE } from './protocol/tracker';
@@ -56,6 +60,8 @@ export interface HomelabApi {
   readonly kubernetesView: vscode.TreeView<KubeElement>;
   /** Pinned Proxmox clients per cluster (tests wrap one to inject a failure at a pipeline step). */
   readonly connections: Connections;
+  /** Clusters, connections and the inventory cache with its refresh policy. */
+  readonly proxmoxSession: ProxmoxSession;
   /** The Pipeline view (tests read its rows). */
   readonly pipelineTree: PipelineTreeProvider;
   /** Problems of the NixOS files found by nix-instantiate. */
@@ -67,11 +73,15 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   const log = vscode.window.createOutputChannel('Homelab', { log: true });
   const registry = new CommandRegistry(log);
   const prompts = new Prompts();
-  const clusters = new ClusterStore(context.secrets);
-  const connections = new Connections(clusters);
-  context.subscriptions.push(log, registry, clusters, connections);
+  // Services: live state and the one path of every Proxmox task; they fire events, views follow.
+  const activity = new ActivityLog(log);
+  const terminals = new Terminals();
+  const operations = new Operations({ terminals, activity, log, taskPty: (name) => new TaskTerminal(name) });
+  const proxmoxSession = new ProxmoxSession(context.secrets, log, { ends: [operations.onDidEndTask, operations.onDidEndOperation] });
+  const { clusters, connections } = proxmoxSession;
+  context.subscriptions.push(log, registry, activity, terminals, operations, proxmoxSession);
 
-  const proxmoxTree = new ProxmoxTreeProvider(clusters, connections, log);
+  const proxmoxTree = new ProxmoxTreeProvider(proxmoxSession);
   const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
   proxmoxTree.attach(proxmoxView);
   const kubernetesTree = new KubernetesTreeProvider(log);
@@ -97,26 +107,21 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   };
 
   registerGeneralCommands(registry, log);
-  registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
+  registerClusterCommands(registry, { clusters, connections, session: proxmoxSession, prompts, log, startDemoLab });
   registerKubernetesCommands({ registry, tree: kubernetesTree, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
 
-  const activity = new ActivityLog(log);
   const journal = new JournalPanels(context.extensionUri, log);
   const tracker = new TrackerPanels(context.extensionUri, log);
   context.subscriptions.push(
-    activity, journal, tracker,
+    journal, tracker,
     vscode.window.registerWebviewPanelSerializer(JOURNAL_VIEW_TYPE, journal),
     vscode.window.registerWebviewPanelSerializer(TRACKER_VIEW_TYPE, tracker),
   );
   registerJournalCommands(registry, { panels: journal, prompts, log });
   registerTrackerCommands(registry, { panels: tracker });
 
-  const terminals = new Terminals();
-  const operations = new Operations(terminals, proxmoxTree, log);
   const knownHostsPath = join(context.globalStorageUri.fsPath, 'known_hosts');
-  operations.activity = activity;
-  context.subscriptions.push(terminals, operations);
-  const ops = { clusters, connections, tree: proxmoxTree, prompts, log, operations };
+  const ops = { session: proxmoxSession, clusters, connections, prompts, log, operations };
   registerLifecycleCommands(registry, ops);
   registerTemplateCommands(registry, ops);
   registerCloneCommands(registry, ops);
@@ -131,15 +136,16 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   const bundledDir = join(context.extensionPath, 'resources', 'nix');
   const nixDiagnostics = vscode.languages.createDiagnosticCollection('nix');
   const build: BuildDeps = { prompts, terminals, log, bundledDir, workDir: join(context.globalStorageUri.fsPath, 'nix-build'), knownHostsPath, diagnostics: nixDiagnostics };
-  const pipelineTree = new PipelineTreeProvider(async () => {
+  const pipeline = new PipelineRuns(async () => {
     const ws = workspaceDir();
-    return ws ? (await pipelineStore(join(ws, PIPELINE_STATE_FILE))).load() : undefined;
-  }, templateSteps({} as TemplateDeps));
-  context.subscriptions.push(nixDiagnostics, pipelineTree, vscode.window.createTreeView('homelab.pipeline', { treeDataProvider: pipelineTree }));
+    return ws ? (await pipelineStateStore(join(ws, PIPELINE_STATE_FILE))).load() : undefined;
+  });
+  const pipelineTree = new PipelineTreeProvider(pipeline, templateSteps({} as TemplateDeps));
+  context.subscriptions.push(nixDiagnostics, pipeline, pipelineTree, vscode.window.createTreeView('homelab.pipeline', { treeDataProvider: pipelineTree }));
   registerEjectCommand(registry, { prompts, bundledDir });
   registerBuildCommand(registry, build);
   registerUploadCommands(registry, ops);
-  registerPipelineCommands(registry, { ...ops, build, view: pipelineTree });
+  registerPipelineCommands(registry, { ...ops, build, pipeline });
 
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
@@ -147,7 +153,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
   return {
-    registry, prompts, clusters, connections, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView,
+    registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView,
     operations, knownHostsPath, activity, journal, tracker, deployTuning, pipelineTree, nixDiagnostics,
   };
 }

@@ -4,11 +4,12 @@ import * as vscode from 'vscode';
 import {
   appendNoteToEntry, editFile, entryFileName, linkEntryFromReadme, newEntry, readVersioned, writeAtomic,
 } from '../providers/markdown';
-import { journalFolder } from '../state/activity';
-import { friendlyMessage, keyOf, WorkspaceFileStore } from '../state/workspace-files';
+import { journalFolder } from '../services/activity';
+import { friendlyMessage, keyOf, WorkspaceFileStore } from '../services/files';
 import { exists, journalFiles, type JournalPanels } from '../views/journal/panel';
 import type { Prompts } from './prompts';
-import { CancelledError, type CommandRegistry } from './registry';
+import { CancelledError } from '../providers/cancellation';
+import type { CommandRegistry } from './registry';
 
 export interface JournalDeps {
   panels: JournalPanels;

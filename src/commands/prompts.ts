@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CancelledError } from './registry';
+import { CancelledError } from '../providers/cancellation';
 import { BackError, type StepInfo } from './wizard';
 
 export { BackError, type StepInfo };

@@ -57,7 +57,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
   let keyLine: string;
   let template: Guest;
   const activity: Array<{ what: string; result: string; target?: string }> = [];
-  let previousActivity: HomelabApi['operations']['activity'];
+  let recording: vscode.Disposable | undefined;
   const ws = () => vscode.workspace.workspaceFolders![0].uri;
   const guests = () => [...sim.state.guests.values()];
   const tagged = (name: string) => guests().filter((g) => String(g.conf.tags ?? '').split(/[;, ]+/).includes(`homelab-cluster-${name}`));
@@ -96,12 +96,11 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
       sshAddress: () => ({ host: sshd.host, port: sshd.port }),
       pollMs: 40, agentTimeoutMs: 5000, sshTimeoutMs: 10_000, sshIntervalMs: 100, cloneRetryDelayMs: 50, sshDir: dir,
     });
-    previousActivity = api.operations.activity;
-    api.operations.activity = { append: async (e) => void activity.push(e) };
+    recording = api.activity.onDidRecord((e) => void activity.push(e));
   });
 
   after(async () => {
-    api.operations.activity = previousActivity;
+    recording?.dispose();
     for (const k of Object.keys(api.deployTuning)) delete (api.deployTuning as Record<string, unknown>)[k];
     await closeTerminals(api);
     await vscode.workspace.fs.delete(vscode.Uri.joinPath(ws(), 'homelab'), { recursive: true }).then(undefined, () => {});

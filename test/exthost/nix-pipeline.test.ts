@@ -22,7 +22,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
   let tools: string; // a PATH with nix-instantiate and tar but no nix
   let ws: string;
   const activity: Array<{ what: string; result: string }> = [];
-  let previousActivity: HomelabApi['operations']['activity'];
+  let recording: vscode.Disposable | undefined;
   const cfg = () => vscode.workspace.getConfiguration('homelab');
   const set = (k: string, v: unknown) => cfg().update(k, v, vscode.ConfigurationTarget.Global);
   const mode = (m: string) => writeFileSync(join(dir, 'mode'), m);
@@ -38,8 +38,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
     sim = await startSimulator({ nodes: 1, guests: 2, seed: 5, taskDurationMs: 150, authFailDelayMs: 50, agentBootDelayMs: 0, installDurationMs: 2500 });
     await addCluster(api, sim, C);
-    previousActivity = api.operations.activity;
-    api.operations.activity = { append: async (e) => void activity.push(e) };
+    recording = api.activity.onDidRecord((e) => void activity.push(e));
     dir = mkdtempSync(join(tmpdir(), 'nix-standin-'));
     copyFileSync(STANDIN, join(dir, 'nix'));
     chmodSync(join(dir, 'nix'), 0o755);
@@ -55,7 +54,7 @@ describe('Nix pipeline: eject, build, upload, template pipeline (resumable), Pip
   });
   after(async () => {
     process.env.PATH = savedPath;
-    api.operations.activity = previousActivity;
+    recording?.dispose();
     await closeTerminals(api);
     for (const k of SETTINGS) await set(k, undefined);
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { HomelabApi } from '../../src/extension';
-import type { OpenTerminal } from '../../src/views/terminals/output';
+import type { OpenTerminal } from '../../src/services/terminals';
 import type { ProxmoxElement } from '../../src/views/proxmox/tree';
 import type { Simulator } from '../proxmox-sim';
 

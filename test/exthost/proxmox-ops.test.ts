@@ -13,7 +13,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
   let api: HomelabApi;
   let sim: Simulator;
   const activity: Array<{ what: string; result: string; target?: string }> = [];
-  let previousActivity: HomelabApi['operations']['activity'];
+  let recording: vscode.Disposable | undefined;
   const pick = (pred: (g: Guest) => boolean, used = new Set<number>()) => {
     const g = [...sim.state.guests.values()].find((x) => pred(x) && !used.has(x.vmid));
     assert.ok(g, 'a guest that fits');
@@ -31,11 +31,10 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
     sim = await startSimulator({ nodes: 3, guests: 40, seed: 21, taskDurationMs: 300, authFailDelayMs: 50, agentBootDelayMs: 0 });
     await addCluster(api, sim, C);
-    previousActivity = api.operations.activity;
-    api.operations.activity = { append: async (e) => void activity.push(e) };
+    recording = api.activity.onDidRecord((e) => void activity.push(e));
   });
   after(async () => {
-    api.operations.activity = previousActivity;
+    recording?.dispose();
     await closeTerminals(api);
     await vscode.workspace.getConfiguration('homelab').update('proxmox.shutdownTimeout', undefined, vscode.ConfigurationTarget.Global);
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
@@ -48,7 +47,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     assert.equal(api.proxmoxTree.getTreeItem(el).contextValue, 'vm-stopped');
     const { failure } = await run(api, 'homelab.proxmox.startVm', [], el, [el]);
     assert.equal(failure, undefined);
-    const [t] = terminalsNamed(api, new RegExp(`^qmstart ${g.vmid} \\(${g.conf.name}\\) · ${g.node}$`));
+    const [t] = terminalsNamed(api, new RegExp(`^Start VM ${g.vmid} ${g.conf.name} · ${g.node}$`));
     assert.ok(t, `terminal among: ${api.operations.terminals.open.map((x) => x.name).join(', ')}`);
     assert.match(text(t), /UPID:.*:qmstart:/);
     assert.match(text(t), /\nOK \(\d+\.\d s\)/);
@@ -57,11 +56,24 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     assert.equal(api.proxmoxTree.getTreeItem(after).contextValue, 'vm-running', 'the tree was refreshed when the task ended');
   });
 
+  it('the next task of the same kind on the same VM reuses its finished terminal: tabs do not pile up', async () => {
+    const g = take((x) => x.status === 'stopped');
+    const named = () => terminalsNamed(api, new RegExp(`^Start VM ${g.vmid} `));
+    assert.equal((await run(api, 'homelab.proxmox.startVm', [], { clusterId: C, vmid: g.vmid })).failure, undefined);
+    assert.equal(named().length, 1);
+    const again = await run(api, 'homelab.proxmox.startVm', [], { clusterId: C, vmid: g.vmid });
+    assert.match(again.failure ?? '', /already running/);
+    assert.equal(named().length, 1, `one terminal among: ${api.operations.terminals.open.map((x) => x.name).join(', ')}`);
+    const log = text(named()[0]);
+    assert.equal(log.match(/UPID:\S+:qmstart:/g)?.length, 2, 'both tasks in the one terminal');
+    assert.match(log, /\nOK [\s\S]*ERROR: VM \d+ already running/);
+  });
+
   it('starting a running VM shows the task error (in the terminal and as the command failure)', async () => {
     const g = take((x) => x.status === 'running');
     const { failure } = await run(api, 'homelab.proxmox.startVm', [], { clusterId: C, vmid: g.vmid });
     assert.match(failure ?? '', new RegExp(`VM ${g.vmid} already running`));
-    const [t] = terminalsNamed(api, new RegExp(`^qmstart ${g.vmid} `));
+    const [t] = terminalsNamed(api, new RegExp(`^Start VM ${g.vmid} `));
     assert.match(text(t), new RegExp(`ERROR: VM ${g.vmid} already running`));
   });
 
@@ -74,7 +86,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     assert.equal(failure, undefined);
     assert.equal(a.status, 'running');
     assert.equal(b.status, 'running');
-    const upids = [a, b].map((g) => text(terminalsNamed(api, new RegExp(`^qmstart ${g.vmid} `))[0]).match(/UPID:\S+/)![0]);
+    const upids = [a, b].map((g) => text(terminalsNamed(api, new RegExp(`^Start VM ${g.vmid} `))[0]).match(/UPID:\S+/)![0]);
     assert.notEqual(upids[0], upids[1]);
   });
 
@@ -85,8 +97,8 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     const { failure } = await run(api, 'homelab.proxmox.shutdownVm', ['Stop Now'], { clusterId: C, vmid: g.vmid });
     assert.equal(failure, undefined);
     assert.ok(api.prompts.asked.some((q) => q.includes(`did not shut down within 1 s`)));
-    assert.match(text(terminalsNamed(api, new RegExp(`^qmshutdown ${g.vmid} `))[0]), /ERROR: .*got timeout/);
-    assert.match(text(terminalsNamed(api, new RegExp(`^qmstop ${g.vmid} `))[0]), /\nOK/);
+    assert.match(text(terminalsNamed(api, new RegExp(`^Shut down VM ${g.vmid} `))[0]), /ERROR: .*got timeout/);
+    assert.match(text(terminalsNamed(api, new RegExp(`^Stop VM ${g.vmid} `))[0]), /\nOK/);
     assert.equal(g.status, 'stopped');
   });
 
@@ -103,9 +115,9 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     const { failure } = await run(api, 'homelab.proxmox.stopVm', [undefined], { clusterId: C, vmid: g.vmid });
     assert.equal(failure, undefined);
     assert.equal(g.status, 'running');
-    assert.equal(terminalsNamed(api, new RegExp(`^qmstop ${g.vmid} `)).length, 0, 'no task was started');
+    assert.equal(terminalsNamed(api, new RegExp(`^Stop VM ${g.vmid} `)).length, 0, 'no task was started');
     assert.equal((await run(api, 'homelab.proxmox.rebootVm', [], { clusterId: C, vmid: g.vmid })).failure, undefined);
-    assert.match(text(terminalsNamed(api, new RegExp(`^qmreboot ${g.vmid} `))[0]), /\nOK/);
+    assert.match(text(terminalsNamed(api, new RegExp(`^Reboot VM ${g.vmid} `))[0]), /\nOK/);
   });
 
   it('stop after confirming powers the VM off; reboot of a stopped VM shows the refusal', async () => {
@@ -113,7 +125,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     const { failure } = await run(api, 'homelab.proxmox.stopVm', ['Stop'], { clusterId: C, vmid: g.vmid });
     assert.equal(failure, undefined);
     assert.equal(g.status, 'stopped');
-    assert.match(text(terminalsNamed(api, new RegExp(`^qmstop ${g.vmid} `))[0]), /\nOK/);
+    assert.match(text(terminalsNamed(api, new RegExp(`^Stop VM ${g.vmid} `))[0]), /\nOK/);
     const r = await run(api, 'homelab.proxmox.rebootVm', [], { clusterId: C, vmid: g.vmid });
     assert.match(r.failure ?? '', new RegExp(`VM ${g.vmid} not running`));
   });
@@ -136,7 +148,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     const { failure } = await run(api, 'homelab.proxmox.deleteVm', ['Delete and Purge'], { clusterId: C, vmid: g.vmid });
     assert.equal(failure, undefined);
     assert.ok(!sim.state.guests.has(g.vmid));
-    assert.match(text(terminalsNamed(api, new RegExp(`^qmdestroy ${g.vmid} `))[0]), /purging VM/);
+    assert.match(text(terminalsNamed(api, new RegExp(`^Delete VM ${g.vmid} `))[0]), /purging VM/);
   });
 
   it('converts a stopped VM to a template; refuses a running VM and a template with the reason', async () => {
@@ -148,7 +160,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     const { failure } = await run(api, 'homelab.proxmox.convertToTemplate', ['Convert'], { clusterId: C, vmid: g.vmid });
     assert.equal(failure, undefined);
     assert.equal(g.conf.template, 1);
-    assert.match(text(terminalsNamed(api, new RegExp(`^qmtemplate ${g.vmid} `))[0]), /Renamed .* to "base-/);
+    assert.match(text(terminalsNamed(api, new RegExp(`^Make VM ${g.vmid} `))[0]), /Renamed .* to "base-/);
     const report = activity.find((a) => a.what === 'template' && a.target?.includes(String(g.vmid)));
     assert.equal(report?.result, 'OK');
     const el = await guestElement(api, C, g.vmid);
@@ -162,7 +174,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     const offers = () => api.prompts.asked.filter((q) => q.includes('did not shut down')).length;
     const offered = offers();
     const pending = run(api, 'homelab.proxmox.shutdownVm', [], { clusterId: C, vmid: g.vmid });
-    const t = await waitFor('the shutdown terminal', () => terminalsNamed(api, new RegExp(`^qmshutdown ${g.vmid} `))[0]);
+    const t = await waitFor('the shutdown terminal', () => terminalsNamed(api, new RegExp(`^Shut down VM ${g.vmid} `))[0]);
     await new Promise((r) => setTimeout(r, 700));
     t.pty.handleInput?.('\x03');
     const { failure } = await pending;
@@ -193,7 +205,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     const g = take((x) => x.status === 'running' && x.node === 'pve3');
     g.ignoreShutdown = true;
     const pending = run(api, 'homelab.proxmox.shutdownVm', [], { clusterId: C, vmid: g.vmid });
-    const t = await waitFor('terminal', () => terminalsNamed(api, new RegExp(`^qmshutdown ${g.vmid} `))[0]);
+    const t = await waitFor('terminal', () => terminalsNamed(api, new RegExp(`^Shut down VM ${g.vmid} `))[0]);
     await new Promise((r) => setTimeout(r, 300));
     sim.setNodeOnline('pve3', false);
     try {
@@ -212,7 +224,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
     g.ignoreShutdown = true;
     const posts = () => sim.requestLog.filter((r) => r.method === 'POST' && r.path.endsWith(`/qemu/${g.vmid}/status/shutdown`)).length;
     const pending = run(api, 'homelab.proxmox.shutdownVm', [], { clusterId: C, vmid: g.vmid });
-    await waitFor('terminal', () => terminalsNamed(api, new RegExp(`^qmshutdown ${g.vmid} `))[0]);
+    await waitFor('terminal', () => terminalsNamed(api, new RegExp(`^Shut down VM ${g.vmid} `))[0]);
     sim.setFaults({ errorRate: 1 });
     try {
       const { failure } = await pending;
@@ -226,11 +238,11 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
 
   it('lists the cluster\'s recent tasks and reopens one in a terminal with its whole log', async () => {
     const task = [...sim.state.tasks].reverse().find((x) => x.type === 'qmtemplate' && x.status === 'stopped')!;
-    const before = terminalsNamed(api, /^qmtemplate /).length;
+    const before = terminalsNamed(api, /^Make VM .* a template /).length;
     const { failure, result } = await run(api, 'homelab.proxmox.showTasks', [task.upid], C);
     assert.equal(failure, undefined);
     assert.equal(result, task.upid);
-    const all = terminalsNamed(api, new RegExp(`^qmtemplate ${task.id} `));
+    const all = terminalsNamed(api, new RegExp(`^Make VM ${task.id} `));
     assert.equal(all.length, before + 1);
     assert.match(text(all[all.length - 1]), /Renamed[\s\S]*\nOK/);
   });
@@ -259,7 +271,7 @@ describe('Proxmox ops: clone and migrate', function () {
   let api: HomelabApi;
   let sim: Simulator;
   const activity: Array<{ what: string; result: string; target?: string }> = [];
-  let previousActivity: HomelabApi['operations']['activity'];
+  let recording: vscode.Disposable | undefined;
   const tplOn = (storage: string) => [...sim.state.guests.values()].find((g) => !!g.conf.template && String(g.conf.scsi0).startsWith(`${storage}:`))!;
   const byName = (name: string) => [...sim.state.guests.values()].filter((g) => g.conf.name === name);
   const basePlan = { full: true, sshKeys: [KEY], ip: { kind: 'dhcp' }, start: false };
@@ -269,11 +281,10 @@ describe('Proxmox ops: clone and migrate', function () {
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
     sim = await startSimulator({ nodes: 3, guests: 30, seed: 5, taskDurationMs: 300, authFailDelayMs: 50, agentBootDelayMs: 0, lockTimeoutMs: 150 });
     await addCluster(api, sim, C);
-    previousActivity = api.operations.activity;
-    api.operations.activity = { append: async (e) => void activity.push(e) };
+    recording = api.activity.onDidRecord((e) => void activity.push(e));
   });
   after(async () => {
-    api.operations.activity = previousActivity;
+    recording?.dispose();
     await closeTerminals(api);
     for (const c of api.clusters.list()) await api.clusters.remove(c.id);
     await sim?.close();
@@ -310,7 +321,7 @@ describe('Proxmox ops: clone and migrate', function () {
     assert.doesNotMatch(String(vm.conf.sshkeys), /[ +]/);
     assert.match(String(vm.conf.scsi0), new RegExp(`^nfs:.*size=${size + 4}G`));
     assert.equal(vm.status, 'running');
-    for (const re of [/^qmclone /, /^qmresize /, /^qmstart /]) assert.ok(terminalsNamed(api, re).some((t) => /\nOK/.test(text(t))), `${re} reached OK`);
+    for (const re of [/^Clone VM /, /^Resize the disk of VM /, /^Start VM /]) assert.ok(terminalsNamed(api, re).some((t) => /\nOK/.test(text(t))), `${re} reached OK`);
     assert.equal(activity.find((a) => a.what === 'clone')?.result, 'OK');
   });
 
@@ -374,7 +385,7 @@ describe('Proxmox ops: clone and migrate', function () {
     const posts = () => sim.requestLog.filter((r) => r.method === 'POST' && r.path.endsWith(`/qemu/${tpl.vmid}/clone`)).length;
     const before = posts();
     const pending = run(api, 'homelab.proxmox.cloneTemplate', [], { clusterId: C, vmid: tpl.vmid }, { ...basePlan, name: 'five-1', target: tpl.node });
-    await waitFor('clone terminal', () => terminalsNamed(api, /^qmclone .*\(five-1\)/)[0]);
+    await waitFor('clone terminal', () => terminalsNamed(api, /^Clone VM \d+ → five-1 /)[0]);
     sim.setFaults({ errorRate: 1 });
     try {
       const { failure } = await pending;
@@ -403,7 +414,7 @@ describe('Proxmox ops: clone and migrate', function () {
     const { failure } = await run(api, 'homelab.proxmox.migrateVm', [target, 'online', 'copy'], el, [el]);
     assert.equal(failure, undefined);
     assert.equal(g.node, target);
-    const t = terminalsNamed(api, new RegExp(`^qmigrate ${g.vmid} `))[0];
+    const t = terminalsNamed(api, new RegExp(`^Migrate VM ${g.vmid} `))[0];
     assert.match(text(t), /found local disk 'local-lvm:vm-/);
     assert.match(text(t), /starting online\/live migration/);
     assert.match(text(t), /\nOK/);

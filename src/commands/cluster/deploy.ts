@@ -10,12 +10,15 @@ import type { DeployOutcome, VmProgress } from '../../providers/cluster/deploy';
 import type { Plan, PlanInput, PlannedVm, Role, RoleSize } from '../../providers/cluster/plan';
 import type { ProxmoxClient } from '../../providers/proxmox';
 import type { ClusterResource } from '../../providers/proxmox/types';
-import type { ClusterConfig } from '../../state/clusters';
+import type { ClusterConfig } from '../../services/proxmox/clusters';
 import { DeployTerminal } from '../../views/terminals/deploy-terminal';
-import { CancelledError, type CommandRegistry } from '../registry';
+import { CancelledError } from '../../providers/cancellation';
+import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
 import { reportActivity, type OperationDeps } from '../proxmox/operation';
 import { sourceDisks } from '../proxmox/clone';
+import { keyOf, WorkspaceFileStore } from '../../services/files';
+import { settings } from '../../services/settings';
 
 export interface DeployTuning {
   /** Where to reach a VM's sshd (tests map VMs to a loopback sshd). */
@@ -279,7 +282,7 @@ async function wizard(deps: ClusterDeployDeps, l: Loaded, preset?: WizardState['
       }
     },
     async (s, at) => {
-      const def = s.ciuser ?? (vscode.workspace.getConfiguration('homelab').get<string>('ssh.user') || 'nixos');
+      const def = s.ciuser ?? (settings.get('ssh.user') || 'nixos');
       const v = await prompts.inputStep({
         title: t(vscode.l10n.t('Cloud-init user')), value: def,
         validateInput: (x) => (/^[a-z_][a-z0-9_-]{0,31}$/.test(x.trim()) ? undefined : vscode.l10n.t('A Linux user name: lowercase letters, digits, "_" and "-".')),
@@ -379,7 +382,7 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
     sshIntervalMs: tuning.sshIntervalMs,
     cloneRetryDelayMs: tuning.cloneRetryDelayMs,
   });
-  const parallelism = Math.max(1, vscode.workspace.getConfiguration('homelab').get<number>('cluster.parallelism', 3));
+  const parallelism = Math.max(1, settings.get('cluster.parallelism'));
   const deployment = new ClusterDeployment(plan, steps, {
     parallelism,
     onProgress: (p) => {
@@ -408,7 +411,7 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
 
   const finish = async (status: DeployResult['status'], result: string, files?: string[]): Promise<DeployResult> => {
     pty.finish(result);
-    await deps.tree.refresh(cluster.id).catch(() => {});
+    await deps.operations.endOperation(cluster.id);
     await reportActivity(deps, { what: vscode.l10n.t('Deploy cluster {0}', plan.name), cluster: cluster.name, target: plan.tag, durationMs: Date.now() - started, result });
     return { status, plan, progress: deployment.progress, files };
   };
@@ -475,9 +478,9 @@ async function writeClusterFiles(deps: ClusterDeployDeps, cluster: ClusterConfig
   const record = recordFromPlan(plan, cluster.name, ciuser, ips);
   const yaml = vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', `${plan.name}.yaml`);
   const ini = vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', plan.name, 'inventory.ini');
-  await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', plan.name));
-  await vscode.workspace.fs.writeFile(yaml, new TextEncoder().encode(clusterYaml({ ...record, template: { ...record.template } }) + `templateNode: ${plan.template.node}\n`));
-  await vscode.workspace.fs.writeFile(ini, new TextEncoder().encode(ansibleInventory(record)));
+  const files = new WorkspaceFileStore(); // atomic replace, parent folders made
+  await files.replace(keyOf(yaml), new TextEncoder().encode(clusterYaml({ ...record, template: { ...record.template } }) + `templateNode: ${plan.template.node}\n`));
+  await files.replace(keyOf(ini), new TextEncoder().encode(ansibleInventory(record)));
   return [vscode.workspace.asRelativePath(yaml), vscode.workspace.asRelativePath(ini)];
 }
 

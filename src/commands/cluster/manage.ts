@@ -5,9 +5,10 @@ import * as vscode from 'vscode';
 import { clusterGroups } from '../../providers/cluster/groups';
 import { buildInventory } from '../../providers/proxmox/inventory';
 import type { ClusterResource } from '../../providers/proxmox/types';
-import type { ClusterConfig } from '../../state/clusters';
+import type { ClusterConfig } from '../../services/proxmox/clusters';
 import type { ProxmoxElement } from '../../views/proxmox/tree';
-import { CancelledError, type CommandRegistry } from '../registry';
+import { CancelledError } from '../../providers/cancellation';
+import type { CommandRegistry } from '../registry';
 import { expectOk, label, reportActivity, vmPath, type OperationDeps } from '../proxmox/operation';
 
 type Member = ClusterResource & { vmid: number; node: string };
@@ -108,7 +109,7 @@ async function destroy(deps: OperationDeps, arg: unknown): Promise<{ deleted: nu
       sub.dispose();
     }
   });
-  await deps.tree.refresh(t.cluster.id).catch(() => {});
+  await deps.operations.endOperation(t.cluster.id);
   await reportActivity(deps, { what: vscode.l10n.t('Destroy cluster {0}', t.name), cluster: t.cluster.name, target: t.tag, durationMs: Date.now() - started, result: failed.length ? `${deleted.length} deleted, ${failed.length} failed` : `${deleted.length} deleted` });
   if (failed.length) throw new Error(vscode.l10n.t('Destroyed {0} VMs of {1}; {2} remain: {3}', deleted.length, t.name, failed.length, failed.join('; ')));
   await removeClusterFiles(t.name);

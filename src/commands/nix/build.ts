@@ -6,11 +6,13 @@ import * as vscode from 'vscode';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildPhase } from '../../providers/nix';
-import type { Terminals } from '../../views/terminals/output';
+import type { Terminals } from '../../services/terminals';
 import { LogTerminal } from '../../views/terminals/log-terminal';
 import type { Prompts } from '../prompts';
-import { CancelledError, type CommandRegistry } from '../registry';
+import { CancelledError } from '../../providers/cancellation';
+import type { CommandRegistry } from '../registry';
 import { buildHostSetting, elapsed, nixEnv, nixSettings, vscodeFileStore, workspaceDir } from './settings';
+import { settings } from '../../services/settings';
 
 export interface BuildDeps {
   prompts: Prompts;
@@ -107,7 +109,7 @@ export async function buildIso(deps: BuildDeps, term: LogTerminal, o: { signal: 
   }
   const host = remote!;
   const ssh = await import('../../providers/ssh');
-  const keyPath = vscode.workspace.getConfiguration('homelab').get<string>('ssh.privateKeyPath', '').replace(/^~(?=\/)/, process.env.HOME ?? '~') || undefined;
+  const keyPath = settings.get('ssh.privateKeyPath').replace(/^~(?=\/)/, process.env.HOME ?? '~') || undefined;
   const username = host.user ?? process.env.USER ?? 'root';
   term.dim(vscode.l10n.t('No local Nix: building on {0}@{1}:{2} over SSH', username, host.host, host.port));
   const session = await ssh.connectSsh({

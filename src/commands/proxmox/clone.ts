@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import type { ProxmoxClient } from '../../providers/proxmox';
 import type { CloneContext, ClonePlan, CloneSourceDisk } from '../../providers/proxmox/clone';
 import type { ClusterResource } from '../../providers/proxmox/types';
-import type { ClusterConfig } from '../../state/clusters';
+import type { ClusterConfig } from '../../services/proxmox/clusters';
 import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
 import { expectOk, label, reportActivity, resolveGuests, vmPath, type OperationDeps } from './operation';
+import { settings } from '../../services/settings';
 
 const DISK_KEY = /^(ide|scsi|sata|virtio|efidisk|tpmstate)\d+$/;
 
@@ -137,7 +138,7 @@ async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../pr
       s.plan.diskGiB = Number(v) > current ? Number(v) : undefined;
     },
     async (s, at) => {
-      const def = vscode.workspace.getConfiguration('homelab').get<string>('ssh.user') || String(conf.ciuser ?? '') || 'admin';
+      const def = settings.get('ssh.user') || String(conf.ciuser ?? '') || 'admin';
       const v = await prompts.inputStep({ title: t(vscode.l10n.t('Cloud-init user')), value: s.plan.ciuser ?? def, validateInput: (x) => (/^[a-z_][a-z0-9_-]{0,31}$/.test(x.trim()) ? undefined : vscode.l10n.t('A Linux user name: lowercase letters, digits, "_" and "-".')) }, at);
       s.plan.ciuser = v.trim();
     },

@@ -1,15 +1,16 @@
 import * as vscode from 'vscode';
 import type { ProxmoxAuth, ServerCertificate } from '../../providers/proxmox';
-import type { ClusterConfig, ClusterStore } from '../../state/clusters';
-import type { Connections } from '../../state/connections';
-import type { ProxmoxElement, ProxmoxTreeProvider } from '../../views/proxmox/tree';
+import type { ClusterConfig, ClusterStore } from '../../services/proxmox/clusters';
+import type { Connections } from '../../services/proxmox/connections';
+import type { ProxmoxSession } from '../../services/proxmox/session';
+import type { ProxmoxElement } from '../../views/proxmox/tree';
 import type { Prompts } from '../prompts';
 import type { CommandRegistry } from '../registry';
 
 export interface ClusterCommandDeps {
   clusters: ClusterStore;
   connections: Connections;
-  tree: ProxmoxTreeProvider;
+  session: ProxmoxSession;
   prompts: Prompts;
   log: vscode.LogOutputChannel;
   /** Starts the built-in simulator and returns how to reach it (loaded lazily: not in the main bundle). */
@@ -259,7 +260,7 @@ export function registerClusterCommands(registry: CommandRegistry, deps: Cluster
   registry.register('homelab.proxmox.reviewCertificate', (arg) => reviewCertificate(deps, arg));
   registry.register('homelab.proxmox.refresh', (arg) => {
     const id = typeof arg === 'string' ? arg : (arg as { clusterId?: string; cluster?: ClusterConfig } | undefined)?.clusterId ?? (arg as { cluster?: ClusterConfig } | undefined)?.cluster?.id;
-    return deps.tree.refresh(id);
+    return deps.session.refresh(id);
   });
   registry.register('homelab.proxmox.openDemoLab', async () => {
     const lab = await vscode.window.withProgress(

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { ProxmoxClient } from '../../providers/proxmox';
 import type { CommandRegistry } from '../registry';
 import { expectOk, label, resolveGuests, vmPath, type GuestTarget, type OperationDeps } from './operation';
+import { settings } from '../../services/settings';
 
 type Power = 'start' | 'shutdown' | 'stop' | 'reboot';
 
@@ -22,7 +23,7 @@ async function runPower(deps: OperationDeps, t: GuestTarget, kind: Power): Promi
     stop: vscode.l10n.t('Stopping {0}', label(t.guest)),
     reboot: vscode.l10n.t('Rebooting {0}', label(t.guest)),
   }[kind];
-  const timeout = kind === 'shutdown' ? Math.max(1, vscode.workspace.getConfiguration('homelab').get<number>('proxmox.shutdownTimeout', 180)) : undefined;
+  const timeout = kind === 'shutdown' ? Math.max(1, settings.get('proxmox.shutdownTimeout')) : undefined;
   const { client, upid } = await post(deps, t, `/status/${kind}`, timeout !== undefined ? { timeout } : undefined);
   const outcome = await deps.operations.follow(t.cluster, client, upid, { vmName: t.guest.name, title: what });
   if (kind === 'shutdown' && outcome.status === 'error' && !outcome.cancelled && /timeout/i.test(outcome.exitstatus)) {

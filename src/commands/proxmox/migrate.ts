@@ -7,6 +7,7 @@ import { pathSegment } from '../../providers/proxmox';
 import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
 import { expectOk, label, reportActivity, resolveGuests, vmPath, type GuestTarget, type OperationDeps } from './operation';
+import { isCancellation } from '../../providers/cancellation';
 
 interface Candidate extends GuestTarget {
   pre: MigratePrecondition;
@@ -85,7 +86,7 @@ async function migrateVm(deps: OperationDeps, args: unknown[]): Promise<void> {
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (result === 'error') result = msg;
-      if (msg === 'cancelled') break; // the user stopped it: do not go on with the others
+      if (isCancellation(e)) break; // the user stopped it: do not go on with the others
       failures.push(msg);
     } finally {
       await reportActivity(deps, { what: 'migrate', cluster: cluster.name, target: `${label(c.guest)} → ${plan.target}`, durationMs: Date.now() - started, result });

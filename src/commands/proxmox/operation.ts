@@ -1,136 +1,31 @@
-// The ONE path every Proxmox operation takes for a task: a terminal named for the task and the VM
-// streaming its log, a progress notification whose Cancel stops the task on the node (DELETE),
-// a final status line, and a refresh of the tree when it ends.
+// What every Proxmox command shares: its dependencies, which guests it acts on, how a task's
+// outcome becomes an error, and the activity report. The task path itself is the Operations
+// service (src/services/operations.ts).
 import * as vscode from 'vscode';
-import type { ProxmoxClient, TaskOutcome } from '../../providers/proxmox';
+import type { TaskOutcome } from '../../providers/proxmox';
 import type { ClusterResource } from '../../providers/proxmox/types';
-import type { ClusterConfig, ClusterStore } from '../../state/clusters';
-import type { Connections } from '../../state/connections';
-import type { Terminals } from '../../views/terminals/output';
-import { TaskTerminal } from '../../views/terminals/task-terminal';
-import type { ProxmoxElement, ProxmoxTreeProvider } from '../../views/proxmox/tree';
+import { CancelledError } from '../../providers/cancellation';
+import type { ActivityRecord } from '../../services/activity';
+import type { Operations } from '../../services/operations';
+import type { ClusterConfig, ClusterStore } from '../../services/proxmox/clusters';
+import type { Connections } from '../../services/proxmox/connections';
+import type { ProxmoxSession } from '../../services/proxmox/session';
+import type { ProxmoxElement } from '../../views/proxmox/tree';
 import type { Prompts } from '../prompts';
-import { CancelledError } from '../registry';
-
-const provider = () => import('../../providers/proxmox');
-
-export interface ActivityLog {
-  append(e: { what: string; cluster?: string; target?: string; durationMs: number; result: string }): Promise<void>;
-}
 
 export interface OperationDeps {
+  /** The inventory commands read; `clusters` and `connections` are its parts. */
+  session: ProxmoxSession;
   clusters: ClusterStore;
   connections: Connections;
-  tree: ProxmoxTreeProvider;
   prompts: Prompts;
   log: vscode.LogOutputChannel;
   operations: Operations;
 }
 
-export interface TaskEnd {
-  clusterId: string;
-  upid: string;
-  outcome?: TaskOutcome;
-  error?: string;
-  /** When the final line was written to the terminal. */
-  at: number;
-}
-
-export interface RunTaskOptions {
-  /** The guest's name, for the terminal's name. */
-  vmName?: string;
-  /** Shown in the notification (default: the terminal's name). */
-  title?: string;
-}
-
-/** Follows tasks in terminals; keeps the ones running so they can be stopped. */
-export class Operations implements vscode.Disposable {
-  private readonly ended = new vscode.EventEmitter<TaskEnd>();
-  /** Fires when a followed task ended and its final line is in its terminal (before the tree refresh). */
-  readonly onDidEndTask = this.ended.event;
-  readonly running = new Map<string, AbortController>();
-  /** Where long operations (clone, migrate, template, deploy) report when they end: the journal's activity log. */
-  activity: ActivityLog | undefined;
-
-  constructor(
-    readonly terminals: Terminals,
-    private readonly tree: ProxmoxTreeProvider,
-    private readonly log: vscode.LogOutputChannel,
-    /** Poll interval while following a task. */
-    readonly pollMs = 500,
-  ) {}
-
-  /** Stops a task we follow, as the notification's Cancel does. */
-  cancel(upid: string): boolean {
-    const ac = this.running.get(upid);
-    ac?.abort();
-    return !!ac;
-  }
-
-  /**
-   * Follows `upid` in a new terminal until it ends, then refreshes the cluster in the tree.
-   * Resolves with the outcome (also for task errors: callers decide); throws when the task's
-   * fate is unknown (node offline, connection lost) with a message that says so.
-   */
-  async follow(cluster: ClusterConfig, client: ProxmoxClient, upid: string, o: RunTaskOptions = {}): Promise<TaskOutcome & { durationMs: number }> {
-    const { parseUpid, followTask } = await provider();
-    const u = parseUpid(upid);
-    const name = `${u.type} ${u.id}${o.vmName ? ` (${o.vmName})` : ''} · ${u.node}`;
-    const pty = new TaskTerminal(name);
-    const { terminal } = this.terminals.create('task', pty, new vscode.ThemeIcon('server-process'));
-    terminal.show(true);
-    pty.header(`${cluster.name} · ${upid}`);
-    const ac = new AbortController();
-    this.running.set(upid, ac);
-    const sub = pty.onInterrupt(() => ac.abort());
-    const started = Date.now();
-    try {
-      const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: o.title ?? name, cancellable: true },
-        (progress, token) => {
-          token.onCancellationRequested(() => ac.abort());
-          return followTask(client, upid, {
-            signal: ac.signal,
-            pollMs: this.pollMs,
-            onLog: (lines) => {
-              pty.log(lines);
-              const last = lines[lines.length - 1];
-              if (last) progress.report({ message: last.slice(0, 120) });
-            },
-          });
-        },
-      );
-      const durationMs = Date.now() - started;
-      pty.finish(outcome, durationMs);
-      this.log.info(`${name}: ${outcome.cancelled ? 'cancelled, ' : ''}${outcome.exitstatus} in ${durationMs} ms`);
-      this.ended.fire({ clusterId: cluster.id, upid, outcome, at: Date.now() });
-      return { ...outcome, durationMs };
-    } catch (err) {
-      const message = vscode.l10n.t(
-        'Lost track of task {0} on {1}: {2}. The task may still be running there, its result is unknown. Check it with "Show Proxmox Tasks" once the node answers again.',
-        `${u.type} ${u.id}`, u.node, err instanceof Error ? err.message : String(err),
-      );
-      pty.lost(message);
-      this.log.error(message);
-      this.ended.fire({ clusterId: cluster.id, upid, error: message, at: Date.now() });
-      throw new Error(message);
-    } finally {
-      sub.dispose();
-      this.running.delete(upid);
-      await this.tree.refresh(cluster.id).catch(() => {});
-    }
-  }
-
-  dispose(): void {
-    for (const ac of this.running.values()) ac.abort();
-    this.ended.dispose();
-  }
-}
-
-/** Reports a finished long operation to the activity log, if there is one; never fails the command. */
-export async function reportActivity(deps: OperationDeps, e: Parameters<ActivityLog['append']>[0]): Promise<void> {
-  const log = deps.operations.activity;
-  await log?.append(e).catch((err: unknown) => deps.log.warn(`activity log: ${err instanceof Error ? err.message : err}`));
+/** Reports a finished long operation to the activity log; never fails the command. */
+export function reportActivity(deps: Pick<OperationDeps, 'operations'>, e: ActivityRecord): Promise<void> {
+  return deps.operations.report(e);
 }
 
 /** Throws a user-facing error for a task that failed; a cancelled task ends the command quietly. */
@@ -166,7 +61,7 @@ function guestsOf(args: unknown[]): Extract<ProxmoxElement, { kind: 'guest' }>[]
  * `{clusterId, vmid}` argument, or the user's pick among the guests that pass `filter`.
  */
 export async function resolveGuests(
-  deps: Pick<OperationDeps, 'clusters' | 'connections' | 'tree' | 'prompts'>,
+  deps: Pick<OperationDeps, 'clusters' | 'connections' | 'session' | 'prompts'>,
   args: unknown[],
   o: { many: boolean; filter: GuestFilter; title: string },
 ): Promise<GuestTarget[]> {
@@ -175,7 +70,7 @@ export async function resolveGuests(
     return fromTree.map((e) => {
       const cluster = deps.clusters.get(e.clusterId);
       if (!cluster) throw new Error(vscode.l10n.t('No cluster with id "{0}".', e.clusterId));
-      const fresh = deps.tree.inventory(e.clusterId)?.nodes.flatMap((n) => [...n.guests, ...n.templates]).find((g) => g.vmid === e.resource.vmid);
+      const fresh = e.resource.vmid === undefined ? undefined : deps.session.guest(e.clusterId, e.resource.vmid);
       return { cluster, guest: (fresh ?? e.resource) as GuestTarget['guest'] };
     });
   }

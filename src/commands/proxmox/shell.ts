@@ -8,6 +8,7 @@ import { isProxmoxError } from '../../providers/proxmox/errors';
 import { SshTerminal } from '../../views/terminals/ssh-terminal';
 import type { CommandRegistry } from '../registry';
 import { label, resolveGuests, vmPath, type OperationDeps } from './operation';
+import { settings } from '../../services/settings';
 
 export interface ShellDeps extends OperationDeps {
   /** known_hosts file the extension keeps (under globalStorageUri). */
@@ -54,16 +55,15 @@ async function openShell(deps: ShellDeps, args: unknown[]): Promise<string> {
   if (current.template) throw new Error(vscode.l10n.t('{0} is a template: clone it and open a shell on the clone.', label(t.guest)));
   if (current.status !== 'running') throw new Error(vscode.l10n.t('{0} is {1}: start it first.', label(t.guest), current.status));
   const host = await guestIp(deps, client, t.guest, conf);
-  const settings = vscode.workspace.getConfiguration('homelab');
-  let username = settings.get<string>('ssh.user') || String(conf.ciuser ?? '');
+  let username = settings.get('ssh.user') || String(conf.ciuser ?? '');
   if (!username) {
     username = (await deps.prompts.input({ title: vscode.l10n.t('SSH user for {0}', label(t.guest)), prompt: vscode.l10n.t('The VM has no cloud-init user; set homelab.ssh.user to skip this question.'), validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter a user name.')) })).trim();
   }
-  const keyPath = settings.get<string>('ssh.privateKeyPath') ? expandHome(settings.get<string>('ssh.privateKeyPath')!) : undefined;
+  const keyPath = settings.get('ssh.privateKeyPath') ? expandHome(settings.get('ssh.privateKeyPath')) : undefined;
   if (!keyPath && !process.env.SSH_AUTH_SOCK) {
     throw new Error(vscode.l10n.t('No SSH key to log in with: set homelab.ssh.privateKeyPath to your private key (e.g. ~/.ssh/id_ed25519), or start an ssh-agent with your key.'));
   }
-  const port = settings.get<number>('ssh.port', 22);
+  const port = settings.get('ssh.port');
   const ssh = await import('../../providers/ssh');
   const knownHosts = new ssh.KnownHosts(deps.knownHostsPath);
   const trust = vscode.l10n.t('Trust and Connect');
@@ -85,7 +85,7 @@ async function openShell(deps: ShellDeps, args: unknown[]): Promise<string> {
     if (e instanceof ssh.HostKeyMismatchError) {
       void vscode.window.showWarningMessage(vscode.l10n.t('Refused: the host key of {0} has changed.', host), { detail: e.message });
     }
-    if (e instanceof ssh.HostKeyDeclinedError) throw new (await import('../registry')).CancelledError();
+    if (e instanceof ssh.HostKeyDeclinedError) throw new (await import('../../providers/cancellation')).CancelledError();
     throw e;
   }
   const pty = new SshTerminal(`ssh ${username}@${host} · ${t.guest.name ?? t.guest.vmid}`, session);

@@ -36,7 +36,7 @@ async function showTasks(deps: OperationDeps, arg: unknown): Promise<string | un
     };
   });
   const picked = await deps.prompts.pick(items, { title: vscode.l10n.t('Recent tasks of {0}', cluster.name), matchOnDescription: true, matchOnDetail: true });
-  await deps.operations.follow(cluster, client, picked.id);
+  await deps.operations.follow(cluster, client, picked.id, { newTerminal: true });
   return picked.id;
 }
 

@@ -10,7 +10,8 @@ import { LogTerminal } from '../../views/terminals/log-terminal';
 import type { ProxmoxElement } from '../../views/proxmox/tree';
 import { elapsed, isoRetention } from '../nix/settings';
 import type { Prompts } from '../prompts';
-import { CancelledError, type CommandRegistry } from '../registry';
+import { CancelledError } from '../../providers/cancellation';
+import type { CommandRegistry } from '../registry';
 import type { OperationDeps } from './operation';
 
 export interface UploadArgs {
@@ -109,7 +110,7 @@ async function uploadCommand(deps: OperationDeps, args: unknown[]): Promise<stri
     term.line(vscode.l10n.t('Uploaded {0} ({1} bytes, sha256 {2}, verified by Proxmox) in {3}', r.volid, r.bytes, r.sha256, elapsed(Date.now() - t0)));
     await applyRetention(deps.prompts, client, node, storage, [r.volid], (l) => term.line(l), { pollMs: deps.operations.pollMs });
     term.end(true, 'OK');
-    void deps.tree.refresh(cluster.id).catch(() => undefined);
+    void deps.operations.endOperation(cluster.id);
     return r.volid;
   } catch (e) {
     if (ac.signal.aborted) {

@@ -6,20 +6,22 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { PipelineState } from '../../providers/nix/pipeline';
-import type { PipelineTreeProvider } from '../../views/pipeline/tree';
+import type { PipelineRuns } from '../../services/pipeline';
 import { buildIso, phaseLabel, withBuildUi, type BuildDeps, type UploadFromBuildHost } from '../nix/build';
 import { buildHostSetting, elapsed, pipelineStore, templateInputs, workspaceDir } from '../nix/settings';
 import { confirmIsoDeletion, progressText } from '../proxmox/upload';
 import { reportActivity, type OperationDeps } from '../proxmox/operation';
-import { CancelledError, type CommandRegistry } from '../registry';
+import { CancelledError } from '../../providers/cancellation';
+import type { CommandRegistry } from '../registry';
+import { settings } from '../../services/settings';
 
 export interface PipelineDeps extends OperationDeps {
   build: BuildDeps;
-  view: PipelineTreeProvider;
+  pipeline: PipelineRuns;
 }
 
 async function chooseNode(deps: PipelineDeps, client: import('../../providers/proxmox').ProxmoxClient): Promise<string> {
-  const set = vscode.workspace.getConfiguration('homelab').get<string>('template.node', '').trim();
+  const set = settings.get('template.node').trim();
   if (set) return set;
   const nodes = (await client.get<Array<{ node: string; status?: string }>>('/nodes')).filter((n) => n.status !== 'offline').map((n) => n.node).sort();
   if (!nodes.length) throw new Error(vscode.l10n.t('No node of the cluster is online.'));
@@ -29,9 +31,9 @@ async function chooseNode(deps: PipelineDeps, client: import('../../providers/pr
 
 /** With homelab.nix.uploadFromBuildHost and a build host, the build host uploads the ISO itself:
  *  curl there pins the very certificate whose fingerprint this cluster pins. API tokens only. */
-async function uploadFromBuildHostTarget(deps: PipelineDeps, cluster: import('../../state/clusters').ClusterConfig,
+async function uploadFromBuildHostTarget(deps: PipelineDeps, cluster: import('../../services/proxmox/clusters').ClusterConfig,
   client: import('../../providers/proxmox').ProxmoxClient, inputs: { node: string; isoStorage: string }): Promise<UploadFromBuildHost | undefined> {
-  if (!vscode.workspace.getConfiguration('homelab').get<boolean>('nix.uploadFromBuildHost', false) || !buildHostSetting()) return undefined;
+  if (!settings.get('nix.uploadFromBuildHost') || !buildHostSetting()) return undefined;
   const auth = await deps.clusters.auth(cluster);
   if (auth.kind !== 'token') {
     throw new Error(vscode.l10n.t('Uploading from the build host needs an API token; cluster "{0}" signs in with a password. Turn homelab.nix.uploadFromBuildHost off to fetch the ISO back and upload it from here.', cluster.name));
@@ -107,7 +109,7 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
           pipeline: nix.TEMPLATE_PIPELINE, store, inputs, resume, signal,
           onLog: (l) => t.line(l),
           onChange: (s) => {
-            deps.view.update(s);
+            deps.pipeline.update(s);
             const run = s.steps.find((x) => x.status === 'running');
             if (run && run.title !== stepTitle) {
               stepTitle = run.title;
@@ -117,7 +119,6 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
         });
         const vmid = Number(state.steps.find((s) => s.id === 'create-vm')?.result?.vmid);
         t.end(true, vscode.l10n.t('Template ready: VM {0} on {1} ({2})', vmid, inputs.node, elapsed(Date.now() - started)));
-        void deps.tree.refresh(cluster.id).catch(() => undefined);
         void vscode.window.showInformationMessage(vscode.l10n.t('NixOS template ready: VM {0} on {1}.', vmid, inputs.node));
         return state;
       } catch (e) {
@@ -138,11 +139,11 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
     });
   } finally {
     serial.closeAll();
-    void deps.tree.refresh(cluster.id).catch(() => undefined);
+    void deps.operations.endOperation(cluster.id);
   }
 }
 
 export function registerPipelineCommands(registry: CommandRegistry, deps: PipelineDeps): void {
   registry.register('homelab.template.buildAndDeploy', (...args: unknown[]) => buildAndDeploy(deps, args));
-  registry.register('homelab.pipeline.refresh', () => deps.view.refresh());
+  registry.register('homelab.pipeline.refresh', () => deps.pipeline.reload());
 }

@@ -82,12 +82,6 @@ export interface DeployOutcome {
   progress: VmProgress[];
 }
 
-export class CancelledDeployError extends Error {
-  constructor() {
-    super('The deployment was cancelled.');
-  }
-}
-
 export class ClusterDeployment {
   readonly progress: VmProgress[];
   /** VM IDs whose clone succeeded: the only VMs rollback may delete. */

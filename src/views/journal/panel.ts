@@ -10,8 +10,8 @@ import {
   JOURNAL_VIEW_TYPE, isJournalViewState, isValidJournalToHost,
   type EntryContent, type JournalState, type JournalToHost, type JournalToWebview, type SearchResult,
 } from '../../protocol/journal';
-import { ACTIVITY_FILE, journalFolder } from '../../state/activity';
-import { keyOf, uriOf, WorkspaceFileStore } from '../../state/workspace-files';
+import { ACTIVITY_FILE, journalFolder } from '../../services/activity';
+import { keyOf, uriOf, WorkspaceFileStore } from '../../services/files';
 import { isSafeHref, renderMarkdown } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
 import { MarkdownPanel } from '../markdown-panel';

@@ -3,6 +3,7 @@
 // failure what the run made, listed for cleanup. Empty (the welcome text shows) before any run.
 import * as vscode from 'vscode';
 import type { PipelineState, PipelineRow, StepStatus, CreatedResource } from '../../providers/nix/pipeline';
+import type { PipelineRuns } from '../../services/pipeline';
 
 export type PipelineElement =
   | { kind: 'step'; row: PipelineRow }
@@ -19,33 +20,28 @@ const ICONS: Record<StepStatus, [string, string?]> = {
 export class PipelineTreeProvider implements vscode.TreeDataProvider<PipelineElement>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<PipelineElement | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private state: PipelineState | undefined;
-  private loaded = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly subscription: vscode.Disposable;
 
   constructor(
-    /** Reads the state file (undefined when there is none). */
-    private readonly load: () => Promise<PipelineState | undefined>,
+    private readonly runs: PipelineRuns,
     private readonly steps: readonly { id: string; title: string }[],
-  ) {}
-
-  /** A run reports every change here; while a step runs, its duration ticks once a second. */
-  update(state: PipelineState): void {
-    this.state = state;
-    this.loaded = true;
-    this.changed.fire(undefined);
-    clearInterval(this.timer);
-    this.timer = state.status === 'running' ? setInterval(() => this.changed.fire(undefined), 1000) : undefined;
+  ) {
+    // While a step runs, its duration ticks once a second.
+    this.subscription = runs.onDidChange((state) => {
+      this.changed.fire(undefined);
+      clearInterval(this.timer);
+      this.timer = state?.status === 'running' ? setInterval(() => this.changed.fire(undefined), 1000) : undefined;
+    });
   }
 
-  async refresh(): Promise<void> {
-    this.state = await this.load().catch(() => undefined);
-    this.loaded = true;
-    this.changed.fire(undefined);
+  /** Reads the state file again (tests; the Refresh command asks the service). */
+  refresh(): Promise<void> {
+    return this.runs.reload();
   }
 
   get current(): PipelineState | undefined {
-    return this.state;
+    return this.runs.current;
   }
 
   async rows(): Promise<PipelineRow[]> {
@@ -54,8 +50,8 @@ export class PipelineTreeProvider implements vscode.TreeDataProvider<PipelineEle
 
   async getChildren(el?: PipelineElement): Promise<PipelineElement[]> {
     if (el) return [];
-    if (!this.loaded) await this.refresh();
-    const s = this.state;
+    await this.runs.ensureLoaded();
+    const s = this.runs.current;
     if (!s) return [];
     const { pipelineRows } = await import('../../providers/nix/pipeline');
     const out: PipelineElement[] = pipelineRows(s, this.steps).map((row) => ({ kind: 'step', row }));
@@ -87,6 +83,7 @@ export class PipelineTreeProvider implements vscode.TreeDataProvider<PipelineEle
 
   dispose(): void {
     clearInterval(this.timer);
+    this.subscription.dispose();
     this.changed.dispose();
   }
 }

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { clusterGroups, roleOf } from '../../providers/cluster/groups';
-import { buildInventory, type Inventory } from '../../providers/proxmox/inventory';
+import type { Inventory } from '../../providers/proxmox/inventory';
 import type { ClusterResource, StorageContentItem } from '../../providers/proxmox/types';
-import type { ClusterConfig, ClusterStore } from '../../state/clusters';
-import type { Connections } from '../../state/connections';
+import type { ClusterConfig } from '../../services/proxmox/clusters';
+import type { InventoryChange, ProxmoxSession } from '../../services/proxmox/session';
 import { describeError } from './errors';
 import { guestModel, guestTooltip, gib, nodeModel, type ItemModel } from './model';
 
@@ -18,86 +18,37 @@ export type ProxmoxElement =
   | { kind: 'iso'; id: string; clusterId: string; node: string; item: StorageContentItem }
   | { kind: 'message'; id: string; clusterId: string; text: string; detail: string; severity: 'error' | 'info'; command?: vscode.Command };
 
-interface ClusterState {
-  inventory?: Inventory;
-  error?: unknown;
-  loading?: Promise<void>;
-}
-
 /**
- * Proxmox clusters → nodes → VMs / Templates / ISO images. The whole inventory is one
- * `/cluster/resources` request per refresh; ISO lists are fetched only when expanded. Polls only
- * while the view is visible.
+ * Proxmox clusters → nodes → VMs / Templates / ISO images, as the session reports them. The tree
+ * loads nothing on its own schedule: the session's refresh coordinator decides when to reload,
+ * and the tree fires change events only for the items whose text or children differ.
  */
 export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxElement>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ProxmoxElement | ProxmoxElement[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly states = new Map<string, ClusterState>();
   private readonly elements = new Map<string, ProxmoxElement>();
   private readonly signatures = new Map<string, string>();
   private readonly disposables: vscode.Disposable[] = [];
-  private timer?: NodeJS.Timeout;
-  private view?: vscode.TreeView<ProxmoxElement>;
-  private readonly refreshed = new vscode.EventEmitter<string>();
   /** Fires with the cluster id after each completed inventory load (tests, benchmarks). */
-  readonly onDidRefresh = this.refreshed.event;
+  readonly onDidRefresh: vscode.Event<string>;
 
-  constructor(
-    private readonly clusters: ClusterStore,
-    private readonly connections: Connections,
-    private readonly log: vscode.LogOutputChannel,
-  ) {
+  constructor(private readonly session: ProxmoxSession) {
+    this.onDidRefresh = session.onDidRefresh;
     this.disposables.push(
-      clusters.onDidChange(() => {
-        this.states.clear(); // a cluster was added, edited or removed: reload what is shown
-        this.changed.fire(undefined);
-      }),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('homelab.proxmox.refreshInterval') && this.schedule()),
+      session.onDidChangeClusters(() => this.changed.fire(undefined)),
+      session.onDidChangeInventory((e) => this.fireChanges(e)),
     );
   }
 
-  /** Polling follows the view's visibility: nothing runs while it is hidden. */
+  /** The session polls only while the view is visible. */
   attach(view: vscode.TreeView<ProxmoxElement>): void {
-    this.view = view;
-    this.disposables.push(view.onDidChangeVisibility(() => this.schedule()));
-    this.schedule();
+    this.disposables.push(view.onDidChangeVisibility((e) => this.session.setViewVisible(e.visible)));
+    this.session.setViewVisible(view.visible);
   }
 
-  private schedule(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    const seconds = vscode.workspace.getConfiguration('homelab').get<number>('proxmox.refreshInterval', 10);
-    if (!this.view?.visible || seconds <= 0) return;
-    this.timer = setInterval(() => void this.refresh(), seconds * 1000);
-  }
-
-  /** Reloads one cluster (or all that were loaded) and fires events only for what changed. */
-  async refresh(clusterId?: string): Promise<void> {
-    const ids = clusterId ? [clusterId] : [...this.states.keys()];
-    if (!ids.length) return this.changed.fire(undefined);
-    await Promise.all(ids.map((id) => this.load(id)));
-  }
-
-  private load(clusterId: string): Promise<void> {
-    const state = this.states.get(clusterId) ?? {};
-    this.states.set(clusterId, state);
-    state.loading ??= (async () => {
-      const cluster = this.clusters.get(clusterId);
-      if (!cluster) return;
-      const hadError = state.error !== undefined;
-      const firstLoad = !state.inventory;
-      try {
-        const client = await this.connections.client(cluster);
-        state.inventory = buildInventory(await client.resources());
-        state.error = undefined;
-      } catch (err) {
-        state.error = err;
-        this.log.warn(`${cluster.name}: ${describeError(err).text}`);
-      }
-      this.fireChanges(cluster, hadError || state.error !== undefined || firstLoad);
-      this.refreshed.fire(clusterId);
-    })().finally(() => (state.loading = undefined));
-    return state.loading;
+  /** Asks the session to reload (tests; commands ask the session directly). */
+  refresh(clusterId?: string): Promise<void> {
+    return this.session.refresh(clusterId);
   }
 
   private element<T extends ProxmoxElement>(e: T): T {
@@ -108,16 +59,16 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
   }
 
   /** Compares the new signatures with the last ones and fires for the outermost changed elements. */
-  private fireChanges(cluster: ClusterConfig, errorInvolved: boolean): void {
-    const clusterEl = this.elements.get(`c/${cluster.id}`);
+  private fireChanges({ clusterId, structural }: InventoryChange): void {
+    const clusterEl = this.elements.get(`c/${clusterId}`);
     if (!clusterEl) return;
-    if (errorInvolved) return this.changed.fire(clusterEl);
+    if (structural) return this.changed.fire(clusterEl);
     const changed: ProxmoxElement[] = [];
-    const inv = this.states.get(cluster.id)?.inventory;
+    const inv = this.session.inventory(clusterId);
     if (!inv) return;
-    if (this.swapSignature(`c/${cluster.id}`, clusterSignature(inv))) return this.changed.fire(clusterEl);
+    if (this.swapSignature(`c/${clusterId}`, clusterSignature(inv))) return this.changed.fire(clusterEl);
     for (const n of inv.nodes) {
-      const nodeId = `c/${cluster.id}/n/${n.name}`;
+      const nodeId = `c/${clusterId}/n/${n.name}`;
       const nodeEl = this.elements.get(nodeId);
       if (!nodeEl) continue; // never shown: nothing to update
       if (this.swapSignature(nodeId, nodeModel(n).signature)) changed.push(nodeEl);
@@ -130,7 +81,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
           continue;
         }
         for (const g of list) {
-          const id = `c/${cluster.id}/g/${g.vmid}`;
+          const id = `c/${clusterId}/g/${g.vmid}`;
           const el = this.elements.get(id);
           if (el?.kind !== 'guest') continue;
           el.resource = g;
@@ -151,18 +102,18 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
   getTreeItem(e: ProxmoxElement): vscode.TreeItem {
     switch (e.kind) {
       case 'cluster': {
-        const state = this.states.get(e.cluster.id);
+        const error = this.session.error(e.cluster.id);
         const item = new vscode.TreeItem(e.cluster.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = e.id;
-        item.iconPath = new vscode.ThemeIcon(state?.error ? 'error' : 'server-environment', state?.error ? new vscode.ThemeColor('errorForeground') : undefined);
-        const inv = state?.inventory;
-        item.description = state?.error ? vscode.l10n.t('unreachable') : inv ? vscode.l10n.t('{0} nodes · {1} guests', inv.nodes.length, inv.guests) : e.cluster.url;
+        item.iconPath = new vscode.ThemeIcon(error ? 'error' : 'server-environment', error ? new vscode.ThemeColor('errorForeground') : undefined);
+        const inv = this.session.inventory(e.cluster.id);
+        item.description = error ? vscode.l10n.t('unreachable') : inv ? vscode.l10n.t('{0} nodes · {1} guests', inv.nodes.length, inv.guests) : e.cluster.url;
         item.tooltip = new vscode.MarkdownString(`**${e.cluster.name}**\n\n${e.cluster.url}\n\n${e.cluster.auth.kind === 'token' ? `Token \`${e.cluster.auth.tokenId}\`` : `User \`${e.cluster.auth.username}\``}${e.cluster.fingerprint ? `\n\nPinned SHA-256: \`${e.cluster.fingerprint}\`` : ''}`);
         item.contextValue = e.cluster.ephemeral ? 'cluster-demo' : 'cluster';
         return item;
       }
       case 'node': {
-        const n = this.states.get(e.clusterId)?.inventory?.nodes.find((x) => x.name === e.node);
+        const n = this.session.inventory(e.clusterId)?.nodes.find((x) => x.name === e.node);
         const m = n ? nodeModel(n) : undefined;
         const item = new vscode.TreeItem(e.node, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = e.id;
@@ -170,7 +121,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         return item;
       }
       case 'folder': {
-        const n = this.states.get(e.clusterId)?.inventory?.nodes.find((x) => x.name === e.node);
+        const n = this.session.inventory(e.clusterId)?.nodes.find((x) => x.name === e.node);
         const labels = { vms: vscode.l10n.t('VMs'), templates: vscode.l10n.t('Templates'), isos: vscode.l10n.t('ISO images') };
         const item = new vscode.TreeItem(labels[e.folder], vscode.TreeItemCollapsibleState.Collapsed);
         item.id = e.id;
@@ -259,14 +210,14 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
   }
 
   async getChildren(e?: ProxmoxElement): Promise<ProxmoxElement[]> {
-    if (!e) return this.clusters.list().map((cluster) => this.element({ kind: 'cluster', id: `c/${cluster.id}`, cluster }));
+    if (!e) return this.session.clusters.list().map((cluster) => this.element({ kind: 'cluster', id: `c/${cluster.id}`, cluster }));
     switch (e.kind) {
       case 'cluster': {
-        const state = this.states.get(e.cluster.id);
-        if (!state?.inventory && !state?.error) await this.load(e.cluster.id);
-        const s = this.states.get(e.cluster.id)!;
-        if (s.error) return [this.errorElement(e.cluster, s.error)];
-        const inv = s.inventory!;
+        await this.session.ensureLoaded(e.cluster.id);
+        const error = this.session.error(e.cluster.id);
+        if (error !== undefined) return [this.errorElement(e.cluster, error)];
+        const inv = this.session.inventory(e.cluster.id);
+        if (!inv) return [];
         this.signatures.set(e.id, clusterSignature(inv));
         const nodes: ProxmoxElement[] = inv.nodes.map((n) => {
           const el = this.element({ kind: 'node', id: `${e.id}/n/${n.name}`, clusterId: e.cluster.id, node: n.name });
@@ -293,7 +244,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
   }
 
   private async folderChildren(e: Extract<ProxmoxElement, { kind: 'folder' }>): Promise<ProxmoxElement[]> {
-    const n = this.states.get(e.clusterId)?.inventory?.nodes.find((x) => x.name === e.node);
+    const n = this.session.inventory(e.clusterId)?.nodes.find((x) => x.name === e.node);
     if (!n) return [];
     if (e.folder !== 'isos') {
       const list = e.folder === 'vms' ? n.guests : n.templates;
@@ -304,12 +255,10 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         return el;
       });
     }
-    const cluster = this.clusters.get(e.clusterId);
+    const cluster = this.session.clusters.get(e.clusterId);
     if (!cluster || !n.online) return [];
     try {
-      const client = await this.connections.client(cluster);
-      const lists = await Promise.all(n.isoStorages.map((s) => client.storageContent(e.node, s, 'iso')));
-      const items = lists.flat().filter((i) => i.content === 'iso');
+      const items = await this.session.isoImages(e.clusterId, e.node);
       if (!items.length) {
         return [this.element({ kind: 'message', id: `${e.id}/empty`, clusterId: e.clusterId, severity: 'info', text: vscode.l10n.t('No ISO images'), detail: n.isoStorages.join(', ') })];
       }
@@ -327,15 +276,8 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
     return this.element({ kind: 'message', id, clusterId: cluster.id, severity: 'error', text: d.text, detail: d.detail, command });
   }
 
-  /** The current state of a loaded cluster (tests, commands that need the inventory). */
-  inventory(clusterId: string): Inventory | undefined {
-    return this.states.get(clusterId)?.inventory;
-  }
-
-  /** The deployed clusters (by tag) of a loaded Proxmox cluster. */
-  groups(clusterId: string): Map<string, ClusterResource[]> {
-    const inv = this.states.get(clusterId)?.inventory;
-    return inv ? clusterGroups(inv) : new Map();
+  private groups(clusterId: string): Map<string, ClusterResource[]> {
+    return this.session.groups(clusterId);
   }
 
   findGuest(clusterId: string, vmid: number): ProxmoxElement | undefined {
@@ -343,9 +285,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
   }
 
   dispose(): void {
-    clearInterval(this.timer);
     this.changed.dispose();
-    this.refreshed.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -1,10 +1,13 @@
 import * as vscode from 'vscode';
+import type { TrackedPty } from '../../services/terminals';
 
 /**
- * Base of our Pseudoterminals: buffers what is written before VS Code opens the terminal, turns
- * `\n` into `\r\n`, and keeps a copy of the output (tests read it; nothing else does).
+ * Base of our Pseudoterminals: buffers what is written until VS Code has opened the terminal AND
+ * told its size (text written to a terminal of unknown size is laid out for 80 columns and its
+ * first line cut when the real size arrives), turns `\n` into `\r\n`, and keeps a copy of the
+ * output (tests read it; nothing else does).
  */
-export abstract class OutputPty implements vscode.Pseudoterminal {
+export abstract class OutputPty implements TrackedPty {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
   private readonly closeEmitter = new vscode.EventEmitter<number | void>();
   private readonly written = new vscode.EventEmitter<{ text: string; at: number }>();
@@ -15,6 +18,9 @@ export abstract class OutputPty implements vscode.Pseudoterminal {
   private pending: string[] | undefined = [];
   private text = '';
   protected dimensions: vscode.TerminalDimensions | undefined;
+  private sizeTimer: NodeJS.Timeout | undefined;
+  /** How long to wait for a size when the terminal opened without one; then write anyway. */
+  static sizeWaitMs = 1000;
 
   constructor(readonly name: string) {}
 
@@ -25,10 +31,24 @@ export abstract class OutputPty implements vscode.Pseudoterminal {
 
   open(dimensions: vscode.TerminalDimensions | undefined): void {
     this.dimensions = dimensions;
-    const p = this.pending ?? [];
+    if (dimensions) this.flushPending();
+    else this.sizeTimer = setTimeout(() => this.flushPending(), OutputPty.sizeWaitMs);
+    this.opened();
+  }
+
+  /** VS Code reports the terminal's size (first after open, then on every resize). */
+  setDimensions(dimensions: vscode.TerminalDimensions): void {
+    this.dimensions = dimensions;
+    this.flushPending();
+  }
+
+  /** Writes what waited for the terminal to open and be sized, once. */
+  private flushPending(): void {
+    clearTimeout(this.sizeTimer);
+    const p = this.pending;
+    if (!p) return;
     this.pending = undefined;
     for (const chunk of p) this.writeEmitter.fire(chunk);
-    this.opened();
   }
 
   protected opened(): void {}
@@ -63,39 +83,9 @@ export abstract class OutputPty implements vscode.Pseudoterminal {
   }
 
   dispose(): void {
+    clearTimeout(this.sizeTimer);
     this.writeEmitter.dispose();
     this.closeEmitter.dispose();
     this.written.dispose();
-  }
-}
-
-export interface OpenTerminal {
-  name: string;
-  kind: 'task' | 'ssh';
-  pty: OutputPty;
-  terminal: vscode.Terminal;
-}
-
-/** Creates our terminals and remembers them (so a task can be found again, and tests can read them). */
-export class Terminals implements vscode.Disposable {
-  readonly open: OpenTerminal[] = [];
-  private readonly opened = new vscode.EventEmitter<OpenTerminal>();
-  readonly onDidOpen = this.opened.event;
-  private readonly subscription = vscode.window.onDidCloseTerminal((t) => {
-    const i = this.open.findIndex((o) => o.terminal === t);
-    if (i >= 0) this.open.splice(i, 1)[0].pty.dispose();
-  });
-
-  create(kind: OpenTerminal['kind'], pty: OutputPty, iconPath?: vscode.ThemeIcon): OpenTerminal {
-    const terminal = vscode.window.createTerminal({ name: pty.name, pty, iconPath, isTransient: kind === 'task' });
-    const entry = { name: pty.name, kind, pty, terminal };
-    this.open.push(entry);
-    this.opened.fire(entry);
-    return entry;
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.opened.dispose();
   }
 }

@@ -48,8 +48,8 @@ export class SshTerminal extends OutputPty {
     this.shell?.write(data);
   }
 
-  setDimensions(d: vscode.TerminalDimensions): void {
-    this.dimensions = d;
+  override setDimensions(d: vscode.TerminalDimensions): void {
+    super.setDimensions(d);
     this.lastSize = { rows: d.rows, cols: d.columns };
     this.shell?.resize(d.rows, d.columns);
   }

@@ -17,6 +17,17 @@ export class TaskTerminal extends OutputPty {
   readonly onInterrupt = this.interrupted.event;
   private finished = false;
 
+  /** The final line is written (a key now closes the terminal, or the next task of its guest reuses it). */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Takes the next task of the same guest and kind: a blank line between the two. */
+  restart(): void {
+    this.finished = false;
+    this.writeLine('');
+  }
+
   header(line: string): void {
     this.writeLine(dim(line));
   }

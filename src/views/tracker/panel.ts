@@ -13,7 +13,7 @@ import {
   TRACKER_VIEW_TYPE, isValidTrackerToHost, isTrackerViewState,
   type ProgressView, type SectionView, type TrackerFileView, type TrackerState, type TrackerToHost, type TrackerToWebview,
 } from '../../protocol/tracker';
-import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../state/workspace-files';
+import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../services/files';
 import { renderInline } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
 import { MarkdownPanel } from '../markdown-panel';

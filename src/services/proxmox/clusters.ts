@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { ProxmoxAuth } from '../providers/proxmox';
+import type { ProxmoxAuth } from '../../providers/proxmox';
+import { settings } from '../settings';
 
 /** A Proxmox cluster as kept in settings. Never holds a secret: those live in SecretStorage. */
 export interface ClusterConfig {
@@ -15,7 +16,6 @@ export interface ClusterConfig {
   ephemeral?: boolean;
 }
 
-const SETTING = 'proxmox.clusters';
 const secretKey = (id: string) => `homelab.proxmox.secret.${id}`;
 
 /** Clusters from settings (plus session-only ones), with their secrets in SecretStorage. */
@@ -26,13 +26,13 @@ export class ClusterStore implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly secrets: vscode.SecretStorage) {
-    this.subscription = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(`homelab.${SETTING}`)) this.changed.fire();
+    this.subscription = settings.onDidChange((e) => {
+      if (e.affects('proxmox.clusters')) this.changed.fire();
     });
   }
 
   list(): ClusterConfig[] {
-    const saved = vscode.workspace.getConfiguration('homelab').get<unknown[]>(SETTING, []);
+    const saved = settings.get('proxmox.clusters');
     return [...saved.filter(isClusterConfig), ...this.ephemeral.values()];
   }
 
@@ -53,14 +53,14 @@ export class ClusterStore implements vscode.Disposable {
     const before = this.saved().findIndex((c) => c.id === cluster.id);
     const next = [...others];
     next.splice(before >= 0 ? before : next.length, 0, persisted);
-    await vscode.workspace.getConfiguration('homelab').update(SETTING, next, vscode.ConfigurationTarget.Global);
+    await settings.update('proxmox.clusters', next);
   }
 
   async remove(id: string): Promise<void> {
     await this.secrets.delete(secretKey(id));
     if (this.ephemeral.delete(id)) return this.changed.fire();
     const next = this.saved().filter((c) => c.id !== id);
-    await vscode.workspace.getConfiguration('homelab').update(SETTING, next, vscode.ConfigurationTarget.Global);
+    await settings.update('proxmox.clusters', next);
   }
 
   async auth(cluster: ClusterConfig): Promise<ProxmoxAuth> {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
-import type { ProxmoxClient } from '../providers/proxmox';
+import type { ProxmoxClient } from '../../providers/proxmox';
+import { settings } from '../settings';
 import type { ClusterConfig, ClusterStore } from './clusters';
 
 /**
@@ -34,8 +35,8 @@ export class Connections implements vscode.Disposable {
   }
 
   private async create(cluster: ClusterConfig): Promise<ProxmoxClient> {
-    const { ProxmoxClient } = await import('../providers/proxmox');
-    const timeoutMs = vscode.workspace.getConfiguration('homelab').get<number>('proxmox.requestTimeout', 15) * 1000;
+    const { ProxmoxClient } = await import('../../providers/proxmox');
+    const timeoutMs = settings.get('proxmox.requestTimeout') * 1000;
     const caPem = cluster.caFile && !cluster.fingerprint ? await readFile(cluster.caFile, 'utf8') : undefined;
     if (!cluster.fingerprint && !caPem) {
       throw new Error(vscode.l10n.t('Cluster "{0}" has neither a pinned fingerprint nor a CA file: edit it to trust its certificate.', cluster.name));

@@ -1,9 +1,14 @@
-// The providers' FileStore over vscode.workspace.fs, so every journal/tracker write goes through
-// VS Code (remote workspaces, virtual file systems). Paths are URI strings: the providers only
-// join them with a sibling name for the temp file, which keeps them valid URIs.
+// The one file store of the extension: every file Homelab writes in the workspace (journal,
+// tracker, activity log, ejected NixOS files, the pipeline state) goes through vscode.workspace.fs
+// via this class, and replaces files atomically (temp sibling + rename that never deletes the
+// target first). Paths are URI strings: the providers only join them with a sibling name for the
+// temp file, which keeps them valid URIs. `nixFileStore` and `pipelineStateStore` adapt it to the
+// Nix providers, which name files by local path.
 import * as vscode from 'vscode';
 import { promises as fsp } from 'node:fs';
-import type { FileStat, FileStore } from '../providers/markdown';
+import * as pathLib from 'node:path';
+import { writeAtomic, type FileStat, type FileStore } from '../providers/markdown';
+import type { NixFileStore, PipelineStore } from '../providers/nix';
 
 export function uriOf(path: string): vscode.Uri {
   return vscode.Uri.parse(path, true);
@@ -53,6 +58,44 @@ export class WorkspaceFileStore implements FileStore {
   async delete(path: string): Promise<void> {
     await vscode.workspace.fs.delete(uriOf(path), { useTrash: false });
   }
+
+  async exists(path: string): Promise<boolean> {
+    return vscode.workspace.fs.stat(uriOf(path)).then(() => true, () => false);
+  }
+
+  /** Creates a folder and its parents (no error when it exists). */
+  async mkdir(path: string): Promise<void> {
+    await vscode.workspace.fs.createDirectory(uriOf(path));
+  }
+
+  /** Writes `data` to `path` atomically (temp sibling, then rename over it); creates the parent folder. */
+  async replace(path: string, data: Uint8Array): Promise<void> {
+    await this.mkdir(keyOf(vscode.Uri.joinPath(uriOf(path), '..')));
+    await writeAtomic(this, path, data);
+  }
+}
+
+const fileKey = (p: string) => keyOf(vscode.Uri.file(p));
+
+/** The store for the Nix providers (local paths); writes are atomic and make parent folders. */
+export function nixFileStore(store = new WorkspaceFileStore()): NixFileStore {
+  return {
+    read: (p) => store.read(fileKey(p)),
+    write: (p, data) => store.replace(fileKey(p), data),
+    exists: (p) => store.exists(fileKey(p)),
+  };
+}
+
+/** The pipeline state file (a local path in the workspace) over the same store. */
+export async function pipelineStateStore(file: string, store = new WorkspaceFileStore()): Promise<PipelineStore> {
+  const { jsonFileStore } = await import('../providers/nix');
+  return jsonFileStore(file, {
+    readFile: (p) => store.read(fileKey(p)),
+    writeFile: (p, d) => store.write(fileKey(p), Buffer.from(d)),
+    // The safe rename above: never workspace.fs.rename({ overwrite }), which deletes the target first.
+    rename: (a, b) => store.rename(fileKey(a), fileKey(b)),
+    mkdir: (p) => store.mkdir(fileKey(pathLib.resolve(p))),
+  });
 }
 
 /** A provider error message names files by URI string; show them as workspace-relative paths. */

@@ -5,7 +5,9 @@ import * as vscode from 'vscode';
 import {
   appendActivity, editFile, formatActivityLine, readVersioned, writeAtomic, type FileStore,
 } from '../providers/markdown';
-import { keyOf, WorkspaceFileStore } from './workspace-files';
+import { isCancellation } from '../providers/cancellation';
+import { keyOf, WorkspaceFileStore } from './files';
+import { settings } from './settings';
 
 export const ACTIVITY_FILE = 'activity.md';
 
@@ -13,7 +15,7 @@ export const ACTIVITY_FILE = 'activity.md';
 export function journalFolder(): vscode.Uri | undefined {
   const ws = vscode.workspace.workspaceFolders?.[0];
   if (!ws) return undefined;
-  const setting = (vscode.workspace.getConfiguration('homelab').get<string>('journal.folder') ?? 'journal').trim() || 'journal';
+  const setting = settings.get('journal.folder').trim() || 'journal';
   if (/^([a-zA-Z]:[\\/]|\/)/.test(setting)) return vscode.Uri.file(setting);
   return vscode.Uri.joinPath(ws.uri, ...setting.split(/[\\/]+/).filter((p) => p !== '' && p !== '.'));
 }
@@ -30,6 +32,9 @@ export class ActivityLog implements vscode.Disposable {
   private queue: Promise<void> = Promise.resolve();
   private readonly appended = new vscode.EventEmitter<{ uri: vscode.Uri; line: string }>();
   readonly onDidAppend = this.appended.event;
+  private readonly recorded = new vscode.EventEmitter<ActivityRecord>();
+  /** Fires for every record as it is appended, whether or not a file is written (tests read it). */
+  readonly onDidRecord = this.recorded.event;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -46,6 +51,7 @@ export class ActivityLog implements vscode.Disposable {
   /** Appends one line; never throws (an operation must not fail because its log line could not be written). */
   append(e: ActivityRecord): Promise<void> {
     const when = this.now();
+    this.recorded.fire(e);
     const run = this.queue.then(() => this.write(e, when)).catch((err: unknown) => {
       this.log.warn(`activity log: ${err instanceof Error ? err.message : String(err)}`);
     });
@@ -64,8 +70,7 @@ export class ActivityLog implements vscode.Disposable {
       await this.append({ ...e, durationMs: Date.now() - started, result: 'ok' });
       return value;
     } catch (err) {
-      const cancelled = err instanceof vscode.CancellationError || (err instanceof Error && err.message === 'cancelled');
-      const result = cancelled ? 'cancelled' : `failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
+      const result = isCancellation(err) ? 'cancelled' : `failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
       await this.append({ ...e, durationMs: Date.now() - started, result });
       throw err;
     }
@@ -98,5 +103,6 @@ export class ActivityLog implements vscode.Disposable {
 
   dispose(): void {
     this.appended.dispose();
+    this.recorded.dispose();
   }
 }
