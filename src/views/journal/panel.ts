@@ -11,6 +11,7 @@ import {
   type EntryContent, type JournalState, type JournalToHost, type JournalToWebview, type SearchResult,
 } from '../../protocol/journal';
 import { ACTIVITY_FILE, journalFolder } from '../../state/activity';
+import { settings } from '../../services/settings';
 import { keyOf, uriOf, WorkspaceFileStore } from '../../state/workspace-files';
 import { isSafeHref, renderMarkdown } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
@@ -66,7 +67,7 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
         const folder = journalFolder();
         return !!folder && uri.toString().startsWith(folder.toString());
       },
-      settings: 'homelab.journal',
+      settings: 'journal',
     });
   }
 
@@ -75,7 +76,7 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
   }
 
   protected async load(): Promise<JournalState> {
-    const setting = vscode.workspace.getConfiguration('homelab').get<string>('journal.folder') ?? 'journal';
+    const setting = settings.get('journal.folder');
     const folder = journalFolder();
     const files = new Map<string, vscode.Uri>();
     if (!folder) {

@@ -17,6 +17,7 @@ import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../state/workspac
 import { renderInline } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
 import { MarkdownPanel } from '../markdown-panel';
+import { settings } from '../../services/settings';
 import { SinglePanelHost } from '../webview';
 
 export const DEFAULT_TRACKER_GLOBS = ['**/LEARNING_TRACKER.md', '**/Phase*.md', '**/*learning*.md'];
@@ -29,7 +30,7 @@ function progressView(p: Progress): ProgressView {
 }
 
 export function trackerGlobs(): string[] {
-  const v = vscode.workspace.getConfiguration('homelab').get<unknown>('tracker.globs');
+  const v: unknown[] = settings.get('tracker.globs');
   const list = Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string' && g.trim() !== '') : [];
   return list.length ? list : DEFAULT_TRACKER_GLOBS;
 }
@@ -96,7 +97,7 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
     private readonly store = new WorkspaceFileStore(),
   ) {
     // Any markdown change may add, remove or edit a tracker file: reload (debounced).
-    super(panel, extensionUri, log, { page: 'tracker', title: vscode.l10n.t('Learning Tracker'), isValid: isValidTrackerToHost, watch: '**/*.md', settings: 'homelab.tracker' });
+    super(panel, extensionUri, log, { page: 'tracker', title: vscode.l10n.t('Learning Tracker'), isValid: isValidTrackerToHost, watch: '**/*.md', settings: 'tracker' });
   }
 
   protected postState(state: TrackerState): Thenable<unknown> {
