@@ -5,7 +5,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import {
-  isJournalViewState, isValidJournalToHost, isValidJournalToWebview,
+  SearchRequest, ShowRequest, isJournalViewState, isValidJournalToHost, isValidJournalToWebview,
   type ActivityView, type EntryContent, type EntryView, type JournalState, type JournalToHost, type JournalToWebview,
   type JournalViewState, type PhaseView, type SearchResult,
 } from '../src/protocol/journal';
@@ -149,7 +149,12 @@ async function runSearch(query: string): Promise<void> {
   if (!query.trim()) { hits = undefined; renderList(); return; }
   const v = isValidJournalToHost({ type: 'search', id: 1, payload: { query } });
   if (!v.ok) return;
-  const r = await host.request<'search', SearchResult>('search', { query });
+  let r: SearchResult;
+  try {
+    r = await host.request(SearchRequest, { query });
+  } catch (err) {
+    return void noticeBar(notices, 'error', `Search failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (r.query !== view.query) return;
   hits = r;
   const focused = listPane.querySelector('vscode-textfield') === document.activeElement;
@@ -165,7 +170,12 @@ async function showEntry(key: string): Promise<void> {
     b.classList.toggle('selected', on);
     if (on) b.setAttribute('aria-current', 'true'); else b.removeAttribute('aria-current');
   }
-  const c = await host.request<'show', EntryContent>('show', { key });
+  let c: EntryContent;
+  try {
+    c = await host.request(ShowRequest, { key });
+  } catch (err) {
+    c = { key, title: key, html: '', error: `The entry could not be shown: ${err instanceof Error ? err.message : String(err)}` };
+  }
   if (view.selected !== key) return;
   const edit = button('Edit', 'edit', () => send('edit', { key }), { title: 'Open the markdown file in an editor' });
   const meta = state?.entries.find((e) => e.key === key);

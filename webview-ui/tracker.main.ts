@@ -8,8 +8,9 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { EditResult } from '../src/protocol/common';
+import type { ParamsOf } from '../src/protocol/envelope';
 import {
-  isTrackerViewState, isValidTrackerToHost, isValidTrackerToWebview, STORY_STATUS_VALUES,
+  SetStatusRequest, ToggleRequest, isTrackerViewState, isValidTrackerToHost, isValidTrackerToWebview, STORY_STATUS_VALUES,
   type ProgressView, type SectionView, type StoryStatus, type TableView, type TrackerFileView, type TrackerState,
   type TrackerToHost, type TrackerToWebview, type TrackerViewState,
 } from '../src/protocol/tracker';
@@ -43,10 +44,15 @@ function send<K extends keyof TrackerToHost & string>(type: K, payload: TrackerT
   if (!v.ok) return void console.error(`homelab: not sending an invalid message: ${v.reason}`);
   host.send(type, payload);
 }
-async function request<K extends 'setStatus' | 'toggle'>(type: K, payload: TrackerToHost[K]): Promise<EditResult> {
-  const v = isValidTrackerToHost({ type, id: 1, payload });
+async function request<R extends typeof SetStatusRequest | typeof ToggleRequest>(req: R, payload: ParamsOf<R>): Promise<EditResult> {
+  const v = isValidTrackerToHost({ type: req.method, id: 1, payload });
   if (!v.ok) return { ok: false, message: `invalid request: ${v.reason}` };
-  return host.request<K, EditResult>(type, payload);
+  try {
+    return await host.request(req, payload);
+  } catch (err) {
+    // No answer in time (or the page is going away): say so; the next state from the host shows the file as it is.
+    return { ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 // View state survives reloads and restarts (the serializer restores the panel); checked like a message.
@@ -91,7 +97,7 @@ function statusSelect(file: TrackerFileView, table: TableView, index: number): H
     const status = select.value as StoryStatus;
     if (status === story.status || !STORY_STATUS_VALUES.includes(status)) return;
     select.disabled = true;
-    const r = await request('setStatus', { key: file.key, line: story.line, hash: story.hash, status });
+    const r = await request(SetStatusRequest, { key: file.key, line: story.line, hash: story.hash, status });
     outcome(r);
     // Still on the page when the state did not change (nothing written): make it usable again.
     if (select.isConnected) {
@@ -125,7 +131,7 @@ function renderChecklist(file: TrackerFileView, section: SectionView): HTMLEleme
     const box = trusted(h('vscode-checkbox', { checked: item.checked, disabled: file.readonly, 'data-line': String(item.line) }), item.html) as HTMLElement & { checked: boolean; disabled: boolean };
     box.addEventListener('change', async () => {
       box.disabled = true;
-      const r = await request('toggle', { key: file.key, line: item.line, hash: item.hash, checked: box.checked });
+      const r = await request(ToggleRequest, { key: file.key, line: item.line, hash: item.hash, checked: box.checked });
       outcome(r);
       if (box.isConnected) {
         box.disabled = file.readonly;

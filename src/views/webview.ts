@@ -99,6 +99,13 @@ export class WebviewChannel<In, Out> implements vscode.Disposable {
     return this.webview.postMessage(msg);
   }
 
+  /** Answers request `id` with the response type its descriptor is bound to (src/protocol/*.ts). */
+  respond<K extends keyof Out & string>(req: { readonly response: K }, id: number | undefined, result: Out[K]): Thenable<boolean> {
+    // Validation refuses a request without an id before it reaches a handler.
+    if (id === undefined) throw new Error(`cannot answer "${req.response}" without the request's id`);
+    return this.post(req.response, result, id);
+  }
+
   dispose(): void {
     this.sub.dispose();
     this.postedEmitter.dispose();

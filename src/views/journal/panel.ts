@@ -7,7 +7,7 @@ import {
 } from '../../providers/markdown';
 import type { MessageOf } from '../../protocol/envelope';
 import {
-  JOURNAL_VIEW_TYPE, isJournalViewState, isValidJournalToHost,
+  JOURNAL_VIEW_TYPE, SearchRequest, ShowRequest, isJournalViewState, isValidJournalToHost,
   type EntryContent, type JournalState, type JournalToHost, type JournalToWebview, type SearchResult,
 } from '../../protocol/journal';
 import { ACTIVITY_FILE, journalFolder } from '../../state/activity';
@@ -164,10 +164,10 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
         await this.reload();
         return;
       case 'show':
-        await this.channel.post('show/response', await this.show(m.payload.key), m.id);
+        await this.channel.respond(ShowRequest, m.id, await this.show(m.payload.key));
         return;
       case 'search':
-        await this.channel.post('search/response', this.search(m.payload.query), m.id);
+        await this.channel.respond(SearchRequest, m.id, this.search(m.payload.query));
         return;
       case 'edit': {
         const uri = this.files.get(m.payload.key);

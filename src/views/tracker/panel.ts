@@ -10,7 +10,7 @@ import {
 import type { EditResult } from '../../protocol/common';
 import type { MessageOf } from '../../protocol/envelope';
 import {
-  TRACKER_VIEW_TYPE, isValidTrackerToHost, isTrackerViewState,
+  SetStatusRequest, TRACKER_VIEW_TYPE, ToggleRequest, isValidTrackerToHost, isTrackerViewState,
   type ProgressView, type SectionView, type TrackerFileView, type TrackerState, type TrackerToHost, type TrackerToWebview,
 } from '../../protocol/tracker';
 import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../state/workspace-files';
@@ -158,13 +158,13 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
       case 'setStatus': {
         const p = m.payload;
         const r = await this.edit(p.key, storyStatusEdit({ file: p.key, line: p.line, hash: p.hash }, p.status));
-        await this.channel.post('setStatus/response', r, m.id);
+        await this.channel.respond(SetStatusRequest, m.id, r);
         return;
       }
       case 'toggle': {
         const p = m.payload;
         const r = await this.edit(p.key, checklistEdit({ file: p.key, line: p.line, hash: p.hash }, p.checked));
-        await this.channel.post('toggle/response', r, m.id);
+        await this.channel.respond(ToggleRequest, m.id, r);
         return;
       }
     }
