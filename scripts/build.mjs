@@ -1,6 +1,7 @@
 // Builds the extension (dist/extension.js), the webview front-end (dist/webview/) and, with --tests,
 // the extension-host test suites (out/exthost/). --production minifies for packaging.
 import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -71,6 +72,9 @@ const lazyVendor = {
     build.onLoad({ filter: /.*/, namespace: 'lazy-vendor' }, (a) => ({ contents: vendorStub(a.path), loader: 'js', resolveDir: root }));
   },
 };
+
+// l10n/bundle.l10n.json: the messages of vscode.l10n.t (src/) and of the pages' t() (webview-ui/).
+execFileSync(process.execPath, [join(root, 'scripts/l10n.mjs')], { stdio: 'inherit' });
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const builds = [

@@ -2,6 +2,7 @@
 // incoming message validated with the same checks the host uses before the page acts on it.
 import type { MessageOf, ParamsOf, RequestType, ResultOf } from '../src/protocol/envelope';
 import { PendingRequests } from '../src/protocol/pending';
+import { t } from './l10n';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -56,6 +57,15 @@ export class Host<ToHost, ToPage> {
 
 type Child = Node | string | false | null | undefined;
 
+/**
+ * A localized sentence with an element in it: `text` is `t('… {0} …', '\u0000')` (translators move
+ * the placeholder); returns the parts around the marker with `node` in its place.
+ */
+export function withNode(text: string, node: Node): Child[] {
+  const at = text.indexOf('\u0000');
+  return at < 0 ? [text, ' ', node] : [text.slice(0, at), node, text.slice(at + 1)];
+}
+
 /** Small element builder: text children become text nodes (never HTML). */
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string | boolean | undefined>, ...children: Child[]): HTMLElementTagNameMap[K];
 export function h(tag: string, attrs?: Record<string, string | boolean | undefined>, ...children: Child[]): HTMLElement;
@@ -102,7 +112,7 @@ export function noticeBar(container: HTMLElement, level: 'info' | 'warning' | 'e
 }
 
 function closeButton(onClick: () => void): HTMLElement {
-  const b = h('button', { class: 'icon-button', title: 'Dismiss', 'aria-label': 'Dismiss' }, icon('close'));
+  const b = h('button', { class: 'icon-button', title: t('Dismiss'), 'aria-label': t('Dismiss') }, icon('close'));
   b.addEventListener('click', onClick);
   return b;
 }
