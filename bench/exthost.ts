@@ -6,19 +6,36 @@ import { join } from 'node:path';
 import { runExtensionHostTests } from '../scripts/lib/exthost.mjs';
 import { ensureTools, root } from '../scripts/lib/tools.mjs';
 
-export async function measureInExtensionHost<T>(name: string, env: Record<string, string> = {}): Promise<T> {
+/** The production bundle and the extension-host measurement modules (out/exthost/). */
+export function buildProduction(): void {
   ensureTools();
   execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--production', '--tests'], { stdio: 'inherit' });
+}
+
+export interface MeasureOptions {
+  /** Build first (default true); false when the caller built once for several runs. */
+  build?: boolean;
+  /** Export the test API (default true); false measures the extension as users get it. */
+  testHooks?: boolean;
+  runDir?: string;
+  /** Called after the host stopped, before the next run clears its folder (to read its logs). */
+  onDone?: () => void;
+}
+
+export async function measureInExtensionHost<T>(name: string, env: Record<string, string> = {}, o: MeasureOptions = {}): Promise<T> {
+  if (o.build !== false) buildProduction();
   const workspace = join(root, `.run/bench/${name}-workspace`);
   mkdirSync(workspace, { recursive: true });
   const r = (await runExtensionHostTests({
-    runDir: join(root, `.run/bench/${name}`),
+    runDir: o.runDir ?? join(root, `.run/bench/${name}`),
     extensionPath: root,
     testsPath: join(root, `out/exthost/bench-${name}`),
     workspace,
     env,
+    testHooks: o.testHooks ?? true,
     onLog: (l: string) => (process.env.BENCH_VERBOSE ? console.log(l) : undefined),
   })) as { result?: T };
+  o.onDone?.();
   if (!r.result) throw new Error(`the extension host did not report a measurement for ${name}`);
   return r.result;
 }

@@ -1,7 +1,9 @@
 // Builds the extension (dist/extension.js), the webview front-end (dist/webview/) and, with --tests,
 // the extension-host test suites (out/exthost/). --production minifies for packaging.
 import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -41,9 +43,43 @@ const lazy = {
   },
 };
 
+/**
+ * Large libraries the first view render does not need (undici: Proxmox HTTPS, ssh2: shells and
+ * deploys, markdown-it: the panels) are bundles of their own under dist/vendor/. In the extension
+ * bundle each is replaced by a stub with the library's export names whose getters (or, for a
+ * function export, whose call) require the real bundle on first use: the source keeps its plain
+ * `import { Agent } from 'undici'`, and activation does not pay for parsing them.
+ */
+const lazyVendors = ['undici', 'ssh2', 'markdown-it'];
+const requireFromRoot = createRequire(join(root, 'package.json'));
+function vendorStub(name) {
+  const real = requireFromRoot(name);
+  const load = `let real; const load = () => (real ??= require('./vendor/${name}.js'));`;
+  const getters = Object.getOwnPropertyNames(real)
+    .filter((k) => !(typeof real === 'function' && ['length', 'name', 'prototype', 'arguments', 'caller'].includes(k)))
+    .map((k) => `Object.defineProperty(stub, ${JSON.stringify(k)}, { enumerable: true, get: () => load()[${JSON.stringify(k)}] });`);
+  const stub = typeof real === 'function'
+    ? 'function stub(...args) { return new.target ? Reflect.construct(load(), args) : load().apply(this, args); }'
+    : 'const stub = {};';
+  return `${load}\n${stub}\n${getters.join('\n')}\nmodule.exports = stub;`;
+}
+const lazyVendor = {
+  name: 'lazy-vendors',
+  setup(build) {
+    const filter = new RegExp(`^(${lazyVendors.join('|')})$`);
+    build.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'lazy-vendor' }));
+    build.onResolve({ filter: /^\.\/vendor\// }, (a) => ({ path: a.path, external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-vendor' }, (a) => ({ contents: vendorStub(a.path), loader: 'js', resolveDir: root }));
+  },
+};
+
+// l10n/bundle.l10n.json: the messages of vscode.l10n.t (src/) and of the pages' t() (webview-ui/).
+execFileSync(process.execPath, [join(root, 'scripts/l10n.mjs')], { stdio: 'inherit' });
+
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const builds = [
-  esbuild.build({ ...nodeCommon, entryPoints: { extension: join(root, 'src/extension.ts') }, outdir: join(root, 'dist'), plugins: [lazy] }),
+  esbuild.build({ ...nodeCommon, entryPoints: { extension: join(root, 'src/extension.ts') }, outdir: join(root, 'dist'), plugins: [lazy, lazyVendor] }),
+  ...lazyVendors.map((name) => esbuild.build({ ...nodeCommon, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `vendor-${name}.js` }, outfile: join(root, `dist/vendor/${name}.js`) })),
   ...Object.entries(lazyBundles).map(([name, entry]) => esbuild.build({ ...nodeCommon, entryPoints: { [name]: join(root, entry) }, outdir: join(root, 'dist') })),
   // The built-in Proxmox simulator behind "Open the demo lab": its own bundle, loaded on demand.
   esbuild.build({ ...nodeCommon, entryPoints: { simulator: join(root, 'test/proxmox-sim/index.ts') }, outdir: join(root, 'dist') }),

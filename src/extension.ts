@@ -31,45 +31,22 @@ import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
 import { JournalPanels } from './views/journal/panel';
 import { registerKubernetesCommands } from './commands/kubernetes';
-import { KubernetesTreeProvider, type KubeElement } from './views/kubernetes/tree';
+import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { TaskTerminal } from './views/terminals/task-terminal';
 import { TrackerPanels } from './views/tracker/panel';
 import { JOURNAL_VIEW_TYPE } from './protocol/journal';
 import { TRACKER_VIEW_TYPE } from './protocol/tracker';
+import { testApi, testHooksEnabled, type HomelabApi } from './testing';
 
-/** What the extension hands to tests through `extensions.getExtension(...).exports`. */
-export interface HomelabApi {
-  readonly registry: CommandRegistry;
-  readonly prompts: Prompts;
-  readonly clusters: ClusterStore;
-  readonly proxmoxTree: ProxmoxTreeProvider;
-  readonly proxmoxView: vscode.TreeView<unknown>;
-  /** Task and SSH terminals and the tasks being followed (tests, benchmarks). */
-  readonly operations: Operations;
-  /** The known-hosts file of SSH shells. */
-  readonly knownHostsPath: string;
-  /** Long operations append a line here (journal/activity.md). */
-  readonly activity: ActivityLog;
-  readonly journal: JournalPanels;
-  readonly tracker: TrackerPanels;
-  /** Cluster deploy knobs (tests map VMs to a loopback sshd and shorten timeouts). */
-  readonly deployTuning: DeployTuning;
-  readonly kubernetesTree: KubernetesTreeProvider;
-  readonly kubernetesView: vscode.TreeView<KubeElement>;
-  /** Pinned Proxmox clients per cluster (tests wrap one to inject a failure at a pipeline step). */
-  readonly connections: Connections;
-  /** Clusters, connections and the inventory cache with its refresh policy. */
-  readonly proxmoxSession: ProxmoxSession;
-  /** The Pipeline view (tests read its rows). */
-  readonly pipelineTree: PipelineTreeProvider;
-  /** Problems of the NixOS files found by nix-instantiate. */
-  readonly nixDiagnostics: vscode.DiagnosticCollection;
-}
+// Tests reach internals only through src/testing.ts (never in production: see activationExports).
+export type { HomelabApi } from './testing';
 
 // Wiring only: create services, views and commands. No network I/O here (activation must stay fast).
-export function activate(context: vscode.ExtensionContext): HomelabApi {
+export function activate(context: vscode.ExtensionContext): HomelabApi | undefined {
+  // Read once: whether this host is our test harness (then, and only then, tests get hooks).
+  const hooks = testHooksEnabled(context.extensionMode, process.env);
   const log = vscode.window.createOutputChannel('Homelab', { log: true });
   const registry = new CommandRegistry(log);
   const prompts = new Prompts();
@@ -152,10 +129,11 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
-  return {
+  if (!hooks) return undefined;
+  return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView,
     operations, knownHostsPath, activity, journal, tracker, deployTuning, pipelineTree, nixDiagnostics,
-  };
+  });
 }
 
 export function deactivate(): void {}

@@ -1,6 +1,8 @@
 // The browser side of the message protocol: typed send/request to the extension host, and every
 // incoming message validated with the same checks the host uses before the page acts on it.
-import type { MessageOf } from '../src/protocol/envelope';
+import type { MessageOf, ParamsOf, RequestType, ResultOf } from '../src/protocol/envelope';
+import { PendingRequests } from '../src/protocol/pending';
+import { t } from './l10n';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -13,8 +15,7 @@ export type Validate<M> = (v: unknown) => { ok: true; message: MessageOf<M> } | 
 
 export class Host<ToHost, ToPage> {
   private readonly api = acquireVsCodeApi();
-  private nextId = 1;
-  private readonly pending = new Map<number, (payload: unknown) => void>();
+  private readonly requests = new PendingRequests();
 
   constructor(validate: Validate<ToPage>, onMessage: (m: MessageOf<ToPage>) => void) {
     window.addEventListener('message', (ev: MessageEvent<unknown>) => {
@@ -25,9 +26,8 @@ export class Host<ToHost, ToPage> {
       }
       const m = v.message;
       if (m.id !== undefined && m.type.endsWith('/response')) {
-        const resolve = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        resolve?.(m.payload);
+        const r = this.requests.settle(m.type, m.id, m.payload);
+        if (!r.ok) console.warn(`homelab: dropped a response: ${r.reason}`);
         return;
       }
       onMessage(m);
@@ -38,13 +38,12 @@ export class Host<ToHost, ToPage> {
     this.api.postMessage({ type, payload });
   }
 
-  /** A request; resolves with the response payload (its shape was validated on arrival). */
-  request<K extends keyof ToHost & string, R>(type: K, payload: ToHost[K]): Promise<R> {
-    const id = this.nextId++;
-    return new Promise<R>((resolve) => {
-      this.pending.set(id, (p) => resolve(p as R));
-      this.api.postMessage({ type, id, payload });
-    });
+  /**
+   * A request bound to its response type (src/protocol/*.ts descriptors); resolves with the response
+   * payload (validated on arrival), rejects with RequestTimeoutError after the request's timeout.
+   */
+  request<R extends RequestType<keyof ToHost & string, unknown, unknown>>(req: R, params: ParamsOf<R>): Promise<ResultOf<R>> {
+    return this.requests.start(req, params, (msg) => this.api.postMessage(msg));
   }
 
   getState(): unknown {
@@ -57,6 +56,15 @@ export class Host<ToHost, ToPage> {
 }
 
 type Child = Node | string | false | null | undefined;
+
+/**
+ * A localized sentence with an element in it: `text` is `t('… {0} …', '\u0000')` (translators move
+ * the placeholder); returns the parts around the marker with `node` in its place.
+ */
+export function withNode(text: string, node: Node): Child[] {
+  const at = text.indexOf('\u0000');
+  return at < 0 ? [text, ' ', node] : [text.slice(0, at), node, text.slice(at + 1)];
+}
 
 /** Small element builder: text children become text nodes (never HTML). */
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string | boolean | undefined>, ...children: Child[]): HTMLElementTagNameMap[K];
@@ -104,7 +112,7 @@ export function noticeBar(container: HTMLElement, level: 'info' | 'warning' | 'e
 }
 
 function closeButton(onClick: () => void): HTMLElement {
-  const b = h('button', { class: 'icon-button', title: 'Dismiss', 'aria-label': 'Dismiss' }, icon('close'));
+  const b = h('button', { class: 'icon-button', title: t('Dismiss'), 'aria-label': t('Dismiss') }, icon('close'));
   b.addEventListener('click', onClick);
   return b;
 }

@@ -5,11 +5,13 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import {
-  isJournalViewState, isValidJournalToHost, isValidJournalToWebview,
+  SearchRequest, ShowRequest, isJournalViewState, isValidJournalToHost, isValidJournalToWebview,
   type ActivityView, type EntryContent, type EntryView, type JournalState, type JournalToHost, type JournalToWebview,
   type JournalViewState, type PhaseView, type SearchResult,
 } from '../src/protocol/journal';
-import { focusKey, h, Host, icon, noticeBar, restoreFocus, trusted } from './host';
+import { RequestTimeoutError } from '../src/protocol/envelope';
+import { focusKey, h, Host, icon, noticeBar, restoreFocus, trusted, withNode } from './host';
+import { t } from './l10n';
 
 const app = document.getElementById('app')!;
 const view: JournalViewState = { query: '' };
@@ -51,9 +53,14 @@ function send<K extends keyof JournalToHost & string>(type: K, payload: JournalT
 }
 
 const notices = h('div', { class: 'notices', 'aria-live': 'polite' });
-const listPane = h('nav', { class: 'pane entries-pane', 'aria-label': 'Journal entries' });
+const listPane = h('nav', { class: 'pane entries-pane', 'aria-label': t('Journal entries') });
 const entryPane = h('article', { class: 'pane entry-pane', 'aria-live': 'polite' });
-const activityPane = h('aside', { class: 'pane activity-pane', 'aria-label': 'Activity log' });
+const activityPane = h('aside', { class: 'pane activity-pane', 'aria-label': t('Activity log') });
+
+function failure(err: unknown): string {
+  if (err instanceof RequestTimeoutError) return t('Homelab did not answer within {0} s.', Math.round(err.timeoutMs / 1000));
+  return err instanceof Error ? err.message : String(err);
+}
 
 function persist(): void {
   host.setState(view);
@@ -68,20 +75,20 @@ function button(label: string, iconName: string, onClick: () => void, opts: { se
 }
 
 function timeline(phases: PhaseView[]): HTMLElement {
-  const ol = h('ol', { class: 'timeline', 'aria-label': 'Phases' });
+  const ol = h('ol', { class: 'timeline', 'aria-label': t('Phases') });
   for (const p of phases) {
     const retro = p.retrospective;
-    const title = h('h3', {}, `Phase ${p.number}`, p.name ? h('span', { class: 'phase-name' }, p.name) : null);
+    const title = h('h3', {}, t('Phase {0}', p.number), p.name ? h('span', { class: 'phase-name' }, p.name) : null);
     const meta = h('div', { class: 'phase-meta' },
       h('span', { class: `phase-status status-${p.status}` }, icon(STATUS_ICON[p.status]), ' ', p.statusText || p.status),
       p.duration ? h('span', { class: 'muted' }, icon('clock'), ' ', p.duration) : null);
     const card = h('li', { class: `phase status-${p.status}` }, h('span', { class: 'phase-dot', 'aria-hidden': 'true' }), title, meta);
     if (p.focus) card.append(h('p', { class: 'phase-focus muted' }, p.focus));
     if (p.achievements.length) {
-      card.append(h('p', { class: 'phase-label' }, 'Key achievements'), h('ul', { class: 'achievements' }, ...p.achievements.slice(0, 6).map((a) => h('li', {}, a))));
+      card.append(h('p', { class: 'phase-label' }, t('Key achievements')), h('ul', { class: 'achievements' }, ...p.achievements.slice(0, 6).map((a) => h('li', {}, a))));
     }
     if (retro) {
-      const a = h('a', { href: '#', class: 'retro-link' }, icon('book'), ' Read retrospective');
+      const a = h('a', { href: '#', class: 'retro-link' }, icon('book'), ' ', t('Read retrospective'));
       a.addEventListener('click', (e) => { e.preventDefault(); void showEntry(retro); });
       card.append(a);
     }
@@ -91,9 +98,9 @@ function timeline(phases: PhaseView[]): HTMLElement {
 }
 
 function dateLabel(e: { date?: string; dateSource?: EntryView['dateSource'] }): HTMLElement {
-  if (!e.date) return h('span', { class: 'entry-date' }, 'undated');
+  if (!e.date) return h('span', { class: 'entry-date' }, t('undated'));
   // A date taken from the file's modification time is not the entry's own: say so.
-  if (e.dateSource === 'mtime') return h('span', { class: 'entry-date', title: 'No date in the file name or text: this is when the file was last modified' }, `modified ${e.date}`);
+  if (e.dateSource === 'mtime') return h('span', { class: 'entry-date', title: t('No date in the file name or text: this is when the file was last modified') }, t('modified {0}', e.date));
   return h('span', { class: 'entry-date' }, e.date);
 }
 
@@ -120,7 +127,7 @@ function highlighted(snippet: string, ranges: Array<[number, number]>): HTMLElem
 
 function renderList(): void {
   if (!state) return;
-  const search = h('vscode-textfield', { type: 'search', placeholder: 'Search all entries', 'aria-label': 'Search all entries', value: view.query, class: 'search' }) as HTMLElement & { value: string };
+  const search = h('vscode-textfield', { type: 'search', placeholder: t('Search all entries'), 'aria-label': t('Search all entries'), value: view.query, class: 'search' }) as HTMLElement & { value: string };
   search.append(h('vscode-icon', { slot: 'content-before', name: 'search' }));
   let timer: number | undefined;
   search.addEventListener('input', () => {
@@ -129,16 +136,16 @@ function renderList(): void {
   });
   const items = h('ul', { class: 'entry-list', role: 'list' });
   if (view.query.trim() && hits && hits.query === view.query) {
-    if (!hits.hits.length) items.append(h('li', { class: 'muted' }, `No entry mentions “${view.query}”.`));
+    if (!hits.hits.length) items.append(h('li', { class: 'muted' }, t('No entry mentions “{0}”.', view.query)));
     for (const hit of hits.hits) {
       const e = state.entries.find((x) => x.key === hit.key);
       items.append(h('li', {}, entryButton({ ...hit, dateSource: e?.dateSource }, highlighted(hit.snippet, hit.highlights))));
     }
   } else {
     for (const e of state.entries) items.append(h('li', {}, entryButton(e, e.excerpt)));
-    if (!state.entries.length) items.append(h('li', { class: 'muted' }, 'No entry yet.'));
+    if (!state.entries.length) items.append(h('li', { class: 'muted' }, t('No entry yet.')));
   }
-  const heading = h('h2', {}, icon('notebook'), ' Entries ', h('vscode-badge', { variant: 'counter' }, String(state.entries.length)));
+  const heading = h('h2', {}, icon('notebook'), ' ', t('Entries'), ' ', h('vscode-badge', { variant: 'counter' }, String(state.entries.length)));
   listPane.replaceChildren(heading, search, items);
   if (document.activeElement === document.body && view.query) search.focus();
 }
@@ -149,7 +156,12 @@ async function runSearch(query: string): Promise<void> {
   if (!query.trim()) { hits = undefined; renderList(); return; }
   const v = isValidJournalToHost({ type: 'search', id: 1, payload: { query } });
   if (!v.ok) return;
-  const r = await host.request<'search', SearchResult>('search', { query });
+  let r: SearchResult;
+  try {
+    r = await host.request(SearchRequest, { query });
+  } catch (err) {
+    return void noticeBar(notices, 'error', t('Search failed: {0}', failure(err)));
+  }
   if (r.query !== view.query) return;
   hits = r;
   const focused = listPane.querySelector('vscode-textfield') === document.activeElement;
@@ -165,9 +177,14 @@ async function showEntry(key: string): Promise<void> {
     b.classList.toggle('selected', on);
     if (on) b.setAttribute('aria-current', 'true'); else b.removeAttribute('aria-current');
   }
-  const c = await host.request<'show', EntryContent>('show', { key });
+  let c: EntryContent;
+  try {
+    c = await host.request(ShowRequest, { key });
+  } catch (err) {
+    c = { key, title: key, html: '', error: t('The entry could not be shown: {0}', failure(err)) };
+  }
   if (view.selected !== key) return;
-  const edit = button('Edit', 'edit', () => send('edit', { key }), { title: 'Open the markdown file in an editor' });
+  const edit = button(t('Edit'), 'edit', () => send('edit', { key }), { title: t('Open the markdown file in an editor') });
   const meta = state?.entries.find((e) => e.key === key);
   const head = h('header', { class: 'entry-head' }, h('div', {}, h('h2', {}, c.title), c.date ? h('span', { class: 'muted' }, icon('calendar'), ' ', dateLabel({ date: c.date, dateSource: meta?.dateSource })) : null), edit);
   const body = c.error ? h('div', { class: 'notice notice-error', role: 'alert' }, icon('error'), h('span', {}, c.error)) : trusted(h('div', { class: 'markdown' }), c.html);
@@ -188,7 +205,7 @@ function renderActivity(list: ActivityView[]): void {
   for (const a of list.slice(0, 200)) {
     const ok = /^ok$/i.test(a.result);
     const failed = /fail|error/i.test(a.result);
-    const note = h('button', { class: 'icon-button add-note', title: 'Add note to journal', 'aria-label': `Add “${a.what}” to a journal entry` }, icon('note'));
+    const note = h('button', { class: 'icon-button add-note', title: t('Add note to journal'), 'aria-label': t('Add “{0}” to a journal entry', a.what) }, icon('note'));
     note.addEventListener('click', () => send('addNote', { line: a.line }));
     items.append(h('li', { class: `activity ${ok ? 'ok' : failed ? 'failed' : 'other'}` },
       h('div', { class: 'activity-head' },
@@ -202,44 +219,44 @@ function renderActivity(list: ActivityView[]): void {
         h('span', { class: 'result' }, a.result)),
     ));
   }
-  const heading = h('h2', {}, icon('history'), ' Activity ', h('vscode-badge', { variant: 'counter' }, String(list.length)));
-  activityPane.replaceChildren(heading, list.length ? items : h('p', { class: 'muted' }, 'Long operations (clone, migrate, template, ISO build, deploy) are logged here with their cluster, target, duration and result.'));
+  const heading = h('h2', {}, icon('history'), ' ', t('Activity'), ' ', h('vscode-badge', { variant: 'counter' }, String(list.length)));
+  activityPane.replaceChildren(heading, list.length ? items : h('p', { class: 'muted' }, t('Long operations (clone, migrate, template, ISO build, deploy) are logged here with their cluster, target, duration and result.')));
 }
 
 function duration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 1000) return t('{0} ms', ms);
+  if (ms < 60_000) return t('{0} s', (ms / 1000).toFixed(1));
   const m = Math.floor(ms / 60_000);
-  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return m >= 60 ? t('{0} h {1} min', Math.floor(m / 60), m % 60) : t('{0} min {1} s', m, Math.round((ms % 60_000) / 1000));
 }
 
 function render(): void {
   if (!state) return;
   app.setAttribute('aria-busy', 'false');
-  const title = state.readme?.title ?? 'Journal';
+  const title = state.readme?.title ?? t('Journal');
   const top = h('header', { class: 'top' }, h('div', { class: 'top-title' },
     h('h1', {}, icon('book'), ' ', title),
     h('div', { class: 'actions' },
-      state.exists ? button('New Entry', 'add', () => send('newEntry', {})) : null,
-      state.readme ? button('Edit README', 'edit', () => send('edit', { key: state!.readme!.key }), { secondary: true }) : null,
-      button('Refresh', 'refresh', () => send('refresh', {}), { secondary: true }))));
+      state.exists ? button(t('New Entry'), 'add', () => send('newEntry', {})) : null,
+      state.readme ? button(t('Edit README'), 'edit', () => send('edit', { key: state!.readme!.key }), { secondary: true }) : null,
+      button(t('Refresh'), 'refresh', () => send('refresh', {}), { secondary: true }))));
   if (state.error) {
     app.replaceChildren(top, notices, h('div', { class: 'empty' }, icon('folder'), h('p', {}, state.error)));
     return;
   }
   if (!state.exists) {
-    const create = button('Create Folder', 'new-folder', () => send('createFolder', {}));
+    const create = button(t('Create Folder'), 'new-folder', () => send('createFolder', {}));
     app.replaceChildren(top, notices, h('div', { class: 'empty' }, icon('folder'),
-      h('p', {}, 'The journal folder ', h('code', {}, state.folder), ' does not exist yet.'),
-      h('p', { class: 'muted' }, 'Create it to keep phases, retrospectives and the activity log of your lab (setting homelab.journal.folder).'), create));
+      h('p', {}, ...withNode(t('The journal folder {0} does not exist yet.', '\u0000'), h('code', {}, state.folder))),
+      h('p', { class: 'muted' }, t('Create it to keep phases, retrospectives and the activity log of your lab (setting {0}).', 'homelab.journal.folder')), create));
     return;
   }
   const phases = state.readme?.phases ?? [];
   const parts: Node[] = [top, notices];
-  if (phases.length) parts.push(h('section', { class: 'phases', 'aria-label': 'Phases' }, h('h2', {}, icon('milestone'), ' Phases'), timeline(phases)));
+  if (phases.length) parts.push(h('section', { class: 'phases', 'aria-label': t('Phases') }, h('h2', {}, icon('milestone'), ' ', t('Phases')), timeline(phases)));
   renderList();
   renderActivity(state.activity);
-  if (!view.selected) entryPane.replaceChildren(h('div', { class: 'empty' }, icon('notebook'), h('p', {}, 'Select an entry, or create one with New Entry.')));
+  if (!view.selected) entryPane.replaceChildren(h('div', { class: 'empty' }, icon('notebook'), h('p', {}, t('Select an entry, or create one with New Entry.'))));
   parts.push(h('div', { class: 'columns' }, listPane, entryPane, activityPane));
   app.replaceChildren(...parts);
 }

@@ -8,14 +8,16 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { EditResult } from '../src/protocol/common';
+import { RequestTimeoutError, type ParamsOf } from '../src/protocol/envelope';
 import {
-  isTrackerViewState, isValidTrackerToHost, isValidTrackerToWebview, STORY_STATUS_VALUES,
+  SetStatusRequest, ToggleRequest, isTrackerViewState, isValidTrackerToHost, isValidTrackerToWebview, STORY_STATUS_VALUES,
   type ProgressView, type SectionView, type StoryStatus, type TableView, type TrackerFileView, type TrackerState,
   type TrackerToHost, type TrackerToWebview, type TrackerViewState,
 } from '../src/protocol/tracker';
-import { focusKey, h, Host, icon, noticeBar, progressBar, restoreFocus, trusted } from './host';
+import { focusKey, h, Host, icon, noticeBar, progressBar, restoreFocus, trusted, withNode } from './host';
+import { t } from './l10n';
 
-const STATUS_LABEL: Record<StoryStatus, string> = { todo: 'Todo', 'in-progress': 'In progress', done: 'Done' };
+const STATUS_LABEL: Record<StoryStatus, string> = { todo: t('Todo'), 'in-progress': t('In progress'), done: t('Done') };
 const STATUS_ICON: Record<StoryStatus, string> = { todo: 'circle-large-outline', 'in-progress': 'sync', done: 'pass-filled' };
 
 const app = document.getElementById('app')!;
@@ -43,10 +45,20 @@ function send<K extends keyof TrackerToHost & string>(type: K, payload: TrackerT
   if (!v.ok) return void console.error(`homelab: not sending an invalid message: ${v.reason}`);
   host.send(type, payload);
 }
-async function request<K extends 'setStatus' | 'toggle'>(type: K, payload: TrackerToHost[K]): Promise<EditResult> {
-  const v = isValidTrackerToHost({ type, id: 1, payload });
-  if (!v.ok) return { ok: false, message: `invalid request: ${v.reason}` };
-  return host.request<K, EditResult>(type, payload);
+async function request<R extends typeof SetStatusRequest | typeof ToggleRequest>(req: R, payload: ParamsOf<R>): Promise<EditResult> {
+  const v = isValidTrackerToHost({ type: req.method, id: 1, payload });
+  if (!v.ok) return { ok: false, message: t('invalid request: {0}', v.reason) };
+  try {
+    return await host.request(req, payload);
+  } catch (err) {
+    // No answer in time (or the page is going away): say so; the next state from the host shows the file as it is.
+    return { ok: false, message: failure(err) };
+  }
+}
+
+function failure(err: unknown): string {
+  if (err instanceof RequestTimeoutError) return t('Homelab did not answer within {0} s; the file shows what was written.', Math.round(err.timeoutMs / 1000));
+  return err instanceof Error ? err.message : String(err);
 }
 
 // View state survives reloads and restarts (the serializer restores the panel); checked like a message.
@@ -66,13 +78,17 @@ window.addEventListener('scroll', () => {
 
 function summary(p: ProgressView): string {
   const parts: string[] = [];
-  if (p.storiesTotal) parts.push(`${p.storiesDone}/${p.storiesTotal} stories done${p.storiesInProgress ? `, ${p.storiesInProgress} in progress` : ''}`);
-  if (p.itemsTotal) parts.push(`${p.itemsChecked}/${p.itemsTotal} items checked`);
-  return parts.join(' · ') || 'nothing to track';
+  if (p.storiesTotal) {
+    parts.push(p.storiesInProgress
+      ? t('{0}/{1} stories done, {2} in progress', p.storiesDone, p.storiesTotal, p.storiesInProgress)
+      : t('{0}/{1} stories done', p.storiesDone, p.storiesTotal));
+  }
+  if (p.itemsTotal) parts.push(t('{0}/{1} items checked', p.itemsChecked, p.itemsTotal));
+  return parts.join(' · ') || t('nothing to track');
 }
 
 function outcome(r: EditResult): void {
-  if (!r.ok) noticeBar(notices, 'error', r.message ?? 'The edit was not applied.');
+  if (!r.ok) noticeBar(notices, 'error', r.message ?? t('The edit was not applied.'));
   else if (r.message) noticeBar(notices, 'warning', r.message);
 }
 
@@ -81,7 +97,7 @@ function statusSelect(file: TrackerFileView, table: TableView, index: number): H
   const select = h('vscode-single-select', {
     class: 'status-select',
     'data-line': String(story.line),
-    'aria-label': `Status of ${story.id || `story on line ${story.line}`}`,
+    'aria-label': story.id ? t('Status of {0}', story.id) : t('Status of story on line {0}', story.line),
     disabled: file.readonly,
   }) as HTMLElement & { value: string; disabled: boolean };
   for (const s of STORY_STATUS_VALUES) {
@@ -91,7 +107,7 @@ function statusSelect(file: TrackerFileView, table: TableView, index: number): H
     const status = select.value as StoryStatus;
     if (status === story.status || !STORY_STATUS_VALUES.includes(status)) return;
     select.disabled = true;
-    const r = await request('setStatus', { key: file.key, line: story.line, hash: story.hash, status });
+    const r = await request(SetStatusRequest, { key: file.key, line: story.line, hash: story.hash, status });
     outcome(r);
     // Still on the page when the state did not change (nothing written): make it usable again.
     if (select.isConnected) {
@@ -104,7 +120,7 @@ function statusSelect(file: TrackerFileView, table: TableView, index: number): H
 
 function renderTable(file: TrackerFileView, table: TableView): HTMLElement {
   const cols = table.columns.map((c, i) => ({ ...c, i })).filter((c) => c.i !== table.statusColumn);
-  const head = h('tr', {}, ...cols.map((c) => trusted(h('th', { scope: 'col', class: `col-${c.role ?? 'other'}` }), c.html)), h('th', { scope: 'col', class: 'col-status' }, 'Status'));
+  const head = h('tr', {}, ...cols.map((c) => trusted(h('th', { scope: 'col', class: `col-${c.role ?? 'other'}` }), c.html)), h('th', { scope: 'col', class: 'col-status' }, t('Status')));
   const rows = table.stories.map((st, idx) => {
     if (view.filter === 'open' && st.status === 'done') return null;
     return h('tr', { class: `story status-${st.status}`, 'data-line': String(st.line) },
@@ -125,7 +141,7 @@ function renderChecklist(file: TrackerFileView, section: SectionView): HTMLEleme
     const box = trusted(h('vscode-checkbox', { checked: item.checked, disabled: file.readonly, 'data-line': String(item.line) }), item.html) as HTMLElement & { checked: boolean; disabled: boolean };
     box.addEventListener('change', async () => {
       box.disabled = true;
-      const r = await request('toggle', { key: file.key, line: item.line, hash: item.hash, checked: box.checked });
+      const r = await request(ToggleRequest, { key: file.key, line: item.line, hash: item.hash, checked: box.checked });
       outcome(r);
       if (box.isConnected) {
         box.disabled = file.readonly;
@@ -143,7 +159,7 @@ function renderSection(file: TrackerFileView, s: SectionView): HTMLElement {
   const col = h('vscode-collapsible', {
     class: `section kind-${s.kind}`,
     heading: s.title || file.title,
-    description: s.kind === 'epic' && s.epicId ? `Epic ${s.epicId}` : s.kind === 'goals' ? 'Goals' : '',
+    description: s.kind === 'epic' && s.epicId ? t('Epic {0}', s.epicId) : s.kind === 'goals' ? t('Goals') : '',
     open: !view.collapsed.includes(id),
   });
   col.addEventListener('vsc-collapsible-toggle', (ev) => {
@@ -155,15 +171,15 @@ function renderSection(file: TrackerFileView, s: SectionView): HTMLElement {
   const deco = h('span', { slot: 'decorations', class: 'section-progress' },
     progressBar(s.progress.percent, `${s.title}: ${s.progress.percent}%`), h('span', { class: 'percent' }, `${s.progress.percent}%`));
   col.append(deco);
-  const body = h('div', { class: 'section-body' }, h('p', { class: 'section-summary' }, summary(s.progress), ' · ', openLink(file, s.line, `line ${s.line}`)));
-  for (const t of s.tables) body.append(renderTable(file, t));
+  const body = h('div', { class: 'section-body' }, h('p', { class: 'section-summary' }, summary(s.progress), ' · ', openLink(file, s.line, t('line {0}', s.line))));
+  for (const table of s.tables) body.append(renderTable(file, table));
   if (s.checklist.length) body.append(renderChecklist(file, s));
   col.append(body);
   return col;
 }
 
 function openLink(file: TrackerFileView, line: number, text: string): HTMLElement {
-  const a = h('a', { href: '#', class: 'open-link', title: `Open ${file.label} at line ${line}` }, text);
+  const a = h('a', { href: '#', class: 'open-link', title: t('Open {0} at line {1}', file.label, line) }, text);
   a.addEventListener('click', (e) => {
     e.preventDefault();
     send('open', { key: file.key, line });
@@ -174,7 +190,7 @@ function openLink(file: TrackerFileView, line: number, text: string): HTMLElemen
 function renderFile(f: TrackerFileView): HTMLElement {
   const header = h('header', { class: 'file-header' },
     h('h2', {}, icon('markdown'), ' ', f.title),
-    h('div', { class: 'file-meta' }, openLink(f, 1, f.label), f.readonly ? h('vscode-badge', { variant: 'default', title: 'The file is read-only: edits are disabled' }, 'read-only') : null),
+    h('div', { class: 'file-meta' }, openLink(f, 1, f.label), f.readonly ? h('vscode-badge', { variant: 'default', title: t('The file is read-only: edits are disabled') }, t('read-only')) : null),
     h('div', { class: 'file-progress' }, progressBar(f.progress.percent, `${f.title}: ${f.progress.percent}%`), h('span', { class: 'percent' }, `${f.progress.percent}%`), h('span', { class: 'muted' }, summary(f.progress))),
   );
   const el = h('section', { class: 'file', 'data-key': f.key, 'aria-label': f.title }, header);
@@ -182,32 +198,32 @@ function renderFile(f: TrackerFileView): HTMLElement {
   if (f.issues.length) {
     const list = h('ul', { class: 'issues' });
     for (const i of f.issues) {
-      list.append(h('li', { class: `issue issue-${i.severity}` }, icon(i.severity === 'error' ? 'error' : 'warning'), ' ', openLink(f, i.line, `Line ${i.line}`), `: ${i.message}`,
-        i.severity === 'error' ? h('span', { class: 'muted' }, ' (shown, never rewritten; fix it in the editor)') : null));
+      list.append(h('li', { class: `issue issue-${i.severity}` }, icon(i.severity === 'error' ? 'error' : 'warning'), ' ', openLink(f, i.line, t('Line {0}', i.line)), `: ${i.message}`,
+        i.severity === 'error' ? h('span', { class: 'muted' }, ' ', t('(shown, never rewritten; fix it in the editor)')) : null));
     }
     el.append(list);
   }
   for (const s of f.sections) el.append(renderSection(f, s));
-  if (!f.error && !f.sections.length) el.append(h('p', { class: 'muted' }, 'No epics, story tables or checklists in this file.'));
+  if (!f.error && !f.sections.length) el.append(h('p', { class: 'muted' }, t('No epics, story tables or checklists in this file.')));
   return el;
 }
 
 function render(): void {
   if (!state) return;
   app.setAttribute('aria-busy', 'false');
-  const refresh = h('vscode-button', { icon: 'refresh', secondary: true, title: 'Read the files again' }, 'Refresh');
+  const refresh = h('vscode-button', { icon: 'refresh', secondary: true, title: t('Read the files again') }, t('Refresh'));
   refresh.addEventListener('click', () => send('refresh', {}));
-  const filter = h('vscode-checkbox', { checked: view.filter === 'open', class: 'filter' }, 'Hide done') as HTMLElement & { checked: boolean };
+  const filter = h('vscode-checkbox', { checked: view.filter === 'open', class: 'filter' }, t('Hide done')) as HTMLElement & { checked: boolean };
   filter.addEventListener('change', () => {
     view.filter = filter.checked ? 'open' : 'all';
     persist();
     render();
   });
   const top = h('header', { class: 'top' },
-    h('div', { class: 'top-title' }, h('h1', {}, icon('checklist'), ' Learning Tracker'), h('div', { class: 'actions' }, filter, refresh)),
-    h('div', { class: 'overall' }, progressBar(state.progress.percent, `Overall ${state.progress.percent}%`), h('span', { class: 'percent big' }, `${state.progress.percent}%`), h('span', { class: 'muted' }, summary(state.progress))),
+    h('div', { class: 'top-title' }, h('h1', {}, icon('checklist'), ' ', t('Learning Tracker')), h('div', { class: 'actions' }, filter, refresh)),
+    h('div', { class: 'overall' }, progressBar(state.progress.percent, t('Overall {0}%', state.progress.percent)), h('span', { class: 'percent big' }, `${state.progress.percent}%`), h('span', { class: 'muted' }, summary(state.progress))),
   );
-  const overview = h('nav', { class: 'overview', 'aria-label': 'Tracker files' });
+  const overview = h('nav', { class: 'overview', 'aria-label': t('Tracker files') });
   for (const f of state.files) {
     const jump = h('a', { href: '#', class: 'overview-title', title: f.label }, f.title);
     jump.addEventListener('click', (e) => {
@@ -217,11 +233,11 @@ function render(): void {
       target?.querySelector<HTMLElement>('.file-header a')?.focus({ preventScroll: true });
     });
     overview.append(h('div', { class: 'overview-row' }, jump, progressBar(f.progress.percent, `${f.title}: ${f.progress.percent}%`), h('span', { class: 'percent' }, `${f.progress.percent}%`),
-      f.issues.some((i) => i.severity === 'error') || f.error ? h('span', { class: 'overview-issue', title: 'This file has parts Homelab cannot read' }, icon('warning')) : h('span', {})));
+      f.issues.some((i) => i.severity === 'error') || f.error ? h('span', { class: 'overview-issue', title: t('This file has parts Homelab cannot read') }, icon('warning')) : h('span', {})));
   }
   const files = state.files.length
     ? [overview, ...state.files.map(renderFile)]
-    : [h('div', { class: 'empty' }, icon('search'), h('p', {}, 'No tracker file found. Homelab looks for: ', h('code', {}, state.globs.join(', ')), ' (setting homelab.tracker.globs).'))];
+    : [h('div', { class: 'empty' }, icon('search'), h('p', {}, ...withNode(t('No tracker file found. Homelab looks for: {0} (setting {1}).', '\u0000', 'homelab.tracker.globs'), h('code', {}, state.globs.join(', ')))))];
   app.replaceChildren(top, notices, ...files);
   if (view.scrollY) { window.scrollTo(0, view.scrollY); view.scrollY = 0; }
 }

@@ -7,10 +7,12 @@ import { launchBrowser } from './browser.mjs';
 import { freePort, startCodeServer } from './code-server.mjs';
 
 /**
- * @param {{runDir: string, extensionPath: string, testsPath: string, workspace: string, env?: Record<string,string>, timeoutMs?: number, onLog?: (line: string) => void}} options
+ * @param {{runDir: string, extensionPath: string, testsPath: string, workspace: string, env?: Record<string,string>, timeoutMs?: number, onLog?: (line: string) => void, testHooks?: boolean}} options
+ *   testHooks (default true): the extension exports its test API (src/testing.ts) only when the
+ *   host's environment has HOMELAB_TEST_HOOKS=1; false runs it as users get it (bench/activation).
  * @returns {{passed:number, failed:number, pending:number, exitCode:number|null, failures:string[]}}
  */
-export async function runExtensionHostTests({ runDir, extensionPath, testsPath, workspace, env = {}, timeoutMs = 20 * 60_000, onLog = (l) => void process.stdout.write(l + '\n') }) {
+export async function runExtensionHostTests({ runDir, extensionPath, testsPath, workspace, env = {}, testHooks = true, timeoutMs = 20 * 60_000, onLog = (l) => void process.stdout.write(l + '\n') }) {
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   const resultsFile = env.HOMELAB_TEST_RESULTS ?? join(runDir, 'results.json');
@@ -31,7 +33,7 @@ export async function runExtensionHostTests({ runDir, extensionPath, testsPath, 
     const payload = [
       ['extensionDevelopmentPath', remote(extensionPath)],
       ['extensionTestsPath', remote(testsPath)],
-      ['extensionEnvironment', JSON.stringify({ ...env, HOMELAB_TEST_RESULTS: resultsFile })],
+      ['extensionEnvironment', JSON.stringify({ ...env, HOMELAB_TEST_RESULTS: resultsFile, ...(testHooks ? { HOMELAB_TEST_HOOKS: '1' } : {}) })],
     ];
     const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     await page.goto(url);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 
 import { isCancellation } from '../providers/cancellation';
+import type { CommandId } from './ids';
 
 // Kept as a re-export while modules move to '../providers/cancellation' (the one cancellation type).
 export { CancelledError } from '../providers/cancellation';
@@ -24,7 +25,8 @@ export class CommandRegistry implements vscode.Disposable {
 
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
-  register(id: string, handler: CommandHandler): void {
+  /** `id` must be listed in src/commands/ids.ts (the one list of command ids). */
+  register(id: CommandId, handler: CommandHandler): void {
     this.disposables.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         const started = Date.now();

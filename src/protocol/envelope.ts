@@ -30,3 +30,40 @@ export function validateMessage<M>(checks: MessageChecks<M>, v: unknown, opts: {
   if (opts.requireId?.includes(v.type as keyof M) && v.id === undefined) return { ok: false, reason: `request "${v.type}" has no id` };
   return { ok: true, message: v as MessageOf<M> };
 }
+
+/**
+ * A request bound to its response (as GitLens's `IpcRequest`): the webview sends `{type: method, id,
+ * payload: Params}`, the host answers `{type: '<method>/response', id, payload: Result}`. Both sides
+ * name the descriptor, so a request cannot be sent with the wrong payload or answered with the wrong
+ * type, and the page gives up after `timeoutMs` instead of waiting forever on a host that never answers.
+ */
+export interface RequestType<M extends string, Params, Result> {
+  readonly method: M;
+  readonly response: `${M}/response`;
+  readonly timeoutMs: number;
+  /** Type carriers only (never set). */
+  readonly _params?: Params;
+  readonly _result?: Result;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** `requestType<Params, Result>()('show')`: two calls so the method name is inferred as a literal. */
+export function requestType<Params, Result>() {
+  return <M extends string>(method: M, o: { timeoutMs?: number } = {}): RequestType<M, Params, Result> => ({
+    method,
+    response: `${method}/response`,
+    timeoutMs: o.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  });
+}
+
+export type ParamsOf<R> = R extends RequestType<string, infer P, unknown> ? P : never;
+export type ResultOf<R> = R extends RequestType<string, unknown, infer S> ? S : never;
+
+/** Raised in the page when the host did not answer a request within its timeout. */
+export class RequestTimeoutError extends Error {
+  constructor(readonly method: string, readonly timeoutMs: number) {
+    super(`no answer to "${method}" within ${Math.round(timeoutMs / 1000)} s`);
+    this.name = 'RequestTimeoutError';
+  }
+}

@@ -1,6 +1,6 @@
 // Messages of the journal panel (homelab.journal). Imported by src/views/journal and
 // webview-ui/journal.main.ts; both sides validate what they receive with the checks below.
-import { MessageChecks, validateMessage } from './envelope';
+import { MessageChecks, requestType, validateMessage, type ParamsOf, type ResultOf } from './envelope';
 import { Empty, Notice, isEmpty, isKey, isLine, isNotice, isStringArray } from './common';
 import { Check, isArrayOf, isBoolean, isNumber, isOneOf, isOptional, isShape, isShortString, isString } from './validate';
 
@@ -78,14 +78,18 @@ export const isSearchResult: Check<SearchResult> = isShape<SearchResult>({
   hits: isArrayOf(isShape<SearchHitView>({ key: isKey, title: isString, date: isOptional(isString), snippet: isString, highlights: isArrayOf(isRange) })),
 });
 
+// Requests, each bound to its response.
+/** The rendered entry. */
+export const ShowRequest = requestType<{ key: string }, EntryContent>()('show');
+/** Search every entry. */
+export const SearchRequest = requestType<{ query: string }, SearchResult>()('search');
+
 // Webview -> host.
 export interface JournalToHost {
   ready: Empty;
   refresh: Empty;
-  /** Request (EntryContent): the rendered entry. */
-  show: { key: string };
-  /** Request (SearchResult): search every entry. */
-  search: { query: string };
+  show: ParamsOf<typeof ShowRequest>;
+  search: ParamsOf<typeof SearchRequest>;
   /** Command: open the markdown file in an editor (the source of truth). */
   edit: { key: string; line?: number };
   newEntry: Empty;
@@ -106,7 +110,7 @@ export const journalToHost: MessageChecks<JournalToHost> = {
   addNote: isShape<{ line: number }>({ line: isLine }),
   openLink: isShape<{ key: string; href: string }>({ key: isKey, href: isShortString(4096) }),
 };
-export const JOURNAL_REQUESTS = ['show', 'search'] as const;
+export const JOURNAL_REQUESTS = [ShowRequest.method, SearchRequest.method] as const;
 
 // Host -> webview.
 export interface JournalToWebview {
@@ -114,8 +118,8 @@ export interface JournalToWebview {
   notice: Notice;
   /** Select an entry (after "New entry"). */
   select: { key: string };
-  'show/response': EntryContent;
-  'search/response': SearchResult;
+  'show/response': ResultOf<typeof ShowRequest>;
+  'search/response': ResultOf<typeof SearchRequest>;
 }
 export const journalToWebview: MessageChecks<JournalToWebview> = {
   state: isJournalState,

@@ -1,6 +1,6 @@
 // Messages of the learning-tracker panel (homelab.tracker). Imported by src/views/tracker and
 // webview-ui/tracker.main.ts; both sides validate what they receive with the checks below.
-import { MessageChecks, validateMessage } from './envelope';
+import { MessageChecks, requestType, validateMessage, type ParamsOf, type ResultOf } from './envelope';
 import {
   EditResult, Empty, IssueView, Notice, isEditResult, isEmpty, isHash, isIssueView, isKey, isLine, isNotice, isStringArray,
 } from './common';
@@ -81,6 +81,11 @@ export interface SetStatusParams { key: string; line: number; hash: string; stat
 export interface ToggleParams { key: string; line: number; hash: string; checked: boolean }
 export interface OpenParams { key: string; line: number }
 
+/** Set a story's status (an edit writes the file: a longer timeout than a read). */
+export const SetStatusRequest = requestType<SetStatusParams, EditResult>()('setStatus', { timeoutMs: 30_000 });
+/** Check or uncheck a checklist item. */
+export const ToggleRequest = requestType<ToggleParams, EditResult>()('toggle', { timeoutMs: 30_000 });
+
 export interface TrackerToHost {
   /** Command: the page is ready for its state. */
   ready: Empty;
@@ -88,10 +93,8 @@ export interface TrackerToHost {
   refresh: Empty;
   /** Command: open the markdown file in an editor at a line. */
   open: OpenParams;
-  /** Request (EditResult): set a story's status. */
-  setStatus: SetStatusParams;
-  /** Request (EditResult): check or uncheck a checklist item. */
-  toggle: ToggleParams;
+  setStatus: ParamsOf<typeof SetStatusRequest>;
+  toggle: ParamsOf<typeof ToggleRequest>;
 }
 export const trackerToHost: MessageChecks<TrackerToHost> = {
   ready: isEmpty,
@@ -100,14 +103,14 @@ export const trackerToHost: MessageChecks<TrackerToHost> = {
   setStatus: isShape<SetStatusParams>({ key: isKey, line: isLine, hash: isHash, status: isStatus }),
   toggle: isShape<ToggleParams>({ key: isKey, line: isLine, hash: isHash, checked: isBoolean }),
 };
-export const TRACKER_REQUESTS = ['setStatus', 'toggle'] as const;
+export const TRACKER_REQUESTS = [SetStatusRequest.method, ToggleRequest.method] as const;
 
 // Host -> webview.
 export interface TrackerToWebview {
   state: TrackerState;
   notice: Notice;
-  'setStatus/response': EditResult;
-  'toggle/response': EditResult;
+  'setStatus/response': ResultOf<typeof SetStatusRequest>;
+  'toggle/response': ResultOf<typeof ToggleRequest>;
 }
 export const trackerToWebview: MessageChecks<TrackerToWebview> = {
   state: isTrackerState,

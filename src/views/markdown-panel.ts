@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { MessageOf } from '../protocol/envelope';
+import { settings, type SettingsChange } from '../services/settings';
 import { WebviewChannel, webviewHtml, webviewOptions, type Validator } from './webview';
 
 export interface MarkdownPanelOptions<In> {
@@ -10,8 +11,8 @@ export interface MarkdownPanelOptions<In> {
   /** Markdown files whose change reloads the panel (debounced). */
   watch: string;
   watchFilter?: (uri: vscode.Uri) => boolean;
-  /** The settings section whose change reloads the panel. */
-  settings: string;
+  /** The settings (a key or a section such as `journal`) whose change reloads the panel. */
+  settings: Parameters<SettingsChange['affects']>[0];
 }
 
 /**
@@ -45,7 +46,7 @@ export abstract class MarkdownPanel<In, Out, S> implements vscode.Disposable {
     };
     this.disposables.push(
       this.channel, watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(o.settings) && this.scheduleReload()),
+      settings.onDidChange((e) => e.affects(o.settings) && this.scheduleReload()),
       panel.onDidDispose(() => this.dispose()),
     );
   }

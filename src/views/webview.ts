@@ -52,10 +52,19 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n
 <title>${escapeAttr(title)}</title>
 </head>
 <body>
-<div id="app" role="main" aria-busy="true"></div>
+<div id="app" role="main" aria-busy="true"${l10nAttr()}></div>
 <script type="module" nonce="${n}" src="${uri(`${name}.main.js`)}"></script>
 </body>
 </html>`;
+}
+
+/**
+ * The page's translations: the l10n bundle of the UI language as VS Code loaded it for us (none for
+ * English), read by webview-ui/l10n.ts. An attribute, not a script, so the CSP stays nonce-only.
+ */
+function l10nAttr(): string {
+  const bundle = vscode.l10n.bundle;
+  return bundle ? ` data-l10n="${escapeAttr(JSON.stringify(bundle))}"` : '';
 }
 
 export type Validator<M> = (v: unknown) => { ok: true; message: MessageOf<M> } | { ok: false; reason: string };
@@ -97,6 +106,13 @@ export class WebviewChannel<In, Out> implements vscode.Disposable {
     if (this.posted.length > 200) this.posted.shift();
     this.postedEmitter.fire(msg);
     return this.webview.postMessage(msg);
+  }
+
+  /** Answers request `id` with the response type its descriptor is bound to (src/protocol/*.ts). */
+  respond<K extends keyof Out & string>(req: { readonly response: K }, id: number | undefined, result: Out[K]): Thenable<boolean> {
+    // Validation refuses a request without an id before it reaches a handler.
+    if (id === undefined) throw new Error(`cannot answer "${req.response}" without the request's id`);
+    return this.post(req.response, result, id);
   }
 
   dispose(): void {

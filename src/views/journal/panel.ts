@@ -7,11 +7,12 @@ import {
 } from '../../providers/markdown';
 import type { MessageOf } from '../../protocol/envelope';
 import {
-  JOURNAL_VIEW_TYPE, isJournalViewState, isValidJournalToHost,
+  JOURNAL_VIEW_TYPE, SearchRequest, ShowRequest, isJournalViewState, isValidJournalToHost,
   type EntryContent, type JournalState, type JournalToHost, type JournalToWebview, type SearchResult,
 } from '../../protocol/journal';
 import { ACTIVITY_FILE, journalFolder } from '../../services/activity';
 import { keyOf, uriOf, WorkspaceFileStore } from '../../services/files';
+import { settings } from '../../services/settings';
 import { isSafeHref, renderMarkdown } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
 import { MarkdownPanel } from '../markdown-panel';
@@ -66,7 +67,7 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
         const folder = journalFolder();
         return !!folder && uri.toString().startsWith(folder.toString());
       },
-      settings: 'homelab.journal',
+      settings: 'journal',
     });
   }
 
@@ -75,7 +76,7 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
   }
 
   protected async load(): Promise<JournalState> {
-    const setting = vscode.workspace.getConfiguration('homelab').get<string>('journal.folder') ?? 'journal';
+    const setting = settings.get('journal.folder');
     const folder = journalFolder();
     const files = new Map<string, vscode.Uri>();
     if (!folder) {
@@ -163,10 +164,10 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
         await this.reload();
         return;
       case 'show':
-        await this.channel.post('show/response', await this.show(m.payload.key), m.id);
+        await this.channel.respond(ShowRequest, m.id, await this.show(m.payload.key));
         return;
       case 'search':
-        await this.channel.post('search/response', this.search(m.payload.query), m.id);
+        await this.channel.respond(SearchRequest, m.id, this.search(m.payload.query));
         return;
       case 'edit': {
         const uri = this.files.get(m.payload.key);

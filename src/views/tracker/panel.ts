@@ -10,13 +10,14 @@ import {
 import type { EditResult } from '../../protocol/common';
 import type { MessageOf } from '../../protocol/envelope';
 import {
-  TRACKER_VIEW_TYPE, isValidTrackerToHost, isTrackerViewState,
+  SetStatusRequest, TRACKER_VIEW_TYPE, ToggleRequest, isValidTrackerToHost, isTrackerViewState,
   type ProgressView, type SectionView, type TrackerFileView, type TrackerState, type TrackerToHost, type TrackerToWebview,
 } from '../../protocol/tracker';
 import { friendlyMessage, keyOf, WorkspaceFileStore } from '../../services/files';
 import { renderInline } from '../markdown-render';
 import { repairMojibake as fix } from '../mojibake';
 import { MarkdownPanel } from '../markdown-panel';
+import { settings } from '../../services/settings';
 import { SinglePanelHost } from '../webview';
 
 export const DEFAULT_TRACKER_GLOBS = ['**/LEARNING_TRACKER.md', '**/Phase*.md', '**/*learning*.md'];
@@ -29,7 +30,7 @@ function progressView(p: Progress): ProgressView {
 }
 
 export function trackerGlobs(): string[] {
-  const v = vscode.workspace.getConfiguration('homelab').get<unknown>('tracker.globs');
+  const v: unknown[] = settings.get('tracker.globs');
   const list = Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string' && g.trim() !== '') : [];
   return list.length ? list : DEFAULT_TRACKER_GLOBS;
 }
@@ -96,7 +97,7 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
     private readonly store = new WorkspaceFileStore(),
   ) {
     // Any markdown change may add, remove or edit a tracker file: reload (debounced).
-    super(panel, extensionUri, log, { page: 'tracker', title: vscode.l10n.t('Learning Tracker'), isValid: isValidTrackerToHost, watch: '**/*.md', settings: 'homelab.tracker' });
+    super(panel, extensionUri, log, { page: 'tracker', title: vscode.l10n.t('Learning Tracker'), isValid: isValidTrackerToHost, watch: '**/*.md', settings: 'tracker' });
   }
 
   protected postState(state: TrackerState): Thenable<unknown> {
@@ -157,13 +158,13 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
       case 'setStatus': {
         const p = m.payload;
         const r = await this.edit(p.key, storyStatusEdit({ file: p.key, line: p.line, hash: p.hash }, p.status));
-        await this.channel.post('setStatus/response', r, m.id);
+        await this.channel.respond(SetStatusRequest, m.id, r);
         return;
       }
       case 'toggle': {
         const p = m.payload;
         const r = await this.edit(p.key, checklistEdit({ file: p.key, line: p.line, hash: p.hash }, p.checked));
-        await this.channel.post('toggle/response', r, m.id);
+        await this.channel.respond(ToggleRequest, m.id, r);
         return;
       }
     }

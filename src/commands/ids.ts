@@ -1,0 +1,65 @@
+// Every command id of the extension, in one list. Registration stays grouped per area
+// (src/commands/<area>/); `CommandRegistry.register` takes only a `CommandId`, so a command cannot
+// be registered without being listed here, and test/unit/wiring/command-ids.test.ts checks this list
+// against package.json's contributes.commands both ways.
+export const COMMAND_IDS = [
+  // general
+  'homelab.showLog',
+  'homelab.openWalkthrough',
+  // proxmox
+  'homelab.proxmox.addCluster',
+  'homelab.proxmox.editCluster',
+  'homelab.proxmox.removeCluster',
+  'homelab.proxmox.testConnection',
+  'homelab.proxmox.reviewCertificate',
+  'homelab.proxmox.openDemoLab',
+  'homelab.proxmox.refresh',
+  'homelab.proxmox.startVm',
+  'homelab.proxmox.shutdownVm',
+  'homelab.proxmox.stopVm',
+  'homelab.proxmox.rebootVm',
+  'homelab.proxmox.deleteVm',
+  'homelab.proxmox.convertToTemplate',
+  'homelab.proxmox.cloneTemplate',
+  'homelab.proxmox.migrateVm',
+  'homelab.proxmox.showTasks',
+  'homelab.proxmox.openShell',
+  'homelab.proxmox.openConsole',
+  'homelab.proxmox.uploadIso',
+  // kubernetes
+  'homelab.kubernetes.refresh',
+  'homelab.kubernetes.useContext',
+  'homelab.kubernetes.filterNamespaces',
+  'homelab.kubernetes.scale',
+  'homelab.kubernetes.restart',
+  'homelab.kubernetes.delete',
+  'homelab.kubernetes.viewYaml',
+  'homelab.kubernetes.revealSecret',
+  'homelab.kubernetes.apply',
+  'homelab.kubernetes.logs',
+  'homelab.kubernetes.logsWithOptions',
+  'homelab.kubernetes.exec',
+  // journal
+  'homelab.journal.open',
+  'homelab.journal.newEntry',
+  'homelab.journal.addNote',
+  'homelab.journal.createFolder',
+  // tracker
+  'homelab.tracker.open',
+  'homelab.tracker.refresh',
+  // cluster
+  'homelab.cluster.deploy',
+  'homelab.cluster.openShells',
+  'homelab.cluster.startAll',
+  'homelab.cluster.stopAll',
+  'homelab.cluster.destroy',
+  // nix
+  'homelab.nix.eject',
+  'homelab.nix.buildIso',
+  // template
+  'homelab.template.buildAndDeploy',
+  // pipeline
+  'homelab.pipeline.refresh',
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];
