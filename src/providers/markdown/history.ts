@@ -155,7 +155,7 @@ export class TrackerHistoryReader {
       '--format=%x1e%H%x1f%cI%x1f%s', 'HEAD', '--', ...pathspecs(this.globs),
     ], cwd, undefined, signal);
     if (log.code !== 0) {
-      if (/does not have any commits|unknown revision|bad default revision/i.test(log.stderr)) {
+      if (/does not have any commits|unknown revision|bad (default )?revision/i.test(log.stderr)) {
         return { available: false, reason: 'The git repository has no commits yet.', points: [], epicTitles: {} };
       }
       throw new Error(`git log failed: ${log.stderr || `exit code ${log.code}`}`);
