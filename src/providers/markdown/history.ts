@@ -4,7 +4,8 @@
 // Blob contents never change, so parsed blobs and the points built from them are cached by id:
 // a second read only pays for the log and for commits added since.
 import { spawn } from 'node:child_process';
-import { parseTracker, type StoryStatus } from './tracker';
+import { columnRole, parseStatus, type StoryStatus } from './tracker';
+import { delimiterCells } from './table';
 import { throwIfCancelled } from '../cancellation';
 
 export interface StatusCount { done: number; inProgress: number; total: number }
@@ -116,17 +117,63 @@ export function parseBatch(buf: Buffer): Map<string, Buffer> {
   return out;
 }
 
-function summarise(bytes: Uint8Array, path: string): StorySnapshot[] {
-  const model = parseTracker(bytes, path);
-  const out: StorySnapshot[] = [];
-  for (const s of model.sections) {
-    const epic = s.epicId ?? s.title;
-    for (const t of s.tables) for (const st of t.stories) {
-      const key = st.id.trim() || st.text.replace(/\s+/g, ' ').trim();
-      if (key) out.push({ key, epic, status: st.status });
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+
+/** Cells of a pipe-table row, trimmed, `\|` kept as a pipe. */
+function cells(line: string): string[] {
+  const t = line.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '');
+  return t.split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|'));
+}
+
+/**
+ * Story statuses of one tracker version. A lean reading of what parseTracker reads (headings,
+ * fences, pipe tables, the same column roles and status words) without the locators and line
+ * hashes an editor needs: history parses hundreds of versions, the panel one.
+ */
+export function summarise(bytes: Uint8Array, _path = ''): { stories: StorySnapshot[]; epicTitles: Record<string, string> } {
+  const lines = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').split('\n');
+  const stories: StorySnapshot[] = [];
+  const epicTitles: Record<string, string> = {};
+  let fence: string | undefined;
+  let section = '';
+  let epic = '';
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+    const f = FENCE.exec(text);
+    if (fence !== undefined) { if (f && f[1][0] === fence[0] && f[1].length >= fence.length) fence = undefined; continue; }
+    if (f && !(f[1][0] === '`' && text.slice(f[0].length).includes('`'))) { fence = f[1]; continue; }
+    const h = text.trimStart().startsWith('#') ? ATX.exec(text) : null;
+    if (h) {
+      section = (h[2] ?? '').trim();
+      const m = /\bepic\s+([0-9][\w.]*)/i.exec(section);
+      epic = m ? m[1].replace(/[.:]$/, '') : section;
+      continue;
     }
+    if (!text.includes('|') || i + 1 >= lines.length) continue;
+    const next = lines[i + 1].replace(/\r$/, '');
+    const delim = delimiterCells(next);
+    if (delim === undefined) continue;
+    const headers = cells(text);
+    if (headers.length !== delim) continue;
+    const roles = headers.map((x) => columnRole(x));
+    const idCol = roles.indexOf('id');
+    const statusCol = roles.indexOf('status');
+    let storyCol = roles.indexOf('story');
+    if (storyCol < 0) storyCol = roles.findIndex((r) => r !== 'id' && r !== 'status');
+    let r = i + 2;
+    for (; r < lines.length; r++) {
+      const row = lines[r].replace(/\r$/, '');
+      if (row.trim() === '' || !row.includes('|') || FENCE.test(row) || (row.trimStart().startsWith('#') && ATX.test(row))) break;
+      const c = cells(row);
+      const key = ((idCol >= 0 ? c[idCol] : '') ?? '').trim() || ((storyCol >= 0 ? c[storyCol] : '') ?? '').replace(/\s+/g, ' ').trim();
+      if (!key) continue;
+      stories.push({ key, epic, status: parseStatus(statusCol >= 0 && statusCol < headers.length ? c[statusCol] ?? '' : '') });
+    }
+    if (r > i + 2) epicTitles[epic] = section;
+    i = r - 1;
   }
-  return out;
+  return { stories, epicTitles };
 }
 
 const empty = (): StatusCount => ({ done: 0, inProgress: 0, total: 0 });
@@ -184,10 +231,7 @@ export class TrackerHistoryReader {
       const batch = await run(this.git, ['cat-file', '--batch'], cwd, [...wanted].join('\n') + '\n', signal);
       if (batch.code !== 0) throw new Error(`git cat-file failed: ${batch.stderr || `exit code ${batch.code}`}`);
       for (const [blob, bytes] of parseBatch(batch.stdout)) {
-        const model = parseTracker(bytes, paths.get(blob) ?? blob);
-        const epicTitles: Record<string, string> = {};
-        for (const s of model.sections) if (s.tables.length) epicTitles[s.epicId ?? s.title] = s.title;
-        this.blobs.set(blob, { stories: summarise(bytes, paths.get(blob) ?? blob), epicTitles });
+        this.blobs.set(blob, summarise(bytes, paths.get(blob) ?? blob));
         parsed++;
       }
     }

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseLog, pathspecs, TrackerHistoryReader } from '../../../src/providers/markdown/history';
+import { readFileSync, readdirSync } from 'node:fs';
+import { parseLog, pathspecs, summarise, TrackerHistoryReader } from '../../../src/providers/markdown/history';
+import { parseTracker } from '../../../src/providers/markdown/tracker';
 import { TempRepo } from '../../harness/git-repo';
 
 const GLOBS = ['**/LEARNING_TRACKER.md', '**/Phase*.md'];
@@ -130,5 +132,17 @@ describe('dashboard: tracker history from git', function () {
     assert.deepEqual(c.changes[1], { status: 'A', blob: '3'.repeat(40), path: 'new.md' });
     assert.deepEqual(parseLog('garbage\x1enot-a-sha\x1f\x1f'), []);
     assert.deepEqual(pathspecs(['**/Phase*.md', './x.md']), [':(glob,icase)**/Phase*.md', ':(glob,icase)x.md']);
+  });
+
+  it('reads the same story statuses as the tracker panel does, on every tracker fixture', () => {
+    const dir = path.resolve(__dirname, '../../fixtures/markdown');
+    const files = [...readdirSync(dir).filter((f) => f.endsWith('.md')).map((f) => path.join(dir, f)), path.join(dir, 'context/Phase0-learning-tracker.md')];
+    for (const f of files) {
+      const bytes = readFileSync(f);
+      const model = parseTracker(bytes, f);
+      const expected = model.sections.flatMap((s) => s.tables.flatMap((t) => t.stories.map((st) => [st.id.trim() || st.text.replace(/\s+/g, ' ').trim(), s.epicId ?? s.title, st.status])))
+        .filter(([k]) => k !== '');
+      assert.deepEqual(summarise(bytes).stories.map((s) => [s.key, s.epic, s.status]), expected, f);
+    }
   });
 });
