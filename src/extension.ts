@@ -5,6 +5,7 @@ import { registerClusterManageCommands } from './commands/cluster/manage';
 import { registerGeneralCommands } from './commands/general';
 import { registerJournalCommands } from './commands/journal';
 import { registerTrackerCommands } from './commands/tracker';
+import { registerDashboardCommands } from './commands/dashboard';
 import { Prompts } from './commands/prompts';
 import { connectDemoLab, registerClusterCommands, type DemoLab } from './commands/proxmox/clusters';
 import { registerCloneCommands } from './commands/proxmox/clone';
@@ -32,6 +33,8 @@ import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-doc
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { Terminals } from './views/terminals/output';
 import { TrackerPanels } from './views/tracker/panel';
+import { DashboardPanels } from './views/dashboard/panel';
+import { DASHBOARD_VIEW_TYPE } from './protocol/dashboard';
 import { JOURNAL_VIEW_TYPE } from './protocol/journal';
 import { TRACKER_VIEW_TYPE } from './protocol/tracker';
 
@@ -50,6 +53,7 @@ export interface HomelabApi {
   readonly activity: ActivityLog;
   readonly journal: JournalPanels;
   readonly tracker: TrackerPanels;
+  readonly dashboard: DashboardPanels;
   /** Cluster deploy knobs (tests map VMs to a loopback sshd and shorten timeouts). */
   readonly deployTuning: DeployTuning;
   readonly kubernetesTree: KubernetesTreeProvider;
@@ -110,6 +114,9 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   );
   registerJournalCommands(registry, { panels: journal, prompts, log });
   registerTrackerCommands(registry, { panels: tracker });
+  const dashboard = new DashboardPanels(context.extensionUri, log, prompts);
+  context.subscriptions.push(dashboard, vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboard));
+  registerDashboardCommands(registry, { panels: dashboard });
 
   const terminals = new Terminals();
   const operations = new Operations(terminals, proxmoxTree, log);
@@ -148,7 +155,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
   return {
     registry, prompts, clusters, connections, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView,
-    operations, knownHostsPath, activity, journal, tracker, deployTuning, pipelineTree, nixDiagnostics,
+    operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics,
   };
 }
 

@@ -4,7 +4,7 @@ import { WebviewChannel, webviewHtml, webviewOptions, type Validator } from './w
 
 export interface MarkdownPanelOptions<In> {
   /** The page's bundle under dist/webview (`<name>.main.js`). */
-  page: 'journal' | 'tracker';
+  page: 'journal' | 'tracker' | 'dashboard';
   title: string;
   isValid: Validator<In>;
   /** Markdown files whose change reloads the panel (debounced). */
