@@ -167,8 +167,8 @@ function activityCard(s: DashboardState): HTMLElement {
   return card('activity', t('Lab activity per week'),
     h('p', { class: 'why' }, t('{0} operations, {1} in total.', s.activity.entries, hours(s.activity.durationMs))),
     svg(barChart(t('Operations per week by outcome'), cats, [
-      { name: t('ok'), values: weeks.map((w) => w.ok) }, { name: t('failed'), values: weeks.map((w) => w.failed) },
-      { name: t('cancelled'), values: weeks.map((w) => w.cancelled) }, { name: t('other'), values: weeks.map((w) => w.operations - w.ok - w.failed - w.cancelled) },
+      { name: t('ok'), values: weeks.map((w) => w.ok), tone: 1 }, { name: t('failed'), values: weeks.map((w) => w.failed), tone: 2 },
+      { name: t('cancelled'), values: weeks.map((w) => w.cancelled), tone: 3 }, { name: t('other'), values: weeks.map((w) => w.operations - w.ok - w.failed - w.cancelled), tone: 0 },
     ], { stacked: true, emptyText: t('No operations logged.') })),
     unread,
     table(t('Operations per week'), [t('Week of'), t('Operations'), t('ok'), t('failed'), t('cancelled'), t('Time')], weeks.map((w) => [w.week, w.operations, w.ok, w.failed, w.cancelled, hours(w.durationMs)])),

@@ -6,12 +6,13 @@
 import { scaleBand, scaleLinear, scaleUtc } from 'd3-scale';
 import { line as d3line } from 'd3-shape';
 
-export interface Series { name: string; values: number[] }
+/** `tone`: the colour slot (series-N class) when it carries meaning, e.g. ok green, failed red. */
+export interface Series { name: string; values: number[]; tone?: number }
 export interface TimeSeries { name: string; points: Array<{ t: number; y: number }> }
 
 const W = 640;
 const H = 240;
-const M = { top: 16, right: 16, bottom: 36, left: 44 };
+const M = { top: 16, right: 44, bottom: 36, left: 44 };
 
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -19,9 +20,9 @@ export function esc(s: string): string {
 
 const fmt = (n: number): string => (Math.abs(n) >= 10 || Number.isInteger(n) ? String(Math.round(n)) : n.toFixed(1));
 
-function frame(title: string, body: string, legend: string[]): string {
+function frame(title: string, body: string, legend: string[], tones: number[] = legend.map((_, i) => i)): string {
   const items = legend.map((name, i) =>
-    `<g transform="translate(${M.left + i * 150},${H - 8})"><rect class="series-${i} mark" width="10" height="10" y="-9"></rect><text class="legend" x="14">${esc(name.length > 20 ? `${name.slice(0, 19)}…` : name)}</text></g>`).join('');
+    `<g transform="translate(${M.left + i * 150},${H - 8})"><rect class="series-${tones[i]} mark" width="10" height="10" y="-9"></rect><text class="legend" x="14">${esc(name.length > 20 ? `${name.slice(0, 19)}…` : name)}</text></g>`).join('');
   // role=img + aria-label: a screen reader announces the chart; the table beside it has the numbers.
   return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>${body}${items}</svg>`;
 }
@@ -73,7 +74,7 @@ export function barChart(title: string, categories: string[], series: Series[], 
       const bw = opts.stacked ? x.bandwidth() : inner.bandwidth();
       const top = y(stack + v);
       const h = Math.max(0, y(stack) - top);
-      if (v > 0) body += `<rect class="series-${si} mark" x="${bx}" y="${top}" width="${bw}" height="${h}"><title>${esc(`${c} · ${s.name}: ${fmt(v)}${opts.unit ?? ''}`)}</title></rect>`;
+      if (v > 0) body += `<rect class="series-${s.tone ?? si} mark" x="${bx}" y="${top}" width="${bw}" height="${h}"><title>${esc(`${c} · ${s.name}: ${fmt(v)}${opts.unit ?? ''}`)}</title></rect>`;
       const r = opts.ranges?.[si]?.[ci];
       if (r && r[1] > r[0]) {
         const cx = bx + bw / 2;
@@ -82,7 +83,7 @@ export function barChart(title: string, categories: string[], series: Series[], 
       if (opts.stacked) stack += v;
     });
   });
-  return frame(title, body, series.map((s) => s.name));
+  return frame(title, body, series.map((s) => s.name), series.map((s, i) => s.tone ?? i));
 }
 
 /** Horizontal percent bars (checklist completion per success-metric section). */
@@ -90,7 +91,7 @@ export function percentBars(title: string, rows: Array<{ label: string; percent:
   if (!rows.length) return empty(title, opts.emptyText ?? 'No data');
   const rowH = 26;
   const h = M.top + rows.length * rowH + 24;
-  const x = scaleLinear().domain([0, 100]).range([220, W - 70]);
+  const x = scaleLinear().domain([0, 100]).range([220, W - 140]);
   const body = rows.map((r, i) => {
     const yy = M.top + i * rowH;
     const p = Math.max(0, Math.min(100, r.percent));

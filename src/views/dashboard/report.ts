@@ -93,7 +93,7 @@ export function buildReport(state: DashboardState, operations: OperationView[], 
   const pct = (c: { done: number; total: number }): number => (c.total ? Math.round((c.done * 100) / c.total) : 0);
   const progress = lineChart('Stories done (%) over time', [{ name: 'Overall', points: points.map((p) => ({ t: Date.parse(p.date), y: pct(p.overall) })) }], { yMax: 100, unit: '%', emptyText: state.history.available ? 'No tracker change in this period' : state.history.reason ?? 'No history' });
   const weeks = activityWeeks(ops);
-  const activity = barChart('Operations per week', weeks.map((w) => w.week.slice(5)), [{ name: 'ok', values: weeks.map((w) => w.ok) }, { name: 'failed', values: weeks.map((w) => w.failed) }, { name: 'cancelled', values: weeks.map((w) => w.cancelled) }], { stacked: true, emptyText: 'No operations in this period' });
+  const activity = barChart('Operations per week', weeks.map((w) => w.week.slice(5)), [{ name: 'ok', values: weeks.map((w) => w.ok), tone: 1 }, { name: 'failed', values: weeks.map((w) => w.failed), tone: 2 }, { name: 'cancelled', values: weeks.map((w) => w.cancelled), tone: 3 }], { stacked: true, emptyText: 'No operations in this period' });
   const charts = [progress, activity];
   if (sel.phase) {
     const mid = (d?: { minHours?: number; maxHours?: number }): number => (d?.minHours !== undefined && d.maxHours !== undefined ? (d.minHours + d.maxHours) / 2 : 0);
