@@ -123,7 +123,7 @@ describe('Learning dashboard (extension host)', function () {
     assert.match(text, /^# Evidence report: Phase 2: NixOS Configuration Automation\n/);
     assert.match(text, /Estimated \(Estimated without AI assistance\): 2-3 weeks/);
     assert.match(text, /Actual \(Actual time with Claude Code\): 2-3 focused sessions totaling ~8 hours/);
-    assert.match(text, /- \[ \] Deploy production-grade Kubernetes clusters from scratch \(learning-goals.md/);
+    assert.match(text, /- \[ \] Deploy production-grade Kubernetes clusters from scratch \(\S*learning-goals\.md, Technical Mastery\)/);
     assert.match(text, /\*\*Bottom Line\*\*: Transform from/);
     const page = readWs(html).toString('utf8');
     assert.match(page, /<svg xmlns="http:\/\/www.w3.org\/2000\/svg" class="chart"/);
