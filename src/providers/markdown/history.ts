@@ -198,7 +198,7 @@ export class TrackerHistoryReader {
     }
     throwIfCancelled(signal);
     const log = await run(this.git, [
-      '-c', 'core.quotePath=false', 'log', '--first-parent', '-m', '--raw', '--no-abbrev', '-M', '--no-color', '--no-ext-diff',
+      '-c', 'core.quotePath=false', 'log', '--first-parent', '-m', '--raw', '--no-abbrev', '--no-renames', '--no-color', '--no-ext-diff',
       '--format=%x1e%H%x1f%cI%x1f%s', 'HEAD', '--', ...pathspecs(this.globs),
     ], cwd, undefined, signal);
     if (log.code !== 0) {
@@ -207,6 +207,7 @@ export class TrackerHistoryReader {
       }
       throw new Error(`git log failed: ${log.stderr || `exit code ${log.code}`}`);
     }
+    // No rename detection (costly): a rename reads as delete + add, and stories keep their IDs across it.
     // `--first-parent` follows the branch as the user sees it; a merge counts as one change (its diff
     // against the first parent), so a story merged from a side branch changes status at the merge.
     const commits = parseLog(log.stdout.toString('utf8')).reverse();
