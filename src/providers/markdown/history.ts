@@ -122,8 +122,23 @@ const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 
 /** Cells of a pipe-table row, trimmed, `\|` kept as a pipe. */
 function cells(line: string): string[] {
-  const t = line.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '');
+  let t = line.trim();
+  if (t.startsWith('|')) t = t.slice(1);
+  if (t.endsWith('|') && !t.endsWith('\\|')) t = t.slice(0, -1);
+  // Most rows have no escaped pipe: a plain split is much cheaper than the look-behind.
+  if (!t.includes('\\')) return t.split('|').map((c) => c.trim());
   return t.split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|'));
+}
+
+// Status cells repeat ("✅ Done", ""): read each distinct text once.
+const statusMemo = new Map<string, StoryStatus>();
+function statusOf(cell: string): StoryStatus {
+  let st = statusMemo.get(cell);
+  if (st === undefined) {
+    st = parseStatus(cell);
+    if (statusMemo.size < 10_000) statusMemo.set(cell, st);
+  }
+  return st;
 }
 
 /**
@@ -168,7 +183,7 @@ export function summarise(bytes: Uint8Array, _path = ''): { stories: StorySnapsh
       const c = cells(row);
       const key = ((idCol >= 0 ? c[idCol] : '') ?? '').trim() || ((storyCol >= 0 ? c[storyCol] : '') ?? '').replace(/\s+/g, ' ').trim();
       if (!key) continue;
-      stories.push({ key, epic, status: parseStatus(statusCol >= 0 && statusCol < headers.length ? c[statusCol] ?? '' : '') });
+      stories.push({ key, epic, status: statusOf(statusCol >= 0 && statusCol < headers.length ? c[statusCol] ?? '' : '') });
     }
     if (r > i + 2) epicTitles[epic] = section;
     i = r - 1;
