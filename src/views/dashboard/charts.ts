@@ -20,11 +20,15 @@ export function esc(s: string): string {
 
 const fmt = (n: number): string => (Math.abs(n) >= 10 || Number.isInteger(n) ? String(Math.round(n)) : n.toFixed(1));
 
+const PER_ROW = 4;
+
 function frame(title: string, body: string, legend: string[], tones: number[] = legend.map((_, i) => i)): string {
+  // Legend under the plot, four to a row; the picture grows by a row when there are more series.
+  const extra = Math.max(0, Math.ceil(legend.length / PER_ROW) - 1) * 16;
   const items = legend.map((name, i) =>
-    `<g transform="translate(${M.left + i * 150},${H - 8})"><rect class="series-${tones[i]} mark" width="10" height="10" y="-9"></rect><text class="legend" x="14">${esc(name.length > 20 ? `${name.slice(0, 19)}…` : name)}</text></g>`).join('');
+    `<g transform="translate(${M.left + (i % PER_ROW) * 150},${H - 8 + Math.floor(i / PER_ROW) * 16})"><rect class="series-${tones[i]} mark" width="10" height="10" y="-9"></rect><text class="legend" x="14">${esc(name.length > 20 ? `${name.slice(0, 19)}…` : name)}</text></g>`).join('');
   // role=img + aria-label: a screen reader announces the chart; the table beside it has the numbers.
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>${body}${items}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H + extra}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>${body}${items}</svg>`;
 }
 
 function yAxis(y: (v: number) => number, ticks: number[], unit: string): string {
