@@ -33,9 +33,21 @@ export function storyRefs(text: string): string[] {
 
 /** Monday (UTC) of the ISO week holding `iso`. */
 export function weekOf(iso: string): string {
-  const d = new Date(iso);
-  const day = (d.getUTCDay() + 6) % 7;
-  const monday = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - day));
+  // Thousands of entries fall on a few hundred days: compute each day's week once.
+  const day = iso.slice(0, 10);
+  let w = weekMemo.get(day);
+  if (w === undefined) {
+    w = mondayOf(day);
+    if (weekMemo.size < 100_000) weekMemo.set(day, w);
+  }
+  return w;
+}
+const weekMemo = new Map<string, string>();
+
+function mondayOf(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  const back = (d.getUTCDay() + 6) % 7;
+  const monday = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - back));
   return monday.toISOString().slice(0, 10);
 }
 

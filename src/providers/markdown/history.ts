@@ -120,13 +120,13 @@ export function parseBatch(buf: Buffer): Map<string, Buffer> {
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 
-/** Cells of a pipe-table row, trimmed, `\|` kept as a pipe. */
+/** Cells of a pipe-table row (untrimmed when no escape: callers trim the few they read), `\|` kept as a pipe. */
 function cells(line: string): string[] {
   let t = line.trim();
   if (t.startsWith('|')) t = t.slice(1);
   if (t.endsWith('|') && !t.endsWith('\\|')) t = t.slice(0, -1);
   // Most rows have no escaped pipe: a plain split is much cheaper than the look-behind.
-  if (!t.includes('\\')) return t.split('|').map((c) => c.trim());
+  if (!t.includes('\\')) return t.split('|');
   return t.split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|'));
 }
 
@@ -169,7 +169,7 @@ export function summarise(bytes: Uint8Array, _path = ''): { stories: StorySnapsh
     const next = lines[i + 1].replace(/\r$/, '');
     const delim = delimiterCells(next);
     if (delim === undefined) continue;
-    const headers = cells(text);
+    const headers = cells(text).map((x) => x.trim());
     if (headers.length !== delim) continue;
     const roles = headers.map((x) => columnRole(x));
     const idCol = roles.indexOf('id');
@@ -183,7 +183,7 @@ export function summarise(bytes: Uint8Array, _path = ''): { stories: StorySnapsh
       const c = cells(row);
       const key = ((idCol >= 0 ? c[idCol] : '') ?? '').trim() || ((storyCol >= 0 ? c[storyCol] : '') ?? '').replace(/\s+/g, ' ').trim();
       if (!key) continue;
-      stories.push({ key, epic, status: statusOf(statusCol >= 0 && statusCol < headers.length ? c[statusCol] ?? '' : '') });
+      stories.push({ key, epic, status: statusOf(statusCol >= 0 && statusCol < headers.length ? (c[statusCol] ?? '').trim() : '') });
     }
     if (r > i + 2) epicTitles[epic] = section;
     i = r - 1;
