@@ -182,11 +182,13 @@ function storiesCard(s: DashboardState): HTMLElement {
       ? h('details', {}, h('summary', {}, t('{0} operations', st.operations.length)),
         h('ul', {}, ...st.operations.map((o) => h('li', {}, `${o.when.slice(0, 16).replace('T', ' ')} · ${o.result} · ${o.what}`))))
       : '—';
-    return [openLink(st.key, st.line, st.id || st.text), st.text, st.epic, st.status, ops, st.timeMs ? hours(st.timeMs) : '—'];
+    const link = st.id && s.activity.key ? h('vscode-button', { secondary: true, title: t('Link a logged operation to story {0}', st.id) }, t('Link…')) : '';
+    if (link) link.addEventListener('click', () => send('link', { storyId: st.id }));
+    return [openLink(st.key, st.line, st.id || st.text), st.text, st.epic, st.status, ops, st.timeMs ? hours(st.timeMs) : '—', link];
   };
   return card('stories', t('Stories and the operations that served them'),
-    h('p', { class: 'why' }, t('An activity entry that names a story ("story 0.1.3") is counted for it. {0} of {1} stories have operations.', linked.length, s.stories.length)),
-    table(t('Stories'), [t('Story'), t('Text'), t('Epic'), t('Status'), t('Operations'), t('Time spent')], s.stories.map(row)),
+    h('p', { class: 'why' }, t('An activity entry that names a story ("story 0.1.3"), or that you link here, is counted for it. {0} of {1} stories have operations.', linked.length, s.stories.length)),
+    table(t('Stories'), [t('Story'), t('Text'), t('Epic'), t('Status'), t('Operations'), t('Time spent'), ''], s.stories.map(row)),
   );
 }
 

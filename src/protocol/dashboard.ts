@@ -156,17 +156,22 @@ export interface OpenParams { key: string; line: number }
 export interface ExportParams { phase?: string; from?: string; to?: string }
 const isDate = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
 
+/** Link an activity entry (picked in a quick pick on the host) to a story. */
+export interface LinkParams { storyId: string }
+
 export interface DashboardToHost {
   ready: Empty;
   refresh: Empty;
   open: OpenParams;
   export: ExportParams;
+  link: LinkParams;
 }
 export const dashboardToHost: MessageChecks<DashboardToHost> = {
   ready: isEmpty,
   refresh: isEmpty,
   open: isShape<OpenParams>({ key: isKey, line: isLine }),
   export: isShape<ExportParams>({ phase: isOptional(isShortString(32)), from: isOptional(isDate), to: isOptional(isDate) }),
+  link: isShape<LinkParams>({ storyId: (v: unknown): v is string => typeof v === 'string' && v.length <= 32 && /^\d+(?:\.\d+)+$/.test(v) }),
 };
 
 // Host -> webview.

@@ -153,4 +153,20 @@ describe('Learning dashboard (extension host)', function () {
     assert.equal(await panel.channel.receive({ type: 'export', payload: { from: 'yesterday' } }), false);
     assert.equal(await panel.channel.receive({ type: 'open', payload: { key: 'x', line: 0 } }), false);
   });
+
+  it('Dashboard: links a logged operation to a story from the panel; only that line of the log changes', async () => {
+    const before = readWs(`${J}/activity.md`).toString('utf8');
+    await panel.reload();
+    api.prompts.script('Build NixOS template');
+    await panel.linkOperation('0.2.1');
+    assert.equal(api.prompts.pendingAnswers, 0);
+    assert.match(api.prompts.asked[api.prompts.asked.length - 1], /Which operation served story 0\.2\.1\?/);
+    const after = readWs(`${J}/activity.md`).toString('utf8');
+    assert.equal(after, before.replace('Build NixOS template · cluster `pve` · 1 h 0 min', 'Build NixOS template · cluster `pve` · 1 h 0 min · story 0.2.1'));
+    const story = panel.state?.stories.find((x) => x.id === '0.2.1');
+    assert.deepEqual(story?.operations.map((o) => o.what), ['Build NixOS template']);
+    assert.equal(story?.timeMs, 3_600_000);
+    // Through the page's message, an invalid story ID never reaches the host's handler.
+    assert.equal(await panel.channel.receive({ type: 'link', payload: { storyId: '0.2.1 · story 9' } }), false);
+  });
 });

@@ -77,16 +77,17 @@ export function activityWeeks(entries: readonly ActivityEntry[]): WeekView[] {
 }
 
 /** Entries plus the lines that look like list items but are not entries (broken by hand edits). */
-export function readActivity(bytes: Uint8Array): { entries: ActivityEntry[]; unreadLines: number[] } {
+export function readActivity(bytes: Uint8Array): { entries: ActivityEntry[]; unreadLines: number[]; texts: string[] } {
   const entries = parseActivity(bytes);
   const read = new Set(entries.map((e) => e.line));
   const unreadLines: number[] = [];
   const lines = splitLines(bytes);
+  const texts = lines.map((l) => l.content.toString('utf8'));
   for (let i = 0; i < lines.length; i++) {
     if (read.has(i + 1)) continue;
-    if (/^\s*[-*]\s+\S/.test(lines[i].content.toString('utf8'))) unreadLines.push(i + 1);
+    if (/^\s*[-*]\s+\S/.test(texts[i])) unreadLines.push(i + 1);
   }
-  return { entries, unreadLines };
+  return { entries, unreadLines, texts };
 }
 
 const DATE = /(\d{4}-\d{2}-\d{2})/g;
@@ -143,10 +144,12 @@ export function buildDashboard(input: DashboardInput): DashboardState {
 
   // Activity.
   let entries: ActivityEntry[] = [];
+  let texts: string[] = [];
   const activity: ActivitySummary = { entries: 0, unreadLines: [], durationMs: 0 };
   if (input.activity) {
     const r = readActivity(input.activity.bytes);
     entries = r.entries;
+    texts = r.texts;
     activity.key = input.activity.key;
     activity.entries = entries.length;
     activity.unreadLines = r.unreadLines;
@@ -157,7 +160,8 @@ export function buildDashboard(input: DashboardInput): DashboardState {
   // Stories now, with the operations that name them.
   const byStory = new Map<string, OperationView[]>();
   for (const e of entries) {
-    for (const id of storyRefs(`${e.what} ${e.target ?? ''}`)) {
+    // The whole line: the story may be named in the description or linked after it (` · story 0.1.3`).
+    for (const id of storyRefs(texts[e.line - 1] ?? e.what)) {
       const list = byStory.get(id) ?? [];
       list.push(operation(e));
       byStory.set(id, list);
@@ -202,7 +206,7 @@ export function buildDashboard(input: DashboardInput): DashboardState {
     if (range.to) prevTo = range.to;
     const ops = range.from || range.to ? entries.filter((e) => inRange(e.when, range.from, range.to)) : [];
     const storyIds = new Set<string>();
-    for (const o of ops) for (const id of storyRefs(`${o.what} ${o.target ?? ''}`)) storyIds.add(id);
+    for (const o of ops) for (const id of storyRefs(texts[o.line - 1] ?? o.what)) storyIds.add(id);
     if (input.history.available && (range.from || range.to)) {
       let before: Record<string, string> = {};
       for (const pt of input.history.points) {

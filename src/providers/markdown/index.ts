@@ -15,3 +15,4 @@ export * from './durations';
 export * from './metrics';
 export * from './history';
 export * from './dashboard';
+export * from './links';

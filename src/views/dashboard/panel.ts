@@ -3,8 +3,8 @@
 // evidence report where the user picks (save dialog), asking before replacing a file.
 import * as vscode from 'vscode';
 import {
-  buildDashboard, MAX_EDIT_BYTES, readActivity, TrackerHistoryReader, writeAtomic,
-  type SourceFile, type TrackerHistory,
+  buildDashboard, editFile, lineHash, linkStoryEdit, MAX_EDIT_BYTES, readActivity, splitLines, TrackerHistoryReader, versionOf, writeAtomic,
+  type FileVersion, type SourceFile, type TrackerHistory,
 } from '../../providers/markdown';
 import type { MessageOf } from '../../protocol/envelope';
 import {
@@ -40,6 +40,8 @@ export class DashboardPanel extends MarkdownPanel<DashboardToHost, DashboardToWe
   /** Every operation of the log at the last load, for reports. */
   private operations: OperationView[] = [];
   private files = new Map<string, vscode.Uri>();
+  /** The activity log as last read: links are edits against this version. */
+  private activityFile: { key: string; bytes: Uint8Array; version: FileVersion } | undefined;
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -62,15 +64,20 @@ export class DashboardPanel extends MarkdownPanel<DashboardToHost, DashboardToWe
       const st = await this.store.stat(key);
       if (st.size > MAX_EDIT_BYTES) return undefined;
       this.files.set(key, uri);
-      return { key, label: vscode.workspace.asRelativePath(uri, false), bytes: await this.store.read(key), mtimeMs: st.mtime };
+      const bytes = await this.store.read(key);
+      this.versions.set(key, versionOf(bytes, st));
+      return { key, label: vscode.workspace.asRelativePath(uri, false), bytes, mtimeMs: st.mtime };
     } catch (e) {
       this.log.warn(`dashboard: cannot read ${uri.toString()}: ${e}`);
       return undefined;
     }
   }
 
+  private versions = new Map<string, FileVersion>();
+
   protected async load(): Promise<DashboardState> {
     this.files = new Map();
+    this.versions = new Map();
     const folder = journalFolder();
     const journal: SourceFile[] = [];
     let activity: SourceFile | undefined;
@@ -90,6 +97,8 @@ export class DashboardPanel extends MarkdownPanel<DashboardToHost, DashboardToWe
     }
     const history = await this.readHistory();
     this.operations = activity ? readActivity(activity.bytes).entries.map((e) => ({ ...e })) : [];
+    const version = activity && this.versions.get(activity.key);
+    this.activityFile = activity && version ? { key: activity.key, bytes: activity.bytes, version } : undefined;
     const state = repaired(buildDashboard({ journal, trackers, activity, history }));
     if (!folder) state.problems.unshift(vscode.l10n.t('Open a folder to see its journal and tracker here.'));
     this.state = state;
@@ -126,6 +135,14 @@ export class DashboardPanel extends MarkdownPanel<DashboardToHost, DashboardToWe
         await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.Beside });
         return;
       }
+      case 'link':
+        try {
+          await this.linkOperation(m.payload.storyId);
+        } catch (e) {
+          if (e instanceof CancelledError) return;
+          await this.channel.post('notice', { level: 'error', message: vscode.l10n.t('The link was not written: {0}', e instanceof Error ? e.message : String(e)) });
+        }
+        return;
       case 'export':
         try {
           const saved = await this.exportReport(m.payload);
@@ -137,6 +154,26 @@ export class DashboardPanel extends MarkdownPanel<DashboardToHost, DashboardToWe
         }
         return;
     }
+  }
+
+  /**
+   * Asks which logged operation served the story and appends ` · story <id>` to its line in the
+   * activity log (only that line changes; an outside edit is re-applied to or refuses the link).
+   */
+  async linkOperation(storyId: string): Promise<void> {
+    const log = this.activityFile;
+    if (!log) throw new Error(vscode.l10n.t('There is no activity log yet (journal/activity.md).'));
+    const linked = new Set(this.state?.stories.find((s) => s.id === storyId)?.operations.map((o) => o.line) ?? []);
+    const items = this.operations.filter((o) => !linked.has(o.line)).slice(-200).reverse()
+      .map((o) => ({ label: o.what, description: `${o.when.slice(0, 16).replace('T', ' ')} · ${o.result}`, id: String(o.line) }));
+    if (!items.length) throw new Error(vscode.l10n.t('Every logged operation is already linked to story {0}.', storyId));
+    const picked = await this.prompts.pick(items, { title: vscode.l10n.t('Which operation served story {0}?', storyId) });
+    const line = Number(picked.id);
+    const raw = splitLines(log.bytes)[line - 1];
+    if (!raw) throw new Error(vscode.l10n.t('The activity log changed; refresh and try again.'));
+    await editFile(this.store, log.key, log.version, linkStoryEdit(log.key, line, lineHash(raw.content), storyId));
+    this.log.info(`dashboard: linked activity line ${line} to story ${storyId}`);
+    await this.reload();
   }
 
   /** Asks what to export (unless the page named a phase) and where; returns the files written. */
