@@ -29,12 +29,15 @@ describe('dashboard: protocol', () => {
       { type: 'open', payload: { key: 'k', line: 0 } },
       { type: 'open', payload: { key: 'k', line: 1.5 } },
       { type: 'delete', payload: {} },
+      { type: 'link', payload: { storyId: '0.1' + '.1'.repeat(20) } },
+      { type: 'link', payload: { storyId: 'abc' } },
       { type: 'ready' },
       'ready',
     ];
     for (const m of bad) assert.equal(isValidDashboardToHost(m).ok, false, JSON.stringify(m));
     assert.equal(isValidDashboardToHost({ type: 'export', payload: { from: '2025-06-01', to: '2025-06-30' } }).ok, true);
     assert.equal(isValidDashboardToHost({ type: 'export', payload: {} }).ok, true);
+    assert.equal(isValidDashboardToHost({ type: 'link', payload: { storyId: '0.1.3' } }).ok, true);
     assert.equal(isDashboardViewState({ scrollY: 10 }), true);
     assert.equal(isDashboardViewState({ scrollY: '10' }), false);
   });
