@@ -5,6 +5,7 @@ import { registerClusterManageCommands } from './commands/cluster/manage';
 import { registerGeneralCommands } from './commands/general';
 import { registerJournalCommands } from './commands/journal';
 import { registerTrackerCommands } from './commands/tracker';
+import { registerDashboardCommands } from './commands/dashboard';
 import { Prompts } from './commands/prompts';
 import { connectDemoLab, registerClusterCommands, type DemoLab } from './commands/proxmox/clusters';
 import { registerCloneCommands } from './commands/proxmox/clone';
@@ -36,6 +37,8 @@ import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-doc
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { TaskTerminal } from './views/terminals/task-terminal';
 import { TrackerPanels } from './views/tracker/panel';
+import { DashboardPanels } from './views/dashboard/panel';
+import { DASHBOARD_VIEW_TYPE } from './protocol/dashboard';
 import { JOURNAL_VIEW_TYPE } from './protocol/journal';
 import { TRACKER_VIEW_TYPE } from './protocol/tracker';
 import { testApi, testHooksEnabled, type HomelabApi } from './testing';
@@ -96,6 +99,9 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   );
   registerJournalCommands(registry, { panels: journal, prompts, log });
   registerTrackerCommands(registry, { panels: tracker });
+  const dashboard = new DashboardPanels(context.extensionUri, log, prompts);
+  context.subscriptions.push(dashboard, vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboard));
+  registerDashboardCommands(registry, { panels: dashboard });
 
   const knownHostsPath = join(context.globalStorageUri.fsPath, 'known_hosts');
   const ops = { session: proxmoxSession, clusters, connections, prompts, log, operations };
@@ -132,7 +138,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   if (!hooks) return undefined;
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView,
-    operations, knownHostsPath, activity, journal, tracker, deployTuning, pipelineTree, nixDiagnostics,
+    operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics,
   });
 }
 

@@ -10,6 +10,7 @@ import type { ActivityLog } from './services/activity';
 import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
 import type { ProxmoxSession } from './services/proxmox/session';
+import type { DashboardPanels } from './views/dashboard/panel';
 import type { JournalPanels } from './views/journal/panel';
 import type { KubeElement, KubernetesTreeProvider } from './views/kubernetes/tree';
 import type { PipelineTreeProvider } from './views/pipeline/tree';
@@ -46,6 +47,7 @@ export interface HomelabApi {
   readonly activity: ActivityLog;
   readonly journal: JournalPanels;
   readonly tracker: TrackerPanels;
+  readonly dashboard: DashboardPanels;
   /** Cluster deploy knobs (tests map VMs to a loopback sshd and shorten timeouts). */
   readonly deployTuning: DeployTuning;
   readonly kubernetesTree: KubernetesTreeProvider;

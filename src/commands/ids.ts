@@ -47,6 +47,8 @@ export const COMMAND_IDS = [
   // tracker
   'homelab.tracker.open',
   'homelab.tracker.refresh',
+  // dashboard
+  'homelab.dashboard.open',
   // cluster
   'homelab.cluster.deploy',
   'homelab.cluster.openShells',

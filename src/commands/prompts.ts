@@ -162,4 +162,13 @@ export class Prompts {
     if (!choice) throw new CancelledError();
     return choice;
   }
+
+  /** The save dialog; a scripted answer is a file path or Uri. Throws CancelledError when dismissed. */
+  async saveFile(options: vscode.SaveDialogOptions & { title: string }): Promise<vscode.Uri> {
+    const s = this.take<string | vscode.Uri>(options.title);
+    if (s) return typeof s.value === 'string' ? vscode.Uri.file(s.value) : s.value;
+    const uri = await vscode.window.showSaveDialog(options);
+    if (!uri) throw new CancelledError();
+    return uri;
+  }
 }

@@ -5,14 +5,14 @@ import { WebviewChannel, webviewHtml, webviewOptions, type Validator } from './w
 
 export interface MarkdownPanelOptions<In> {
   /** The page's bundle under dist/webview (`<name>.main.js`). */
-  page: 'journal' | 'tracker';
+  page: 'journal' | 'tracker' | 'dashboard';
   title: string;
   isValid: Validator<In>;
   /** Markdown files whose change reloads the panel (debounced). */
   watch: string;
   watchFilter?: (uri: vscode.Uri) => boolean;
-  /** The settings (a key or a section such as `journal`) whose change reloads the panel. */
-  settings: Parameters<SettingsChange['affects']>[0];
+  /** The settings (keys or sections such as `journal`) whose change reloads the panel. */
+  settings: Parameters<SettingsChange['affects']>[0][];
 }
 
 /**
@@ -46,7 +46,7 @@ export abstract class MarkdownPanel<In, Out, S> implements vscode.Disposable {
     };
     this.disposables.push(
       this.channel, watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed),
-      settings.onDidChange((e) => e.affects(o.settings) && this.scheduleReload()),
+      settings.onDidChange((e) => o.settings.some((k) => e.affects(k)) && this.scheduleReload()),
       panel.onDidDispose(() => this.dispose()),
     );
   }

@@ -11,3 +11,8 @@ export type { Edit } from './edit';
 export * from './template';
 export * from './activity';
 export * from './store';
+export * from './durations';
+export * from './metrics';
+export * from './history';
+export * from './dashboard';
+export * from './links';

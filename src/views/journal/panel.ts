@@ -67,7 +67,7 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
         const folder = journalFolder();
         return !!folder && uri.toString().startsWith(folder.toString());
       },
-      settings: 'journal',
+      settings: ['journal'],
     });
   }
 

@@ -97,7 +97,7 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
     private readonly store = new WorkspaceFileStore(),
   ) {
     // Any markdown change may add, remove or edit a tracker file: reload (debounced).
-    super(panel, extensionUri, log, { page: 'tracker', title: vscode.l10n.t('Learning Tracker'), isValid: isValidTrackerToHost, watch: '**/*.md', settings: 'tracker' });
+    super(panel, extensionUri, log, { page: 'tracker', title: vscode.l10n.t('Learning Tracker'), isValid: isValidTrackerToHost, watch: '**/*.md', settings: ['tracker'] });
   }
 
   protected postState(state: TrackerState): Thenable<unknown> {
