@@ -27,6 +27,7 @@ import { ClusterStore } from './state/clusters';
 import { Connections } from './state/connections';
 import { JournalPanels } from './views/journal/panel';
 import { registerKubernetesCommands } from './commands/kubernetes';
+import { KubernetesSession } from './services/kubernetes';
 import { KubernetesTreeProvider, type KubeElement } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
@@ -54,6 +55,8 @@ export interface HomelabApi {
   readonly deployTuning: DeployTuning;
   readonly kubernetesTree: KubernetesTreeProvider;
   readonly kubernetesView: vscode.TreeView<KubeElement>;
+  /** Kubernetes kubeconfig, clients and watches (no UI). */
+  readonly kubernetesSession: KubernetesSession;
   /** Pinned Proxmox clients per cluster (tests wrap one to inject a failure at a pipeline step). */
   readonly connections: Connections;
   /** The Pipeline view (tests read its rows). */
@@ -74,13 +77,15 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   const proxmoxTree = new ProxmoxTreeProvider(clusters, connections, log);
   const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
   proxmoxTree.attach(proxmoxView);
-  const kubernetesTree = new KubernetesTreeProvider(log);
+  const kubernetesSession = new KubernetesSession(log);
+  const kubernetesTree = new KubernetesTreeProvider(kubernetesSession);
   const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
   kubernetesTree.attach(kubernetesView);
-  const kubernetesYaml = new KubernetesYamlProvider(kubernetesTree);
+  const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
   context.subscriptions.push(
     proxmoxTree,
     proxmoxView,
+    kubernetesSession,
     kubernetesTree,
     kubernetesView,
     kubernetesYaml,
@@ -98,7 +103,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
 
   registerGeneralCommands(registry, log);
   registerClusterCommands(registry, { clusters, connections, tree: proxmoxTree, prompts, log, startDemoLab });
-  registerKubernetesCommands({ registry, tree: kubernetesTree, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
+  registerKubernetesCommands({ registry, session: kubernetesSession, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
 
   const activity = new ActivityLog(log);
   const journal = new JournalPanels(context.extensionUri, log);
@@ -147,7 +152,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
   return {
-    registry, prompts, clusters, connections, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView,
+    registry, prompts, clusters, connections, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession,
     operations, knownHostsPath, activity, journal, tracker, deployTuning, pipelineTree, nixDiagnostics,
   };
 }

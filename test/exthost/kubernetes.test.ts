@@ -203,7 +203,7 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     const text = readFileSync(env.kubeconfigPath, 'utf8');
     writeFileSync(file, text);
     const second = join(env.tmp, 'second.yaml');
-    const conn = (await tree().modules()).kubeconfig.connectionFor((await tree().modules()).kubeconfig.loadKubeconfig({ paths: [env.kubeconfigPath] }));
+    const conn = (await api.kubernetesSession.modules()).kubeconfig.connectionFor((await api.kubernetesSession.modules()).kubeconfig.loadKubeconfig({ paths: [env.kubeconfigPath] }));
     writeKubeconfig(second, { contexts: [{ name: 'second', server: conn.server, caPem: conn.caPem, token: conn.token, namespace: ns }], currentContext: 'second' });
     await settings().update('kubeconfig', [file, second], vscode.ConfigurationTarget.Global);
     await eventually(async () => assert.ok((await kids()).some((e) => label(e) === 'second')), 'both contexts shown');
