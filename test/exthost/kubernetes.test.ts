@@ -197,6 +197,41 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     }
   });
 
+  it('Kubernetes: all namespaces: one list and one watch per kind, namespace as description, filter respected, live', async () => {
+    const other = `${ns}-all`;
+    await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: other, labels: { 'homelab-test': 'true' } } });
+    await post(`/api/v1/namespaces/${other}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'everywhere', namespace: other }, data: { a: '1' } });
+    await post(cmPath(), configMap('everywhere', { a: '1', b: '2' }));
+    try {
+      const on = await run<boolean>('homelab.kubernetes.toggleAllNamespaces', [], await walk(env.context));
+      assert.equal(on.failure, undefined);
+      assert.equal(on.result, true);
+      const kinds = await eventually(async () => {
+        const list = (await kids(await walk(env.context))).map(label);
+        assert.ok(!list.includes(ns), `kinds, not namespaces: ${list.join(', ')}`);
+        return list;
+      }, 'the context shows kinds');
+      assert.deepEqual(kinds, ['Deployments', 'StatefulSets', 'DaemonSets', 'Pods', 'Services', 'Ingresses', 'Persistent Volume Claims', 'ConfigMaps', 'Secrets']);
+      const rows = async () => (await kids(await walk(env.context, 'ConfigMaps'))).filter((e) => e.kind === 'object' && e.name === 'everywhere').map(desc);
+      await eventually(async () => assert.deepEqual(await rows(), [`${ns} · 2 keys`, `${other} · 1 key`].sort((a, b) => a.localeCompare(b))), 'both namespaces listed, namespace as description');
+      const watches = tree().activeWatches().filter((k) => k.includes(':configmaps@'));
+      assert.deepEqual(watches, [`${env.context}:configmaps@*`], 'one watch across namespaces');
+      await env.other.request('PATCH', `/api/v1/namespaces/${other}/configmaps/everywhere`, { body: { data: { c: '3' } }, contentType: 'application/merge-patch+json' });
+      await eventually(async () => assert.ok((await rows()).includes(`${other} · 2 keys`)), 'a change shows live');
+      await settings().update('namespaceFilter', [other], vscode.ConfigurationTarget.Global);
+      await eventually(async () => assert.deepEqual(await rows(), [`${other} · 2 keys`]), 'the filter applies');
+      const web = (await kids(await walk(env.context, 'ConfigMaps'))).find((e) => e.kind === 'object' && e.namespace === other && e.name === 'everywhere') as ObjectElement;
+      const { result: doc } = await run<vscode.TextDocument>('homelab.kubernetes.viewYaml', [], web);
+      assert.match(doc!.getText(), new RegExp(`namespace: ${other}`), 'commands act on the row\'s namespace');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    } finally {
+      await settings().update('namespaceFilter', undefined, vscode.ConfigurationTarget.Global);
+      await run('homelab.kubernetes.toggleAllNamespaces', [], await walk(env.context));
+      await env.other.request('DELETE', `/api/v1/namespaces/${other}`).catch(() => undefined);
+    }
+    await eventually(async () => assert.ok((await kids(await walk(env.context))).map(label).includes(ns)), 'namespace by namespace again');
+  });
+
   it('Kubernetes: filters namespaces through the quick pick and the setting', async () => {
     const { failure } = await run('homelab.kubernetes.filterNamespaces', [[ns]], await walk(env.context));
     assert.equal(failure, undefined);

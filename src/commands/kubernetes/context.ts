@@ -24,6 +24,17 @@ export function registerContextCommands(deps: KubernetesCommandDeps): void {
     return name;
   });
 
+  // Per context: each kind across all namespaces (one list and one watch per kind), or namespace by namespace.
+  registry.register('homelab.kubernetes.toggleAllNamespaces', async (e?: KubeElement) => {
+    const context = e?.kind === 'context' ? e.context : (await session.kubeconfig()).currentContext;
+    if (!context) throw new Error(vscode.l10n.t('No current Kubernetes context: switch to one first.'));
+    const now = settings.get('kubernetes.allNamespaces');
+    const on = !now.includes(context);
+    const next = on ? [...now, context] : now.filter((c) => c !== context);
+    await settings.update('kubernetes.allNamespaces', next.length ? next : undefined);
+    return on;
+  });
+
   registry.register('homelab.kubernetes.filterNamespaces', async (e?: KubeElement) => {
     const cfg = await session.kubeconfig();
     const context = e?.kind === 'context' ? e.context : cfg.currentContext;

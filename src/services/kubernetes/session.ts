@@ -218,11 +218,25 @@ export class KubernetesSession implements vscode.Disposable {
           if (st.synced.has(watchKeyString(this.keyFor(st, kind)))) this.queue({ context, kind, all: true, listChanged: [], modified: [] });
         }
         if (wide) keys.push({ kind });
-        else keys.push(...namespaces.map((namespace) => ({ kind, namespace })));
-        // All namespaces asked for but refused cluster-wide: the per-namespace demands still run.
+        else keys.push(...[...new Set([...namespaces, ...(set.has(undefined) ? this.knownNamespaces(context, st) : [])])].map((namespace) => ({ kind, namespace })));
       }
       st.informers.setWanted(keys);
     }
+  }
+
+  /**
+   * Namespaces to watch one by one when all of them are asked for but the cluster-wide list is
+   * refused (namespace-scoped RBAC): the namespace list (when allowed), the filter, the context's own.
+   */
+  private knownNamespaces(context: string, st: ContextState): string[] {
+    const listed = st.namespacesForbidden ? [] : (st.informers?.get({ kind: 'namespaces' })?.list() ?? []).map((n) => n.metadata.name);
+    const filter = settings.get('kubernetes.namespaceFilter');
+    return [...new Set([...(filter.length ? listed.filter((n) => filter.includes(n)) : listed), ...filter, ...(st.client ? [st.client.namespace] : [])])];
+  }
+
+  /** True when listing a kind across namespaces was refused: views say it is shown namespace by namespace. */
+  wideRefused(context: string, kind: KindName): boolean {
+    return !!this.states.get(context)?.wideForbidden.has(kind);
   }
 
   private keyFor(st: ContextState | undefined, kind: KindName, namespace?: string): WatchKey {
@@ -240,6 +254,10 @@ export class KubernetesSession implements vscode.Disposable {
 
   /** Objects of a kind (in a namespace; all namespaces when omitted), from the watch cache. */
   objects(context: string, kind: KindName, namespace?: string): KubeObject[] {
+    const st = this.states.get(context);
+    if (namespace === undefined && kind !== 'namespaces' && st?.wideForbidden.has(kind)) {
+      return st.informers?.activeKeys().filter((k) => k.startsWith(`${kind}@`) && !k.endsWith('@*')).flatMap((k) => st.informers!.get({ kind, namespace: k.slice(kind.length + 1) })?.list() ?? []) ?? [];
+    }
     const s = this.status(context, kind, namespace);
     const list = s.informer?.list() ?? [];
     return s.key.namespace !== undefined || namespace === undefined ? list : list.filter((o) => o.metadata.namespace === namespace);
@@ -257,8 +275,19 @@ export class KubernetesSession implements vscode.Disposable {
   async whenSynced(context: string, kind: KindName, namespace?: string): Promise<boolean> {
     const st = await this.state(context);
     this.schedule();
+    if (namespace === undefined && kind !== 'namespaces') {
+      if (!st.wideForbidden.has(kind)) {
+        const ok = await this.synced(st, { kind });
+        if (!st.wideForbidden.has(kind)) return ok;
+      }
+      // Refused across namespaces: each namespace on its own (those refused too are left out).
+      await this.synced(st, { kind: 'namespaces' });
+      this.schedule();
+      const each = await Promise.all(this.knownNamespaces(context, st).map((n) => this.synced(st, { kind, namespace: n })));
+      return each.some(Boolean) || !each.length;
+    }
     let ok = await this.synced(st, this.keyFor(st, kind, namespace));
-    if (!ok && namespace !== undefined && st.wideForbidden.has(kind)) ok = await this.synced(st, this.keyFor(st, kind, namespace));
+    if (!ok && st.wideForbidden.has(kind)) ok = await this.synced(st, this.keyFor(st, kind, namespace));
     return ok;
   }
 

@@ -17,6 +17,7 @@ export const CONTEXT_VALUES: Record<KindName, string> = {
   configmaps: 'k8s-configmap',
   secrets: 'k8s-secret',
   namespaces: 'k8s-namespace',
+  events: 'k8s-event',
 };
 
 export const KIND_ICONS: Record<KindName, string> = {
@@ -31,6 +32,7 @@ export const KIND_ICONS: Record<KindName, string> = {
   configmaps: 'settings',
   secrets: 'lock',
   namespaces: 'folder',
+  events: 'history',
 };
 
 /** Kinds whose items expand into their conditions (why a rollout is stuck). */

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { KubernetesSession, ObjectsChange, WatchDemand } from '../../services/kubernetes';
 import { settings } from '../../services/settings';
-import { ctxId, groupId, nsId, objId, type KubeElement } from './elements';
+import { allGroupId, allObjId, ctxId, groupId, nsId, objId, type KubeElement } from './elements';
 
 /** What the coordinator needs of the tree: its element cache and its change events. */
 export interface RefreshTarget {
@@ -38,7 +38,10 @@ export class KubernetesRefresh implements vscode.Disposable {
         this.fireAll();
       }),
       session.onDidChangeObjects((changes) => { for (const c of changes) this.onObjects(c); }),
-      settings.onDidChange((e) => { if (e.affects('kubernetes.namespaceFilter')) this.fireContexts(); }),
+      settings.onDidChange((e) => {
+        if (e.affects('kubernetes.allNamespaces')) this.schedule();
+        if (e.affects('kubernetes.namespaceFilter') || e.affects('kubernetes.allNamespaces')) this.fireContexts();
+      }),
     );
   }
 
@@ -73,12 +76,15 @@ export class KubernetesRefresh implements vscode.Disposable {
   /** Tells the session what is expanded and visible: the namespace list of an open context, the kinds of open groups. */
   private schedule(): void {
     const demands: WatchDemand[] = [];
+    const allMode = settings.get('kubernetes.allNamespaces');
     if (this.visible()) {
       for (const id of this.expanded) {
         const e = this.tree.getElement(id);
         if (e?.kind === 'context') demands.push({ context: e.context, kind: 'namespaces' });
-        else if (e?.kind === 'group' && this.expanded.has(ctxId(e.context)) && this.expanded.has(nsId(e.context, e.namespace))) {
+        else if (e?.kind === 'group' && this.expanded.has(ctxId(e.context)) && this.expanded.has(nsId(e.context, e.namespace)) && !allMode.includes(e.context)) {
           demands.push({ context: e.context, kind: e.resource, namespace: e.namespace });
+        } else if (e?.kind === 'allGroup' && this.expanded.has(ctxId(e.context)) && allMode.includes(e.context)) {
+          demands.push({ context: e.context, kind: e.resource }); // one list and one watch across namespaces
         }
       }
     }
@@ -98,6 +104,9 @@ export class KubernetesRefresh implements vscode.Disposable {
     }
     for (const ns of c.listChanged) this.queue(get(groupId(c.context, ns, c.kind))); // the list of children changed
     for (const o of c.modified) if (!c.listChanged.includes(o.namespace)) this.queue(get(objId(c.context, o.namespace, c.kind, o.name)));
+    // The all-namespaces view of the same kind.
+    if (c.all || c.listChanged.length) this.queue(get(allGroupId(c.context, c.kind)));
+    else for (const o of c.modified) this.queue(get(allObjId(c.context, o.namespace, c.kind, o.name)));
   }
 
   private queue(e: KubeElement | undefined): void {

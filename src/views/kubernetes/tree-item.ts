@@ -37,6 +37,15 @@ export function treeItem(session: KubernetesSession, e: KubeElement): vscode.Tre
       item.contextValue = `k8s-group-${e.resource}`;
       return item;
     }
+    case 'allGroup': {
+      const s = session.status(e.context, e.resource);
+      const item = new vscode.TreeItem(kindLabel(e.resource), vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = e.id;
+      item.iconPath = s.error ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon(KIND_ICONS[e.resource]);
+      item.description = t('all namespaces');
+      item.contextValue = `k8s-allgroup-${e.resource}`;
+      return item;
+    }
     case 'object': {
       const obj = session.object(e.context, e.resource, e.namespace, e.name);
       const workload = WORKLOAD_KINDS.includes(e.resource);
@@ -48,7 +57,7 @@ export function treeItem(session: KubernetesSession, e: KubeElement): vscode.Tre
       const s = k8s.resources.summarize(e.resource, obj);
       const icon = healthIcon(s.health);
       item.iconPath = new vscode.ThemeIcon(icon.icon, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
-      item.description = s.description;
+      item.description = e.all ? `${e.namespace} · ${s.description}` : s.description;
       // A click opens the YAML, except on workloads: there it expands their conditions.
       if (!workload) item.command = { title: t('View YAML'), command: 'homelab.kubernetes.viewYaml', arguments: [e] };
       return item;

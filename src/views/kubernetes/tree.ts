@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Kubeconfig } from '../../providers/kubernetes/kubeconfig';
 import type { KubernetesSession } from '../../services/kubernetes';
 import { settings } from '../../services/settings';
-import { ctxId, groupId, kindLabel, nsId, objId, type ContextElement, type GroupElement, type KubeElement, type ObjectElement } from './elements';
+import { allGroupId, allObjId, ctxId, groupId, kindLabel, nsId, objId, type AllGroupElement, type ContextElement, type GroupElement, type KubeElement, type ObjectElement } from './elements';
 import { conditionRows, visibleNamespaces, WORKLOAD_KINDS } from './items';
 import { KubernetesRefresh } from './refresh';
 import { errorText, resolveItem, treeItem } from './tree-item';
@@ -78,7 +78,8 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       case 'context': return undefined;
       case 'namespace': return this.elements.get(ctxId(e.context));
       case 'group': return this.elements.get(nsId(e.context, e.namespace));
-      case 'object': return this.elements.get(groupId(e.context, e.namespace, e.resource));
+      case 'allGroup': return this.elements.get(ctxId(e.context));
+      case 'object': return this.elements.get(e.all ? allGroupId(e.context, e.resource) : groupId(e.context, e.namespace, e.resource));
       case 'condition': return this.elements.get(e.parent);
       case 'message': return e.parent ? this.elements.get(e.parent) : undefined;
     }
@@ -95,6 +96,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
         return k8s.resources.TREE_KINDS.map((resource) => this.element({ kind: 'group', id: groupId(e.context, e.namespace, resource), context: e.context, namespace: e.namespace, resource }));
       }
       case 'group': return this.groupChildren(e);
+      case 'allGroup': return this.allGroupChildren(e);
       case 'object': {
         const obj = this.session.object(e.context, e.resource, e.namespace, e.name);
         if (!obj || !WORKLOAD_KINDS.includes(e.resource)) return [];
@@ -139,6 +141,10 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     } catch (err) {
       return [this.errorMessage(e.id, e.context, err)];
     }
+    if (settings.get('kubernetes.allNamespaces').includes(e.context)) {
+      const k8s = await this.session.modules();
+      return k8s.resources.TREE_KINDS.map((resource) => this.element({ kind: 'allGroup', id: allGroupId(e.context, resource), context: e.context, resource }));
+    }
     let names: string[] | undefined;
     if (!this.session.namespacesForbidden(e.context)) {
       const ok = await this.session.whenSynced(e.context, 'namespaces');
@@ -163,6 +169,32 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       return [this.element({ kind: 'message', id: `${e.id}/empty`, parent: e.id, context: e.context, severity: 'info', text: vscode.l10n.t('No {0} in {1}', kindLabel(e.resource), e.namespace), detail: '' })];
     }
     return objects.map((o) => this.element({ kind: 'object', id: objId(e.context, e.namespace, e.resource, o.metadata.name), context: e.context, namespace: e.namespace, resource: e.resource, name: o.metadata.name }));
+  }
+
+  /** One kind across every namespace: one list and one watch (or, when refused, namespace by namespace). */
+  private async allGroupChildren(e: AllGroupElement): Promise<KubeElement[]> {
+    this.refresher.expand(e);
+    try {
+      await this.session.client(e.context);
+    } catch (err) {
+      return [this.errorMessage(e.id, e.context, err)];
+    }
+    const ok = await this.session.whenSynced(e.context, e.resource);
+    if (!ok) return [this.errorMessage(e.id, e.context, this.session.status(e.context, e.resource).error ?? new Error(vscode.l10n.t('No answer from the API server yet.')))];
+    const filter = settings.get('kubernetes.namespaceFilter');
+    const objects = this.session.objects(e.context, e.resource)
+      .filter((o) => !filter.length || filter.includes(o.metadata.namespace ?? ''))
+      .sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+    const out: KubeElement[] = [];
+    if (this.session.wideRefused(e.context, e.resource)) {
+      out.push(this.element({ kind: 'message', id: `${e.id}/per-namespace`, parent: e.id, context: e.context, severity: 'info', text: vscode.l10n.t('Listing across namespaces is forbidden'), detail: vscode.l10n.t('shown namespace by namespace, where allowed') }));
+    }
+    if (!objects.length) out.push(this.element({ kind: 'message', id: `${e.id}/empty`, parent: e.id, context: e.context, severity: 'info', text: vscode.l10n.t('No {0} in any namespace', kindLabel(e.resource)), detail: '' }));
+    for (const o of objects) {
+      const ns = o.metadata.namespace ?? '';
+      out.push(this.element({ kind: 'object', id: allObjId(e.context, ns, e.resource, o.metadata.name), context: e.context, namespace: ns, resource: e.resource, name: o.metadata.name, all: true }));
+    }
+    return out;
   }
 
   dispose(): void {
