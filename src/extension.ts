@@ -30,6 +30,7 @@ import { registerKubernetesCommands } from './commands/kubernetes';
 import { KubernetesSession } from './services/kubernetes';
 import { KubernetesTreeProvider, type KubeElement } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
+import { EVENTS_SCHEME, KubernetesEventsProvider } from './views/kubernetes/events-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { Terminals } from './views/terminals/output';
 import { TrackerPanels } from './views/tracker/panel';
@@ -90,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
     kubernetesView,
     kubernetesYaml,
     vscode.workspace.registerTextDocumentContentProvider(YAML_SCHEME, kubernetesYaml),
+    vscode.workspace.registerTextDocumentContentProvider(EVENTS_SCHEME, new KubernetesEventsProvider(kubernetesSession)),
   );
 
   // The simulator bundle is loaded only when the demo lab is asked for.

@@ -232,6 +232,68 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     await eventually(async () => assert.ok((await kids(await walk(env.context))).map(label).includes(ns)), 'namespace by namespace again');
   });
 
+  const event = (name: string, type: 'Normal' | 'Warning', reason: string, involved: { kind: string; name: string }, secondsAgo: number, message = `${reason} happened`) => post(`/api/v1/namespaces/${ns}/events`, {
+    apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns }, type, reason, message, count: 1,
+    involvedObject: { apiVersion: 'v1', kind: involved.kind, name: involved.name, namespace: ns },
+    firstTimestamp: new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    lastTimestamp: new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    source: { component: 'homelab-test' },
+  });
+
+  it('Kubernetes: events of an object: newest first, warnings marked, its pods included, live by watch', async () => {
+    await post(cmPath(), configMap('evented', { a: '1' }));
+    await event('ev-old', 'Normal', 'ScalingReplicaSet', { kind: 'Deployment', name: 'web' }, 120);
+    await event('ev-pod', 'Warning', 'BackOff', { kind: 'Pod', name: 'web-5d9c-abcde' }, 30, 'Back-off restarting failed container');
+    await event('ev-other', 'Normal', 'Created', { kind: 'ConfigMap', name: 'evented' }, 10);
+    const { result: doc, failure } = await run<vscode.TextDocument>('homelab.kubernetes.showEvents', [], await item('Deployments', 'web'));
+    assert.equal(failure, undefined);
+    const lines = () => doc!.getText().split('\n').filter((l) => /^(⚠ Warning| {2}Normal)/.test(l));
+    const mine = lines().filter((l) => /BackOff|ScalingReplicaSet|Created|FailedMount/.test(l));
+    assert.match(mine[0], /^⚠ Warning .*BackOff .*Pod\/web-5d9c-abcde: Back-off restarting failed container/);
+    assert.match(mine[1], /^ {2}Normal .*ScalingReplicaSet .*Deployment\/web/);
+    assert.ok(!mine.some((l) => /ConfigMap\/evented/.test(l)), 'another object\'s event is not listed');
+    await event('ev-new', 'Warning', 'FailedMount', { kind: 'Deployment', name: 'web' }, 0, 'volume not found');
+    await eventually(() => assert.match(lines()[0], /^⚠ Warning .*FailedMount .*volume not found/), 'a new event shows at the top by itself');
+    const nsDoc = await run<vscode.TextDocument>('homelab.kubernetes.showEvents', [], await walk(env.context, ns));
+    assert.match(nsDoc.result!.getText(), /ConfigMap\/evented/, 'the namespace view lists every object\'s events');
+    const bad = await run('homelab.kubernetes.showEvents', [], { kind: 'context', id: 'x', context: env.context });
+    assert.match(bad.failure ?? '', /namespace or an object/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('Kubernetes: events are bounded: the newest 200 of a crowded namespace are shown', async function () {
+    const crowded = `${ns}-ev`;
+    await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: crowded, labels: { 'homelab-test': 'true' } } });
+    try {
+      const at = (i: number) => new Date(Date.now() - (300 - i) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      for (let i = 0; i < 230; i++) {
+        await env.other.request('POST', `/api/v1/namespaces/${crowded}/events`, { body: { apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}`, namespace: crowded }, type: 'Normal', reason: `R${i}`, message: 'm', involvedObject: { kind: 'ConfigMap', name: 'c', namespace: crowded }, firstTimestamp: at(i), lastTimestamp: at(i) } });
+      }
+      const uri = vscode.Uri.from({ scheme: 'homelab-k8s-events', path: `/${encodeURIComponent(env.context)}/${encodeURIComponent(crowded)}.events` });
+      const text = (await vscode.workspace.openTextDocument(uri)).getText();
+      const rows = text.split('\n').filter((l) => /^ {2}Normal/.test(l));
+      assert.equal(rows.length, 200);
+      assert.match(rows[0], / R229 /, 'the newest first');
+      assert.ok(!rows.some((r) => / R29 /.test(r)), 'the oldest left out');
+      assert.match(text, /30 older events not shown/);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await env.other.request('DELETE', `/api/v1/namespaces/${crowded}`).catch(() => undefined);
+    }
+  });
+
+  serverOnly('Kubernetes: a failing rollout\'s tooltip names its latest warning events (test server)', async function () {
+    const broken = deployment('broken', ns, 1);
+    broken.spec.template.spec.containers[0].image = 'busybox:broken';
+    await post(`/apis/apps/v1/namespaces/${ns}/deployments`, broken);
+    await event('ev-broken', 'Warning', 'Failed', { kind: 'Pod', name: 'broken-77f-xyz12' }, 5, 'Failed to pull image "busybox:broken"');
+    const e = await eventually(async () => { const x = await item('Deployments', 'broken'); assert.match(desc(x), /ProgressDeadlineExceeded/); return x; }, 'broken is failing');
+    const resolved = await tree().resolveTreeItem(tree().getTreeItem(e), e);
+    const md = (resolved.tooltip as vscode.MarkdownString).value;
+    assert.match(md, /Latest warning events/);
+    assert.match(md, /Failed to pull image/);
+  });
+
   it('Kubernetes: filters namespaces through the quick pick and the setting', async () => {
     const { failure } = await run('homelab.kubernetes.filterNamespaces', [[ns]], await walk(env.context));
     assert.equal(failure, undefined);

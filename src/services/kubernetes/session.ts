@@ -28,7 +28,7 @@ export interface ObjectsChange {
 export interface WatchError { context: string; kind: KindName; namespace?: string; error: KubeError; retryInMs: number }
 
 /** The state of the watch that serves a kind in a namespace. */
-export interface WatchStatus { key: WatchKey; informer?: Informer; synced: boolean; error?: KubeError }
+export interface WatchStatus { key: WatchKey; informer?: Informer; synced: boolean; error?: KubeError; /** The watch runs now (a stopped one keeps its last data). */ running: boolean }
 
 interface ContextState {
   client?: KubeClient;
@@ -208,7 +208,7 @@ export class KubernetesSession implements vscode.Disposable {
         if (d.kind === 'namespaces') continue;
         byKind.set(d.kind, (byKind.get(d.kind) ?? new Set()).add(d.namespace));
       }
-      if (mine.length && !st.namespacesForbidden) keys.push({ kind: 'namespaces' });
+      if (mine.some((d) => d.kind === 'namespaces') && !st.namespacesForbidden) keys.push({ kind: 'namespaces' });
       for (const [kind, set] of byKind) {
         const namespaces = [...set].filter((n): n is string => n !== undefined);
         const wide = !st.wideForbidden.has(kind) && (set.has(undefined) || namespaces.length >= WIDE_FROM);
@@ -249,7 +249,7 @@ export class KubernetesSession implements vscode.Disposable {
     const st = this.states.get(context);
     const key = this.keyFor(st, kind, namespace);
     const k = watchKeyString(key);
-    return { key, informer: st?.informers?.get(key), synced: !!st?.synced.has(k), error: st?.errors.get(k) };
+    return { key, informer: st?.informers?.get(key), synced: !!st?.synced.has(k), error: st?.errors.get(k), running: !!st?.informers?.activeKeys().includes(k) };
   }
 
   /** Objects of a kind (in a namespace; all namespaces when omitted), from the watch cache. */
@@ -289,6 +289,25 @@ export class KubernetesSession implements vscode.Disposable {
     let ok = await this.synced(st, this.keyFor(st, kind, namespace));
     if (!ok && st.wideForbidden.has(kind)) ok = await this.synced(st, this.keyFor(st, kind, namespace));
     return ok;
+  }
+
+  /**
+   * Events of a namespace: from its watch when one runs, else one paged list (a hover needs no
+   * watch). A namespace may hold 10,000+ events: callers keep the newest they show.
+   */
+  async recentEvents(context: string, namespace: string): Promise<KubeObject[]> {
+    const s = this.status(context, 'events', namespace);
+    if (s.informer && s.synced && s.running) return this.objects(context, 'events', namespace);
+    const k = await this.modules();
+    const client = await this.client(context);
+    const out: KubeObject[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await client.request<{ items: KubeObject[]; metadata?: { continue?: string } }>('GET', k.resources.collectionPath('events', namespace), { query: { limit: 500, continue: cont } });
+      out.push(...page.items);
+      cont = page.metadata?.continue || undefined;
+    } while (cont && out.length < 20_000);
+    return out;
   }
 
   /** Watch keys currently running per context (tests, bench). */

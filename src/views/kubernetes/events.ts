@@ -20,7 +20,7 @@ export const MAX_EVENTS = 200;
 const WORKLOADS: KindName[] = ['deployments', 'statefulsets', 'daemonsets', 'replicasets'];
 
 export function eventTime(e: KubeEvent): number {
-  const t = Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '');
+  const t = Date.parse(e.lastTimestamp || e.eventTime || e.firstTimestamp || e.metadata.creationTimestamp || '');
   return Number.isNaN(t) ? 0 : t;
 }
 

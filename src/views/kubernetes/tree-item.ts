@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { KubeError } from '../../providers/kubernetes/errors';
 import type { KubernetesSession } from '../../services/kubernetes';
 import { kindLabel, type KubeElement } from './elements';
+import { eventsOf, latestWarnings, type KubeEvent } from './events';
 import { CONTEXT_VALUES, healthIcon, KIND_ICONS, objectTooltip, WORKLOAD_KINDS } from './items';
 
 /** The TreeItem of an element, from what the session holds now (no request). */
@@ -84,13 +85,23 @@ export function treeItem(session: KubernetesSession, e: KubeElement): vscode.Tre
   }
 }
 
-/** The hover of an object: built when hovered, not for every item on every watch event. */
-export function resolveItem(session: KubernetesSession, item: vscode.TreeItem, e: KubeElement): vscode.TreeItem {
+/**
+ * The hover of an object: built when hovered, not for every item on every watch event. A failing
+ * workload's hover names its latest warning events (one list of the namespace's events).
+ */
+export function resolveItem(session: KubernetesSession, item: vscode.TreeItem, e: KubeElement): vscode.TreeItem | Promise<vscode.TreeItem> {
   const k8s = session.loadedModules;
   if (e.kind !== 'object' || !k8s) return item;
   const obj = session.object(e.context, e.resource, e.namespace, e.name);
-  if (obj) item.tooltip = new vscode.MarkdownString(objectTooltip(e.resource, obj, k8s.resources.summarize(e.resource, obj), vscode.l10n.t), true);
-  return item;
+  if (!obj) return item;
+  const summary = k8s.resources.summarize(e.resource, obj);
+  item.tooltip = new vscode.MarkdownString(objectTooltip(e.resource, obj, summary, vscode.l10n.t), true);
+  if (summary.health !== 'failing' || !WORKLOAD_KINDS.includes(e.resource)) return item;
+  return session.recentEvents(e.context, e.namespace).then((all) => {
+    const warnings = latestWarnings(eventsOf(all as KubeEvent[], { kind: summary.kind, resource: e.resource, name: e.name }));
+    item.tooltip = new vscode.MarkdownString(objectTooltip(e.resource, obj, summary, vscode.l10n.t, warnings), true);
+    return item;
+  }, () => item); // no events readable (RBAC): the hover shows the rest
 }
 
 /** The headline of an error row. */

@@ -69,7 +69,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     return treeItem(this.session, e);
   }
 
-  resolveTreeItem(item: vscode.TreeItem, e: KubeElement): vscode.TreeItem {
+  resolveTreeItem(item: vscode.TreeItem, e: KubeElement): vscode.TreeItem | Promise<vscode.TreeItem> {
     return resolveItem(this.session, item, e);
   }
 
