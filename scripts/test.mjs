@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing, then runs every layer (unit, integration, extension host,
-// UI) and ends with ONE line `N passed, N failed` summing all layers. Exits non-zero on any failure,
+// UI) and ends with ONE line `N passed, N failed` summing all layers (`N passed, N failed, N not run`
+// when some tests could not run where they are, e.g. on a real cluster without a kubelet). Exits non-zero on any failure,
 // on a skipped (pending) test, and on a layer that could not run.
 //   --layer typecheck,unit,integration,exthost,ui   run only these layers
 //   --area NAME                            only suites of one area (folder name, e.g. kubernetes)
@@ -136,18 +137,22 @@ await layer('ui', async () => {
 console.log('\n=== summary ===');
 let passed = 0;
 let failed = 0;
+let notRun = 0;
 for (const r of results) {
   // A skipped test is a check that did not run: it counts as a failure.
   const bad = r.failed + r.pending;
   passed += r.passed;
   failed += bad;
-  console.log(`${r.name.padEnd(12)} ${String(r.passed).padStart(4)} passed ${String(bad).padStart(4)} failed  (${r.seconds.toFixed(1)} s)`);
+  // Not run (the environment lacks what the test needs, e.g. a kubelet): neither passed nor failed, and said so.
+  notRun += r.notRun ?? 0;
+  console.log(`${r.name.padEnd(12)} ${String(r.passed).padStart(4)} passed ${String(bad).padStart(4)} failed${r.notRun ? ` ${String(r.notRun).padStart(4)} not run` : ''}  (${r.seconds.toFixed(1)} s)`);
   for (const f of r.failures ?? []) console.log(`  ✗ ${f}`);
+  for (const f of r.notRunList ?? []) console.log(`  - NOT RUN ${f}`);
   if (r.pending) console.log(`  ✗ ${r.pending} skipped test(s): skipping is not allowed`);
 }
 if (!results.length) {
   failed += 1;
   console.log('no layer ran');
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${notRun ? `, ${notRun} not run` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

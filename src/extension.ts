@@ -32,8 +32,10 @@ import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
 import { JournalPanels } from './views/journal/panel';
 import { registerKubernetesCommands } from './commands/kubernetes';
+import { KubernetesSession } from './services/kubernetes';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
+import { EVENTS_SCHEME, KubernetesEventsProvider } from './views/kubernetes/events-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { TaskTerminal } from './views/terminals/task-terminal';
 import { TrackerPanels } from './views/tracker/panel';
@@ -64,17 +66,20 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const proxmoxTree = new ProxmoxTreeProvider(proxmoxSession);
   const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
   proxmoxTree.attach(proxmoxView);
-  const kubernetesTree = new KubernetesTreeProvider(log);
+  const kubernetesSession = new KubernetesSession(log);
+  const kubernetesTree = new KubernetesTreeProvider(kubernetesSession);
   const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
   kubernetesTree.attach(kubernetesView);
-  const kubernetesYaml = new KubernetesYamlProvider(kubernetesTree);
+  const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
   context.subscriptions.push(
     proxmoxTree,
     proxmoxView,
+    kubernetesSession,
     kubernetesTree,
     kubernetesView,
     kubernetesYaml,
     vscode.workspace.registerTextDocumentContentProvider(YAML_SCHEME, kubernetesYaml),
+    vscode.workspace.registerTextDocumentContentProvider(EVENTS_SCHEME, new KubernetesEventsProvider(kubernetesSession)),
   );
 
   // The simulator bundle is loaded only when the demo lab is asked for.
@@ -88,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
 
   registerGeneralCommands(registry, log);
   registerClusterCommands(registry, { clusters, connections, session: proxmoxSession, prompts, log, startDemoLab });
-  registerKubernetesCommands({ registry, tree: kubernetesTree, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
+  registerKubernetesCommands({ registry, session: kubernetesSession, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
 
   const journal = new JournalPanels(context.extensionUri, log);
   const tracker = new TrackerPanels(context.extensionUri, log);
@@ -137,7 +142,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
   if (!hooks) return undefined;
   return testApi({
-    registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView,
+    registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession,
     operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics,
   });
 }

@@ -10,6 +10,7 @@ import type { ActivityLog } from './services/activity';
 import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
 import type { ProxmoxSession } from './services/proxmox/session';
+import type { KubernetesSession } from './services/kubernetes';
 import type { DashboardPanels } from './views/dashboard/panel';
 import type { JournalPanels } from './views/journal/panel';
 import type { KubeElement, KubernetesTreeProvider } from './views/kubernetes/tree';
@@ -52,6 +53,8 @@ export interface HomelabApi {
   readonly deployTuning: DeployTuning;
   readonly kubernetesTree: KubernetesTreeProvider;
   readonly kubernetesView: vscode.TreeView<KubeElement>;
+  /** Kubernetes kubeconfig, clients and watches (no UI). */
+  readonly kubernetesSession: KubernetesSession;
   /** Pinned Proxmox clients per cluster (tests wrap one to inject a failure at a pipeline step). */
   readonly connections: Connections;
   /** Clusters, connections and the inventory cache with its refresh policy. */

@@ -39,6 +39,8 @@ export const COMMAND_IDS = [
   'homelab.kubernetes.logs',
   'homelab.kubernetes.logsWithOptions',
   'homelab.kubernetes.exec',
+  'homelab.kubernetes.toggleAllNamespaces',
+  'homelab.kubernetes.showEvents',
   // journal
   'homelab.journal.open',
   'homelab.journal.newEntry',

@@ -20,6 +20,7 @@ export const SETTING_DEFAULTS = {
   'kubernetes.kubeconfig': [] as string[],
   'kubernetes.namespaceFilter': [] as string[],
   'kubernetes.logTailLines': 200,
+  'kubernetes.allNamespaces': [] as string[],
   'nix.diskDevice': '/dev/sda',
   'nix.swapSizeGiB': 2,
   'nix.timezone': 'UTC',

@@ -49,6 +49,23 @@ export async function setupK8sEnv(): Promise<K8sEnv> {
   };
 }
 
+/**
+ * Ready nodes of a real cluster (0: no kubelet, so no container will ever run); undefined when the
+ * test server runs or nodes may not be listed.
+ */
+export async function readyNodes(env: K8sEnv): Promise<number | undefined> {
+  if (env.server) return undefined;
+  try {
+    const list = await env.other.request<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>('GET', '/api/v1/nodes');
+    return list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The image of test containers: a cluster without registry access names a local one (e.g. localhost/busybox:local). */
+const BUSYBOX = process.env.HOMELAB_TEST_BUSYBOX_IMAGE || 'busybox:1.36';
+
 /** A Deployment whose container prints a line and stays up with a shell (busybox on a real cluster). */
 export function deployment(name: string, namespace: string, replicas: number) {
   return {
@@ -56,7 +73,7 @@ export function deployment(name: string, namespace: string, replicas: number) {
     metadata: { name, namespace, labels: { app: name } },
     spec: {
       replicas, selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'echo homelab-hello; while true; do sleep 3600; done'] }] } },
+      template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: BUSYBOX, command: ['sh', '-c', 'echo homelab-hello; while true; do sleep 3600; done'] }] } },
     },
   };
 }

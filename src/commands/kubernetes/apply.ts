@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ApplyResult } from '../../providers/kubernetes/actions';
-import type { KubeElement } from '../../views/kubernetes/tree';
+import type { KubeElement } from '../../views/kubernetes/elements';
 import { CancelledError } from '../registry';
 import type { KubernetesCommandDeps } from './deps';
 
@@ -8,18 +8,18 @@ export interface ApplyOutcome { context: string; path: string; dryRun: boolean; 
 
 /** Server-side apply (field manager `homelab`) of a manifest file or folder, with a dry-run option. */
 export function registerApplyCommands(deps: KubernetesCommandDeps): void {
-  const { registry, tree, prompts, log } = deps;
+  const { registry, session, prompts, log } = deps;
   registry.register('homelab.kubernetes.apply', async (arg?: unknown, target?: KubeElement) => {
     const uri = arg instanceof vscode.Uri ? arg : await pickManifest(deps);
-    const cfg = await tree.kubeconfig();
+    const cfg = await session.kubeconfig();
     const context = target?.kind === 'context' ? target.context : (arg as KubeElement | undefined)?.kind === 'context' ? (arg as { context: string }).context : cfg.currentContext;
     if (!context) throw new Error(vscode.l10n.t('No current Kubernetes context: switch to one first.'));
     const apply = vscode.l10n.t('Apply');
     const dry = vscode.l10n.t('Dry run (the server validates, nothing changes)');
     const mode = await prompts.pick([{ label: apply, description: context }, { label: dry, description: context }], { title: vscode.l10n.t('Apply {0} to {1}', vscode.workspace.asRelativePath(uri), context) });
     const dryRun = mode.label === dry;
-    const k8s = await tree.modules();
-    const client = await tree.client(context);
+    const k8s = await session.modules();
+    const client = await session.client(context);
     const results = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Applying {0}', uri.fsPath) },
       () => k8s.actions.applyPath(client, uri.fsPath, { dryRun }),

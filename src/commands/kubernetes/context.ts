@@ -1,14 +1,15 @@
 import * as vscode from 'vscode';
-import type { KubeElement } from '../../views/kubernetes/tree';
+import { settings } from '../../services/settings';
+import type { KubeElement } from '../../views/kubernetes/elements';
 import type { KubernetesCommandDeps } from './deps';
 
 /** Contexts and namespaces: refresh, switch the current context, filter namespaces. */
 export function registerContextCommands(deps: KubernetesCommandDeps): void {
-  const { registry, tree, prompts } = deps;
-  registry.register('homelab.kubernetes.refresh', () => tree.refresh());
+  const { registry, session, prompts } = deps;
+  registry.register('homelab.kubernetes.refresh', () => session.refresh());
 
   registry.register('homelab.kubernetes.useContext', async (e?: KubeElement) => {
-    const cfg = await tree.kubeconfig();
+    const cfg = await session.kubeconfig();
     let name = e?.kind === 'context' ? e.context : undefined;
     if (!name) {
       if (!cfg.contexts.length) throw new Error(vscode.l10n.t('No Kubernetes context found in {0}.', cfg.files.join(', ')));
@@ -18,21 +19,31 @@ export function registerContextCommands(deps: KubernetesCommandDeps): void {
       );
       name = picked.label;
     }
-    const file = await tree.useContext(name);
+    const file = await session.useContext(name);
     void vscode.window.showInformationMessage(vscode.l10n.t('Current Kubernetes context: {0} (written to {1})', name, file));
     return name;
   });
 
+  // Per context: each kind across all namespaces (one list and one watch per kind), or namespace by namespace.
+  registry.register('homelab.kubernetes.toggleAllNamespaces', async (e?: KubeElement) => {
+    const context = e?.kind === 'context' ? e.context : (await session.kubeconfig()).currentContext;
+    if (!context) throw new Error(vscode.l10n.t('No current Kubernetes context: switch to one first.'));
+    const now = settings.get('kubernetes.allNamespaces');
+    const on = !now.includes(context);
+    const next = on ? [...now, context] : now.filter((c) => c !== context);
+    await settings.update('kubernetes.allNamespaces', next.length ? next : undefined);
+    return on;
+  });
+
   registry.register('homelab.kubernetes.filterNamespaces', async (e?: KubeElement) => {
-    const cfg = await tree.kubeconfig();
+    const cfg = await session.kubeconfig();
     const context = e?.kind === 'context' ? e.context : cfg.currentContext;
-    const setting = vscode.workspace.getConfiguration('homelab.kubernetes');
-    const current = setting.get<string[]>('namespaceFilter', []);
+    const current = settings.get('kubernetes.namespaceFilter');
     let names: string[] = [...current];
     if (context) {
       try {
-        const k8s = await tree.modules();
-        const client = await tree.client(context);
+        const k8s = await session.modules();
+        const client = await session.client(context);
         const list = await client.request<{ items: { metadata: { name: string } }[] }>('GET', k8s.resources.collectionPath('namespaces'));
         names = [...new Set([...list.items.map((n) => n.metadata.name), ...current])].sort();
       } catch (err) {
@@ -44,7 +55,7 @@ export function registerContextCommands(deps: KubernetesCommandDeps): void {
       { title: vscode.l10n.t('Namespaces to show (none picked = all)'), canPickMany: true },
     );
     const next = picked.map((p) => p.label);
-    await setting.update('namespaceFilter', next.length ? next : undefined, vscode.ConfigurationTarget.Global);
+    await settings.update('kubernetes.namespaceFilter', next.length ? next : undefined);
     return next;
   });
 }

@@ -2,16 +2,18 @@ import * as vscode from 'vscode';
 import type { Prompts } from '../prompts';
 import type { CommandRegistry } from '../registry';
 import type { KubeObject } from '../../providers/kubernetes/resources';
-import type { KubeElement, KubernetesTreeProvider, ObjectElement } from '../../views/kubernetes/tree';
+import type { KubernetesSession } from '../../services/kubernetes';
+import type { KubeElement, ObjectElement } from '../../views/kubernetes/elements';
 import type { KubernetesYamlProvider } from '../../views/kubernetes/yaml-document';
 
 export interface KubernetesCommandDeps {
   registry: CommandRegistry;
-  tree: KubernetesTreeProvider;
+  session: KubernetesSession;
   prompts: Prompts;
   log: vscode.LogOutputChannel;
   yaml: KubernetesYamlProvider;
   extensionUri: vscode.Uri;
+  /** Only for its selection (commands run from the palette act on the selected item). */
   view: vscode.TreeView<KubeElement>;
 }
 
@@ -26,11 +28,11 @@ export function objectArg(e: unknown, kinds?: string[], selection: readonly Kube
 
 /** The live object of an element, or an error saying it is gone. */
 export function liveObject(deps: KubernetesCommandDeps, e: ObjectElement): KubeObject {
-  const obj = deps.tree.object(e);
+  const obj = deps.session.object(e.context, e.resource, e.namespace, e.name);
   if (!obj) throw new Error(vscode.l10n.t('{0} "{1}" is no longer in namespace "{2}".', e.resource, e.name, e.namespace));
   return obj;
 }
 
 export async function kindLabel(deps: KubernetesCommandDeps, e: ObjectElement): Promise<string> {
-  return (await deps.tree.modules()).resources.KINDS[e.resource].kind;
+  return (await deps.session.modules()).resources.KINDS[e.resource].kind;
 }

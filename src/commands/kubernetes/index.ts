@@ -1,5 +1,6 @@
 import { registerApplyCommands } from './apply';
 import { registerContextCommands } from './context';
+import { registerEventsCommands } from './events';
 import type { KubernetesCommandDeps } from './deps';
 import { registerTerminalCommands } from './terminals';
 import { registerWorkloadCommands } from './workloads';
@@ -13,4 +14,5 @@ export function registerKubernetesCommands(deps: KubernetesCommandDeps): void {
   registerYamlCommands(deps);
   registerApplyCommands(deps);
   registerTerminalCommands(deps);
+  registerEventsCommands(deps);
 }

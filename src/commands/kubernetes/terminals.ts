@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { settings } from '../../services/settings';
 import { podContainers } from '../../views/kubernetes/items';
 import { K8sExecTerminal } from '../../views/terminals/k8s-exec-terminal';
 import { K8sLogsTerminal } from '../../views/terminals/k8s-logs-terminal';
@@ -7,7 +8,7 @@ import { liveObject, objectArg } from './deps';
 
 /** Pod logs and a shell in a container, each in its own terminal. */
 export function registerTerminalCommands(deps: KubernetesCommandDeps): void {
-  const { registry, tree, prompts } = deps;
+  const { registry, session, prompts } = deps;
 
   const container = async (arg: unknown, title: string) => {
     const e = objectArg(arg, ['pods'], deps.view.selection);
@@ -19,8 +20,8 @@ export function registerTerminalCommands(deps: KubernetesCommandDeps): void {
 
   const logs = async (arg: unknown, ask: boolean) => {
     const { e, name, title } = await container(arg, vscode.l10n.t('Logs of {0}', (arg as { name?: string })?.name ?? ''));
-    const k8s = await tree.modules();
-    let tailLines = vscode.workspace.getConfiguration('homelab.kubernetes').get<number>('logTailLines', 200);
+    const k8s = await session.modules();
+    let tailLines = settings.get('kubernetes.logTailLines');
     let follow = true;
     if (ask) {
       const n = await prompts.input({
@@ -31,7 +32,7 @@ export function registerTerminalCommands(deps: KubernetesCommandDeps): void {
       const keep = vscode.l10n.t('Follow new lines');
       follow = (await prompts.pick([{ label: keep }, { label: vscode.l10n.t('Show and stop') }], { title: vscode.l10n.t('Logs of {0}', e.name) })).label === keep;
     }
-    const pty = new K8sLogsTerminal({ client: await tree.client(e.context), namespace: e.namespace, pod: e.name, container: name, tailLines, follow }, k8s.actions.streamLogs);
+    const pty = new K8sLogsTerminal({ client: await session.client(e.context), namespace: e.namespace, pod: e.name, container: name, tailLines, follow }, k8s.actions.streamLogs);
     const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Logs: {0}', title), pty, iconPath: new vscode.ThemeIcon('output') });
     terminal.show();
     return pty;
@@ -41,8 +42,8 @@ export function registerTerminalCommands(deps: KubernetesCommandDeps): void {
 
   registry.register('homelab.kubernetes.exec', async (arg?: unknown) => {
     const { e, name, title } = await container(arg, vscode.l10n.t('Shell in {0}', (arg as { name?: string })?.name ?? ''));
-    const k8s = await tree.modules();
-    const pty = new K8sExecTerminal({ client: await tree.client(e.context), namespace: e.namespace, pod: e.name, container: name, command: ['sh'] }, k8s.actions.exec);
+    const k8s = await session.modules();
+    const pty = new K8sExecTerminal({ client: await session.client(e.context), namespace: e.namespace, pod: e.name, container: name, command: ['sh'] }, k8s.actions.exec);
     const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Shell: {0}', title), pty, iconPath: new vscode.ThemeIcon('terminal') });
     terminal.show();
     return pty;

@@ -2,7 +2,7 @@
 // tree items (ready/desired, phase + restarts, service type and ports, hosts, capacity, failures).
 
 export type KindName = 'deployments' | 'statefulsets' | 'daemonsets' | 'replicasets' | 'pods' | 'services' | 'ingresses'
-  | 'persistentvolumeclaims' | 'configmaps' | 'secrets' | 'namespaces';
+  | 'persistentvolumeclaims' | 'configmaps' | 'secrets' | 'namespaces' | 'events';
 
 export interface ResourceKind {
   name: KindName;
@@ -28,6 +28,7 @@ export const KINDS: Record<KindName, ResourceKind> = {
   configmaps: k('configmaps', 'ConfigMap', '', 'ConfigMaps'),
   secrets: k('secrets', 'Secret', '', 'Secrets'),
   namespaces: k('namespaces', 'Namespace', '', 'Namespaces', false),
+  events: k('events', 'Event', '', 'Events'),
 };
 
 /** The kinds shown in the tree, in display order. */
@@ -173,5 +174,9 @@ export function summarize(kindName: KindName, obj: KubeObject): ResourceSummary 
     }
     case 'namespaces':
       return { ...base, description: s.phase ?? 'Active', health: s.phase === 'Terminating' ? 'progressing' : 'ok' };
+    case 'events': {
+      const e = obj as { type?: string; reason?: string; message?: string };
+      return { ...base, description: `${e.type ?? 'Normal'} ${e.reason ?? ''}`.trim(), health: e.type === 'Warning' ? 'failing' : 'ok', problem: e.type === 'Warning' ? e.message : undefined };
+    }
   }
 }

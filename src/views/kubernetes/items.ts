@@ -17,6 +17,7 @@ export const CONTEXT_VALUES: Record<KindName, string> = {
   configmaps: 'k8s-configmap',
   secrets: 'k8s-secret',
   namespaces: 'k8s-namespace',
+  events: 'k8s-event',
 };
 
 export const KIND_ICONS: Record<KindName, string> = {
@@ -31,6 +32,7 @@ export const KIND_ICONS: Record<KindName, string> = {
   configmaps: 'settings',
   secrets: 'lock',
   namespaces: 'folder',
+  events: 'history',
 };
 
 /** Kinds whose items expand into their conditions (why a rollout is stuck). */
@@ -61,11 +63,12 @@ export function conditionRows(obj: KubeObject): ConditionRow[] {
 const md = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 
 /** The markdown tooltip of an object item. */
-export function objectTooltip(kind: KindName, obj: KubeObject, s: ResourceSummary, t: Translate): string {
+export function objectTooltip(kind: KindName, obj: KubeObject, s: ResourceSummary, t: Translate, warnings: string[] = []): string {
   const lines = [`**${md(s.kind)} ${md(obj.metadata.name)}**`, ''];
   if (obj.metadata.namespace) lines.push(t('Namespace: {0}', md(obj.metadata.namespace)), '');
   lines.push(md(s.description), '');
   if (s.problem) lines.push(`$(error) ${md(s.problem)}`, '');
+  if (warnings.length) lines.push(`**${t('Latest warning events')}**`, '', ...warnings.map((w) => `- $(warning) ${md(w)}`), '');
   if (WORKLOAD_KINDS.includes(kind)) {
     const rows = conditionRows(obj);
     if (rows.length) {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { KindName } from '../../providers/kubernetes/resources';
-import type { KubernetesTreeProvider } from './tree';
+import type { KubernetesSession } from '../../services/kubernetes';
 
 export const YAML_SCHEME = 'homelab-k8s';
 
@@ -25,12 +25,12 @@ export class KubernetesYamlProvider implements vscode.TextDocumentContentProvide
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly tree: KubernetesTreeProvider) {}
+  constructor(private readonly session: KubernetesSession) {}
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const t = parseYamlUri(uri);
-    const k8s = await this.tree.modules();
-    const client = await this.tree.client(t.context);
+    const k8s = await this.session.modules();
+    const client = await this.session.client(t.context);
     return k8s.actions.getYaml(client, t.kind, t.namespace, t.name, { reveal: t.reveal });
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deploymentManifest, eventually, ON_TEST_SERVER, setupEnv, TestEnv } from './env';
+import { deploymentManifest, eventually, onTestServerOnly, requireContainers, setupEnv, TestEnv } from './env';
 import { applyPath, exec, getYaml, remove, restart, RESTARTED_AT, scale, streamLogs } from '../../../src/providers/kubernetes/actions';
 import { isKubeError, KubeError } from '../../../src/providers/kubernetes/errors';
 import { KubeList, KubeObject } from '../../../src/providers/kubernetes/resources';
@@ -30,6 +30,7 @@ describe('kubernetes actions', function () {
     it('scales a deployment and its pods follow', async function () {
       this.timeout(120_000);
       await createDeployment('web');
+      await requireContainers(this, env);
       assert.equal(await scale(env.client, 'deployments', ns, 'web', '3'), 3);
       await eventually(async () => {
         const d = await env.client.request<KubeObject>('GET', deployPath('web'));
@@ -60,6 +61,7 @@ describe('kubernetes actions', function () {
   describe('rollout restart', () => {
     it('stamps restartedAt on the pod template and the pods are replaced', async function () {
       this.timeout(120_000);
+      await requireContainers(this, env);
       await createDeployment('api', 2);
       await eventually(async () => assert.equal((await env.client.request<KubeObject>('GET', deployPath('api'))).status?.readyReplicas, 2), 90_000, 200);
       const before = (await podsOf('api')).map((p) => p.metadata.name).sort();
@@ -181,7 +183,7 @@ describe('kubernetes actions', function () {
       await rejects(streamLogs(env.client, ns, 'no-such-pod', { onLine: () => undefined }), 'notFound', /no-such-pod/);
     });
 
-    if (ON_TEST_SERVER) {
+    onTestServerOnly(() => {
       let pod: string;
       before(async function () {
         await createDeployment('logger', 1);
@@ -280,7 +282,7 @@ describe('kubernetes actions', function () {
         assert.equal(r.code, -1);
         assert.match(r.message ?? '', /executable file not found/);
       });
-    }
+    });
   });
 
 });

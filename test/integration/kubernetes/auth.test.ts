@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { ON_TEST_SERVER, setupEnv, TestEnv } from './env';
+import { onTestServerOnly, setupEnv, TestEnv } from './env';
 import { KubeClient } from '../../../src/providers/kubernetes/client';
 import { isKubeError, KubeError } from '../../../src/providers/kubernetes/errors';
 import { connectionFor, loadKubeconfig } from '../../../src/providers/kubernetes/kubeconfig';
@@ -27,7 +27,7 @@ describe('kubernetes auth and error reporting', function () {
     c.close();
   });
 
-  if (ON_TEST_SERVER) {
+  onTestServerOnly(() => {
     it('[test server only] refuses a server whose certificate is not signed by the kubeconfig CA', async () => {
       const other = makeTestPki();
       const c = new KubeClient({ ...env.client.conn, caPem: other.caPem });
@@ -112,5 +112,5 @@ describe('kubernetes auth and error reporting', function () {
         assert.ok(Date.now() - t >= 190);
       } finally { env.server!.setLatency(0); }
     });
-  }
+  });
 });

@@ -9,6 +9,7 @@ import { startK8sServer, K8sTestServer, K8sServerOptions } from '../../k8s-serve
 import { KubeClient } from '../../../src/providers/kubernetes/client';
 import { connectionFor, loadKubeconfig } from '../../../src/providers/kubernetes/kubeconfig';
 import { isKubeError } from '../../../src/providers/kubernetes/errors';
+import { notRun, runnableOnlyIf } from '../../harness/not-run';
 
 export const REAL_KUBECONFIG = process.env.HOMELAB_TEST_KUBECONFIG;
 /** True when running against the test server, whose fault hooks some tests need. */
@@ -63,8 +64,27 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Ends the test as NOT RUN when it needs running containers and the real cluster has no Ready node
+ * (an apiserver without a kubelet). The test server runs pods itself.
+ */
+export async function requireContainers(ctx: Mocha.Context, env: TestEnv): Promise<void> {
+  if (env.server) return;
+  const list = await env.client.request<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>('GET', '/api/v1/nodes');
+  const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  if (!ready) notRun(ctx, `needs running containers: the cluster at ${REAL_KUBECONFIG} has no Ready node (no kubelet)`);
+}
+
+/** Registers tests that need the test server's hooks; on a real cluster they are reported NOT RUN. */
+export function onTestServerOnly(body: () => void): void {
+  runnableOnlyIf(ON_TEST_SERVER, 'needs the API test server (its fault hooks)', body);
+}
+
+/** The image of test pods: a cluster without registry access names a local one (e.g. localhost/pause:local). */
+const PAUSE = process.env.HOMELAB_TEST_PAUSE_IMAGE || 'registry.k8s.io/pause:3.9';
+
 /** A small Deployment; the image runs on a real cluster too. */
-export function deploymentManifest(name: string, namespace: string, replicas = 1, image = 'registry.k8s.io/pause:3.9') {
+export function deploymentManifest(name: string, namespace: string, replicas = 1, image = PAUSE) {
   return {
     apiVersion: 'apps/v1', kind: 'Deployment',
     metadata: { name, namespace, labels: { app: name } },

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, ON_TEST_SERVER, setupEnv, TestEnv } from './env';
+import { eventually, onTestServerOnly, setupEnv, TestEnv } from './env';
 import { Informer } from '../../../src/providers/kubernetes/informer';
 import { KubeClient } from '../../../src/providers/kubernetes/client';
 import { connectionFor, loadKubeconfig } from '../../../src/providers/kubernetes/kubeconfig';
 
-if (ON_TEST_SERVER) describe('kubernetes exec credential plugin [test server only]', function () {
+onTestServerOnly(() => describe('kubernetes exec credential plugin [test server only]', function () {
   let env: TestEnv;
   before(async () => { env = await setupEnv(); });
   after(async () => { await env.close(); });
@@ -66,4 +66,4 @@ if (ON_TEST_SERVER) describe('kubernetes exec credential plugin [test server onl
     inf.stop();
     c.close();
   });
-});
+}));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { deploymentManifest, eventually, ON_TEST_SERVER, setupEnv, sleep, TestEnv } from './env';
+import { deploymentManifest, eventually, onTestServerOnly, setupEnv, sleep, TestEnv } from './env';
 import { Informer, InformerBatch, InformerSet } from '../../../src/providers/kubernetes/informer';
 import { KubeError } from '../../../src/providers/kubernetes/errors';
 import { KubeObject, summarize } from '../../../src/providers/kubernetes/resources';
@@ -41,7 +41,7 @@ describe('kubernetes informer', function () {
     assert.equal(inf.get('before', env.namespace), undefined);
   });
 
-  if (ON_TEST_SERVER) {
+  onTestServerOnly(() => {
     it('[test server only] an object changed in the store reaches the callback without any list request', async () => {
       const rec = recorder();
       const inf = start(rec);
@@ -234,5 +234,5 @@ describe('kubernetes informer', function () {
       await eventually(() => assert.equal(env.server!.openWatches(), open));
       assert.ok(seen.includes('configmaps'));
     });
-  }
+  });
 });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ON_TEST_SERVER, setupEnv, TestEnv } from './env';
+import { onTestServerOnly, setupEnv, TestEnv } from './env';
 import { KubeClient } from '../../../src/providers/kubernetes/client';
 import { isKubeError, KubeError } from '../../../src/providers/kubernetes/errors';
 import { connectionFor, loadKubeconfig, setCurrentContext } from '../../../src/providers/kubernetes/kubeconfig';
 
 // These tests build kubeconfigs pointing at the test server, so they need it.
-if (ON_TEST_SERVER) describe('kubernetes kubeconfig with broken inputs [test server only]', function () {
+onTestServerOnly(() => describe('kubernetes kubeconfig with broken inputs [test server only]', function () {
   let env: TestEnv;
   let paths: string[];
   before(async () => {
@@ -95,4 +95,4 @@ if (ON_TEST_SERVER) describe('kubernetes kubeconfig with broken inputs [test ser
     assert.equal(load().currentContext, 'exec-ok');
     assert.throws(() => setCurrentContext(cfg, 'no-such-context'), /not defined/);
   });
-});
+}));

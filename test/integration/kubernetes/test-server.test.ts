@@ -1,7 +1,7 @@
 // Conformance of the Kubernetes API test server itself: the behaviours the other tests rely on,
 // checked the way a client sees them. Runs only against the test server (it is the subject).
 import assert from 'node:assert/strict';
-import { ON_TEST_SERVER, setupEnv, TestEnv, eventually, deploymentManifest } from './env';
+import { onTestServerOnly, setupEnv, TestEnv, eventually, deploymentManifest } from './env';
 import { isKubeError, KubeError } from '../../../src/providers/kubernetes/errors';
 import { KubeClient } from '../../../src/providers/kubernetes/client';
 import { KubeList, KubeObject } from '../../../src/providers/kubernetes/resources';
@@ -33,7 +33,7 @@ async function readWatch(client: KubeClient, path: string, query: Record<string,
   });
 }
 
-if (ON_TEST_SERVER) describe('k8s API test server conformance [test server only]', function () {
+onTestServerOnly(() => describe('k8s API test server conformance [test server only]', function () {
   let env: TestEnv;
   let ns: string;
   before(async () => { env = await setupEnv(); ns = env.namespace; });
@@ -160,4 +160,4 @@ if (ON_TEST_SERVER) describe('k8s API test server conformance [test server only]
     await eventually(async () => assert.equal((await caught(env.client.request('GET', `/api/v1/namespaces/${ns}-tmp`))).kind, 'notFound'));
     assert.equal(env.server!.store.get('configmaps', `${ns}-tmp`, 'c'), undefined);
   });
-});
+}));

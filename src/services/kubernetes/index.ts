@@ -1,0 +1,2 @@
+export { KubernetesSession, type ObjectsChange, type WatchDemand, type WatchError, type WatchStatus } from './session';
+export type { KubernetesModules } from './modules';
