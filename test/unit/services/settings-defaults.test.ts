@@ -30,9 +30,16 @@ describe('typed settings', () => {
     for (const [k, v] of a) assert.deepEqual(b.get(k), v, `default of homelab.${k}`);
   });
 
-  it('no module outside src/services/settings.ts calls getConfiguration("homelab…")', () => {
-    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
-    const out = execFileSync('grep', ['-rlE', `getConfiguration\\(['"]homelab`, join(root, 'src')], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-    assert.deepEqual(out.map((f) => f.slice(root.length + 1)), ['src/services/settings.ts']);
+  it('no module outside src/services/settings.ts reads homelab.* through getConfiguration', () => {
+    const { readdirSync, statSync } = require('node:fs') as typeof import('node:fs');
+    const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
+    });
+    const offenders = walk(join(root, 'src'))
+      .filter((f) => /getConfiguration\(\s*['"`]homelab/.test(readFileSync(f, 'utf8')))
+      .map((f) => f.slice(root.length + 1));
+    assert.deepEqual(offenders, []);
+    assert.match(source, /getConfiguration\(SECTION/, 'settings.ts itself reads the section');
   });
 });
