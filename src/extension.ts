@@ -23,6 +23,7 @@ import { registerUploadCommands } from './commands/proxmox/upload';
 import { registerPipelineCommands } from './commands/template/pipeline';
 import { PIPELINE_STATE_FILE, templateSteps, type TemplateDeps } from './providers/nix/template';
 import { PipelineTreeProvider } from './views/pipeline/tree';
+import { Landing } from './views/landing';
 import { ClusterStore } from './state/clusters';
 import { Connections } from './state/connections';
 import { JournalPanels } from './views/journal/panel';
@@ -90,7 +91,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   // The simulator bundle is loaded only when the demo lab is asked for.
   const startDemoLab = async (): Promise<DemoLab> => {
     const { startSimulator } = require(join(context.extensionPath, 'dist/simulator.js')) as typeof import('../test/proxmox-sim');
-    const sim = await startSimulator({ nodes: 3, guests: 24, seed: 1, taskDurationMs: 3000 });
+    const sim = await startSimulator({ nodes: 3, guests: 24, seed: 1, taskDurationMs: 3000, lab: true });
     context.subscriptions.push({ dispose: () => void sim.close() });
     log.info(`demo lab: simulator listening on ${sim.url}`);
     return sim;
@@ -141,9 +142,23 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   registerUploadCommands(registry, ops);
   registerPipelineCommands(registry, { ...ops, build, view: pipelineTree });
 
+  // First run: context keys that tick the walkthrough from real state and show views when they have content.
+  const landing = new Landing({
+    clusterCount: () => clusters.list().length,
+    onDidChangeClusters: clusters.onDidChange,
+    pipelineExists: async () => { const ws = workspaceDir(); return !!ws && vscode.workspace.fs.stat(vscode.Uri.file(join(ws, PIPELINE_STATE_FILE))).then(() => true, () => false); },
+    onDidChangePipeline: pipelineTree.onDidChangeTreeData,
+    kubeContexts: async () => (await kubernetesTree.kubeconfig()).contexts.map((c) => c.name),
+  });
+  context.subscriptions.push(landing);
+
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
+  if (demo && !context.workspaceState.get<boolean>('homelab.demoLandingShown')) {
+    void context.workspaceState.update('homelab.demoLandingShown', true);
+    void landing.showDemoLanding().catch((e) => log.error(`demo landing: ${e}`));
+  }
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
   return {

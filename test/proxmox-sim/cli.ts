@@ -5,7 +5,7 @@ import { startSimulator, type SimulatorOptions } from './index';
 const FLAGS: Record<string, keyof SimulatorOptions> = {
   '--port': 'port', '--nodes': 'nodes', '--guests': 'guests', '--seed': 'seed', '--task-ms': 'taskDurationMs',
   '--auth-delay-ms': 'authFailDelayMs', '--agent-delay-ms': 'agentBootDelayMs', '--lock-timeout-ms': 'lockTimeoutMs',
-  '--install-ms': 'installDurationMs',
+  '--install-ms': 'installDurationMs', '--lab': 'lab',
 };
 
 function parseArgs(argv: string[]): SimulatorOptions {
@@ -18,7 +18,7 @@ function parseArgs(argv: string[]): SimulatorOptions {
       process.stderr.write(`usage: cli.ts ${Object.keys(FLAGS).map((f) => `[${f} N]`).join(' ')}\n(bad argument: ${argv[i - (inline ? 0 : 1)] ?? ''})\n`);
       process.exit(2);
     }
-    o[key] = Number(val);
+    (o as Record<string, unknown>)[key] = key === 'lab' ? val !== '0' : Number(val);
   }
   return o;
 }

@@ -2,6 +2,7 @@
 import { checkPerm } from './auth';
 import type { SimCore } from './core';
 import { paramError } from './http';
+import { containerResource } from './lab';
 import { RawJson, type Ctx, type Route } from './router';
 import { diskEntries, memoryMiB, type Guest } from './state';
 import { parseUpid, taskJson } from './tasks';
@@ -77,6 +78,7 @@ export function resourcesBody(core: SimCore, type: string): string {
   if (!type || type === 'vm') {
     const online = new Map([...core.state.nodes.values()].map((n) => [n.node, n.online]));
     for (const g of core.state.guests.values()) out.push(guestResource(g, online.get(g.node) ?? false, now));
+    for (const c of core.state.containers) out.push(containerResource(c, online.get(c.node) ?? false, now));
   }
   if (!type || type === 'storage') out.push(...storageResources(core));
   if (!type || type === 'node') for (const n of core.state.nodes.keys()) out.push(nodeJson(core, n, now));

@@ -15,6 +15,7 @@ import { qemuRoutes } from './qemu';
 import { Router } from './router';
 import { makeHandler, type RequestLogEntry } from './server';
 import { ClusterState } from './state';
+import { furnishLab, stepLoad } from './lab';
 import { storageRoutes } from './storage';
 import { closeSerialSockets, handleUpgrade, serialRoutes } from './serial';
 import { TaskManager } from './tasks';
@@ -35,6 +36,8 @@ export interface SimulatorOptions {
   lockTimeoutMs?: number /* default 10000, qemu-server's config lock timeout */;
   ticketLifetimeMs?: number /* default 2 h */;
   installDurationMs?: number /* default 20000: an auto-installer ISO's install time */;
+  /** A homelab that moves: wandering guest load, a NixOS template, LXC containers (see lab.ts). */
+  lab?: boolean;
 }
 
 export interface Simulator {
@@ -117,11 +120,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   sim.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let labTimer: NodeJS.Timeout | undefined;
+  if (opts.lab) {
+    const labRng = new Prng(seed + 0x1ab);
+    state.containers.push(...furnishLab(state, labRng));
+    stepLoad(state, state.containers, labRng);
+    labTimer = setInterval(() => stepLoad(state, state.containers, labRng), 2000);
+    labTimer.unref();
+  }
   // Warm the guest-size memo and JIT for big clusters so the first /cluster/resources is fast too.
   resourcesBody(core, 'vm');
   let closed: Promise<void> | undefined;
   sim.close = () =>
     (closed ??= (async () => {
+      clearInterval(labTimer);
       core.tasks.stopAll();
       closeSerialSockets(core);
       await new Promise<void>((resolve) => {

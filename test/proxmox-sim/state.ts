@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { FileLock } from './locks';
 import { Prng } from './prng';
+import type { LabContainer } from './lab';
 import type { Task } from './tasks';
 
 export type ConfValue = string | number;
@@ -71,6 +72,8 @@ export class ClusterState {
   readonly volumes: Volume[] = [];
   readonly tasks: Task[] = [];
   readonly pools = new Set(POOLS);
+  /** LXC containers, listed in /cluster/resources only (see lab.ts); empty unless `lab`. */
+  readonly containers: LabContainer[] = [];
   /** Bumped on every guest/node change; invalidates the pre-serialized /cluster/resources. */
   version = 0;
 
@@ -179,7 +182,7 @@ export class ClusterState {
   /** Lowest free vmid >= 100, as `/cluster/nextid` (it does not reserve it). */
   nextId(): number {
     let id = 100;
-    while (this.guests.has(id)) id++;
+    while (this.guests.has(id) || this.containers.some((c) => c.vmid === id)) id++;
     return id;
   }
 
