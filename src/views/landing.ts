@@ -25,9 +25,22 @@ export interface LandingDeps {
 
 const WALKTHROUGH = 'homelab.homelab#homelab.gettingStarted';
 
+/**
+ * VS Code (1.139) registers an extension's walkthrough steps some seconds after start (it races an
+ * experiment lookup against a 5 s timer, after the extension scan), and an `onContext` event whose
+ * expression is already true when its step registers is recorded as seen WITHOUT ticking the step,
+ * for the whole session. So keys turn true only once the steps surely exist: when the demo has opened
+ * the walkthrough, else this long after activation. Turning false is published at once.
+ */
+const WALKTHROUGH_SETTLE_MS = 15_000;
+const DEMO_SETTLE_MS = 10_000;
+
 export class Landing implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly values = new Map<string, boolean>();
+  private released = false;
+  private readonly createdAt = Date.now();
+  private readonly pending: NodeJS.Timeout;
 
   constructor(private readonly deps: LandingDeps) {
     const recheckFiles = () => void this.updateFiles();
@@ -43,6 +56,7 @@ export class Landing implements vscode.Disposable {
       deps.onDidChangeClusters(() => this.set(LANDING_KEYS.clusterConnected, deps.clusterCount() > 0)),
       deps.onDidChangePipeline(() => void this.updatePipeline()),
     );
+    this.pending = setTimeout(() => this.release(), WALKTHROUGH_SETTLE_MS);
     this.set(LANDING_KEYS.clusterConnected, deps.clusterCount() > 0);
     recheckFiles();
     void this.updatePipeline();
@@ -56,7 +70,17 @@ export class Landing implements vscode.Disposable {
   private set(key: string, value: boolean): void {
     if (this.values.get(key) === value) return;
     this.values.set(key, value);
+    // See WALKTHROUGH_SETTLE_MS: until then a true value waits (release publishes every value).
+    if (value && !this.released) return;
     void vscode.commands.executeCommand('setContext', key, value);
+  }
+
+  /** Publishes every value; from now on changes are published at once. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    clearTimeout(this.pending);
+    for (const [k, v] of this.values) void vscode.commands.executeCommand('setContext', k, v);
   }
 
   private async updateFiles(): Promise<void> {
@@ -88,9 +112,12 @@ export class Landing implements vscode.Disposable {
     if (contexts.length > 0) await vscode.commands.executeCommand('homelab.kubernetes.focus');
     await vscode.commands.executeCommand('homelab.proxmox.focus');
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH, false);
+    // The walkthrough is open, so its steps are (about to be) registered: keys can turn true soon.
+    setTimeout(() => this.release(), Math.max(2000, this.createdAt + DEMO_SETTLE_MS - Date.now()));
   }
 
   dispose(): void {
+    clearTimeout(this.pending);
     for (const d of this.disposables) d.dispose();
   }
 }

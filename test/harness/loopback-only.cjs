@@ -12,7 +12,7 @@ const log = process.env.HOMELAB_NET_LOG;
 if (log) {
   const write = (entry) => {
     try {
-      fs.appendFileSync(log, JSON.stringify({ pid: process.pid, argv: process.argv.slice(1, 3).join(' '), ...entry }) + '\n');
+      fs.appendFileSync(log, JSON.stringify({ pid: process.pid, argv: process.argv.slice(1).join(' ').slice(0, 300), ...entry }) + '\n');
     } catch {
       /* the log folder is gone: the test is over */
     }
@@ -48,6 +48,18 @@ if (log) {
       return orig.call(this, host, ...rest);
     };
   }
+  // VS Code's server removes NODE_OPTIONS from the extension host's environment: carry the hook into
+  // forked Node children through execArgv instead.
+  const cp = require('node:child_process');
+  const fork = cp.fork;
+  cp.fork = function (modulePath, args, options) {
+    if (!Array.isArray(args)) [args, options] = [[], args];
+    const o = { ...(options ?? {}) };
+    const execArgv = o.execArgv ?? process.execArgv;
+    if (!execArgv.includes(__filename)) o.execArgv = [...execArgv, '--require', __filename];
+    o.env = { ...(o.env ?? process.env), HOMELAB_NET_LOG: log };
+    return fork.call(this, modulePath, args, o);
+  };
   const connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function (...args) {
     const o = Array.isArray(args[0]) ? args[0][0] : args[0]; // net's internal calls pass [options, cb]
@@ -56,4 +68,6 @@ if (log) {
     if (!path && host && net.isIP(String(host).replace(/^\[|\]$/g, '')) && !allowed(host)) write({ event: 'connect', host });
     return connect.apply(this, args);
   };
+  // ES modules (code-server's server is one) bind builtin exports at import: make them see the patches.
+  require('node:module').syncBuiltinESMExports();
 }

@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '../../scripts/lib/browser.mjs';
 import { freePort } from '../../scripts/lib/code-server.mjs';
 import { root } from '../../scripts/lib/tools.mjs';
+import { webview } from './lab-workspace';
 import { screenshotDir } from './workbench';
 
 const runRoot = join(process.env.HOMELAB_UI_RUN_DIR ?? join(root, '.run/test/ui'), 'demo');
@@ -142,7 +143,7 @@ describe('UI: npm run demo', () => {
     rmSync(join(runRoot, 'full'), { recursive: true, force: true });
     const demo = startDemo(port, 'full');
     let context: Awaited<ReturnType<typeof launchBrowser>> | undefined;
-    const outside: string[] = [];
+    let outsideRequests = (): string[] => [];
     try {
       const [, url] = await demo.waitFor(/Homelab demo: open (http\S+)/);
       // npm echoes the script it runs ("> homelab@… demo"); of the demo's own output, only the URL line.
@@ -153,22 +154,31 @@ describe('UI: npm run demo', () => {
       assert.equal(state.ports.length, 3, 'code-server, the Proxmox simulator and the Kubernetes server');
 
       context = await launchBrowser(demo.runDir);
+      // Webview resources use https://*.vscode-resource.vscode-cdn.net URLs that the webview's service
+      // worker answers from the server (loopback): those never reach the network; anything else would.
+      const pending = new Map<unknown, string>();
       context.on('request', (r) => {
-        if (!isLoopbackUrl(r.url())) outside.push(r.url());
+        if (!isLoopbackUrl(r.url())) pending.set(r, r.url());
       });
+      context.on('response', (r) => {
+        if (r.fromServiceWorker()) pending.delete(r.request());
+      });
+      outsideRequests = () => [...pending.values()];
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(url);
       await landing(page);
       await kubernetesTree(page);
+      await journalAndTracker(page);
 
       // What the processes saw: every Node process of the demo loaded the hook, none looked up another host.
       const net = readNet(demo.netLog);
       const loaded = net.filter((e) => e.event === 'loaded').map((e) => e.argv);
-      for (const what of [/npm/, /scripts\/demo\.mjs/, /proxmox-sim/, /k8s-server/, /code-server/]) {
+      for (const what of [/npm/, /scripts\/demo\.mjs/, /proxmox-sim/, /k8s-server/, /code-server/, /type=extensionHost/]) {
         assert.ok(loaded.some((a) => what.test(a)), `the hook ran in ${what} (loaded: ${loaded.join(' | ')})`);
       }
       assert.deepEqual(net.filter((e) => e.event !== 'loaded'), [], 'no lookup of, or connection to, a host other than loopback');
-      assert.deepEqual(outside, [], 'the browser requested nothing outside loopback');
+      await page.waitForTimeout(500); // responses of the last requests
+      assert.deepEqual(outsideRequests(), [], 'the browser requested nothing outside loopback');
 
       await context.close();
       context = undefined;
@@ -227,8 +237,15 @@ const row = (page: Page, text: string | RegExp) => page.locator('.part.sidebar .
 async function landing(page: Page): Promise<void> {
   await row(page, 'Demo lab').waitFor({ timeout: 90_000 });
   await row(page, 'pve1').waitFor({ timeout: 30_000 });
-  await page.locator('.gettingStartedContainer, .getting-started-step', { hasText: 'Connect a Proxmox cluster' }).first().waitFor({ timeout: 30_000 });
-  await page.waitForTimeout(1500);
+  await page.locator('.getting-started-step', { hasText: 'Connect a Proxmox cluster' }).first().waitFor({ timeout: 30_000 });
+  // Ticked from real state (the demo lab is connected, the workspace has a journal), no button pressed.
+  for (const step of ['connect', 'journal']) {
+    await page.locator(`[data-done-step-id$="#${step}"][aria-checked="true"]`).first().waitFor({ state: 'attached', timeout: 30_000 });
+  }
+  assert.equal(await page.locator('[data-done-step-id$="#deployCluster"][aria-checked="true"]').count(), 0, 'a step not done stays unticked');
+  // The Pipeline view is not shown while no pipeline exists: Proxmox has the room.
+  assert.equal(await page.locator('.part.sidebar .pane-header[aria-label^="Pipeline"]').count(), 0);
+  await page.waitForTimeout(1000);
   await page.screenshot({ path: join(screenshotDir, 'demo-landing.png') });
 }
 
@@ -242,4 +259,36 @@ async function kubernetesTree(page: Page): Promise<void> {
   await row(page, /web.*2\/2 ready/).waitFor({ timeout: 30_000 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(screenshotDir, 'demo-kubernetes.png') });
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** The demo workspace's journal (phases, retrospectives, activity history) and tracker (epics, stories). */
+async function journalAndTracker(page: Page): Promise<void> {
+  await runCommand(page, 'Homelab: Open Journal');
+  let frame = webview(page);
+  await frame.locator('.timeline .phase').first().waitFor({ timeout: 30_000 });
+  const phases = await frame.locator('.timeline .phase h3').allInnerTexts();
+  assert.ok(phases.length >= 4, `four phases, got ${phases.join(' | ')}`);
+  assert.ok(await frame.locator('.activity').count() >= 5, 'the activity log has history');
+  await frame.locator('.retro-link').first().waitFor();
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(screenshotDir, 'demo-journal.png') });
+  await runCommand(page, 'View: Close All Editors');
+  await page.locator('iframe.webview.ready').waitFor({ state: 'detached', timeout: 10_000 });
+
+  await runCommand(page, 'Homelab: Open Learning Tracker');
+  frame = webview(page);
+  await frame.locator('section.file').first().waitFor({ timeout: 30_000 });
+  await frame.locator('section.file[data-key$="Phase3-learning-tracker.md"] tr[data-line]').first().waitFor();
+  assert.ok(await frame.locator('section.file[data-key$="Phase3-learning-tracker.md"] .status-icon.status-done').count() >= 2, 'stories already done show as done');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(screenshotDir, 'demo-tracker.png') });
 }
