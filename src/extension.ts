@@ -33,6 +33,7 @@ import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-doc
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { Terminals } from './views/terminals/output';
 import { TrackerPanels } from './views/tracker/panel';
+import { StatusRecordingChoice, useStatusRecording } from './views/tracker/status-recording';
 import { JOURNAL_VIEW_TYPE } from './protocol/journal';
 import { TRACKER_VIEW_TYPE } from './protocol/tracker';
 
@@ -111,6 +112,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   );
   registerJournalCommands(registry, { panels: journal, prompts, log });
   registerTrackerCommands(registry, { panels: tracker });
+  useStatusRecording(new StatusRecordingChoice(context.workspaceState, prompts));
 
   const terminals = new Terminals();
   const operations = new Operations(terminals, proxmoxTree, log);

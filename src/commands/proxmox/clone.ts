@@ -245,7 +245,7 @@ async function cloneTemplate(deps: OperationDeps, args: unknown[]): Promise<{ vm
   const given = args[1] && !Array.isArray(args[1]) && typeof args[1] === 'object' ? (args[1] as ClonePlan) : undefined;
   // A template (linked or full clone) or any VM (full clone, as PVE allows).
   const [src] = await resolveGuests(deps, args.slice(0, 1), { many: false, filter: (r) => r.type === 'qemu', title: vscode.l10n.t('Clone which template or VM?') });
-  return cloneFrom(deps, src);
+  return cloneFrom(deps, src, given);
 }
 
 async function cloneFrom(deps: OperationDeps, src: { cluster: ClusterConfig; guest: ClusterResource & { vmid: number; node: string } }, given?: ClonePlan, kept?: WizardState): Promise<{ vmid: number; node: string } | undefined> {
