@@ -10,6 +10,7 @@ import type { ClusterResource } from '../../providers/proxmox/types';
 import type { ClusterConfig } from '../../state/clusters';
 import type { CommandRegistry } from '../registry';
 import { isCancellation } from '../../providers/cancellation';
+import { settings } from '../../services/settings';
 import { RetryableError, runWizard, type SummaryLine } from '../wizard';
 import { expectOk, label, reportActivity, resolveGuests, vmPath, type OperationDeps } from './operation';
 
@@ -79,7 +80,7 @@ async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../pr
   const { listPublicKeys, validatePublicKeyLine } = await import('../../providers/ssh');
   const pubKeys = await listPublicKeys(join(homedir(), '.ssh')).catch(() => [] as Awaited<ReturnType<typeof listPublicKeys>>);
   // The key Homelab logs in with (homelab.ssh.privateKeyPath; the demo sets one) is offered first.
-  const ownKey = vscode.workspace.getConfiguration('homelab').get<string>('ssh.privateKeyPath');
+  const ownKey = settings.get('ssh.privateKeyPath');
   if (ownKey) {
     const pub = `${ownKey.replace(/^~(?=\/)/, homedir())}.pub`;
     const found = (await listPublicKeys(dirname(pub)).catch(() => [])).filter((k) => k.path === pub && !pubKeys.some((x) => x.line === k.line));
