@@ -169,6 +169,7 @@ describe('UI: npm run demo', () => {
       await landing(page);
       await kubernetesTree(page);
       await journalAndTracker(page);
+      await cloneWizard(page);
 
       // What the processes saw: every Node process of the demo loaded the hook, none looked up another host.
       const net = readNet(demo.netLog);
@@ -191,6 +192,9 @@ describe('UI: npm run demo', () => {
       await until('every process the demo started ends (extension host included)', () => groupMembers(groups).length === 0);
       for (const p of state.ports) assert.ok(await portIsFree(p), `port ${p} is free again`);
       assert.ok(!existsSync(join(demo.runDir, 'demo.json')));
+    } catch (err) {
+      for (const p of context?.pages() ?? []) await p.screenshot({ path: join(screenshotDir, 'FAILED-demo.png') }).catch(() => {});
+      throw err;
     } finally {
       await context?.close().catch(() => {});
       if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
@@ -291,4 +295,48 @@ async function journalAndTracker(page: Page): Promise<void> {
   assert.ok(await frame.locator('section.file[data-key$="Phase3-learning-tracker.md"] .status-icon.status-done').count() >= 2, 'stories already done show as done');
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(screenshotDir, 'demo-tracker.png') });
+}
+
+/** The clone wizard on the demo lab: an error shown on its step (the wizard stays), the demo key offered, a summary, then the clone. */
+async function cloneWizard(page: Page): Promise<void> {
+  await runCommand(page, 'Homelab: Clone Template or VM');
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input');
+  const row = (text: string | RegExp) => widget.locator('.monaco-list-row', { hasText: text }).first();
+  const title = (text: string | RegExp) => widget.locator('.quick-input-title', { hasText: text }).first();
+  await title(/Clone which/).waitFor({ timeout: 30_000 });
+  await input.fill('tpl-nixos');
+  await row('tpl-nixos-24-11').waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await title(/Name/).waitFor({ timeout: 30_000 });
+  await input.fill('web_1');
+  await page.keyboard.press('Enter');
+  // The message is on the step itself and the wizard is still there, with what was typed.
+  await widget.locator('.quick-input-message', { hasText: /"_" is not allowed/ }).waitFor({ timeout: 10_000 });
+  assert.equal(await input.inputValue(), 'web_1');
+  await page.screenshot({ path: join(screenshotDir, 'demo-wizard-step-error.png') });
+  await input.fill('web-1');
+  await page.keyboard.press('Enter');
+  // VM ID, clone mode (linked), cores, memory, disk, user: the suggestions.
+  for (const step of [/VM ID/, /Clone mode/, /CPU cores/, /Memory/, /Disk size/, /Cloud-init user/]) {
+    await title(step).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+  }
+  // The demo's own key is offered and ticked.
+  await title(/SSH public keys/).waitFor({ timeout: 10_000 });
+  await row(/demo_ed25519\.pub/).waitFor({ timeout: 5000 });
+  await page.keyboard.press('Enter');
+  for (const step of [/IP configuration/, /Start the new VM/]) {
+    await title(step).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+  }
+  await title(/Summary/).waitFor({ timeout: 10_000 });
+  await row(/Clone tpl-nixos-24-11 as web-1/).waitFor();
+  await row(/SSH keys/).waitFor();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(screenshotDir, 'demo-wizard-summary.png') });
+  const guests = Number(/(\d+) guests/.exec(await page.locator('.part.sidebar .monaco-list-row', { hasText: 'Demo lab' }).first().innerText())![1]);
+  await page.keyboard.press('Enter');
+  // Cloned, configured and started in the simulator: the lab has one guest more.
+  await page.locator('.part.sidebar .monaco-list-row', { hasText: `${guests + 1} guests` }).first().waitFor({ timeout: 60_000 });
 }
