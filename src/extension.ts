@@ -34,6 +34,7 @@ import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { Terminals } from './views/terminals/output';
 import { TrackerPanels } from './views/tracker/panel';
 import { StatusRecordingChoice, useStatusRecording } from './views/tracker/status-recording';
+import { useActivityConsentState } from './views/journal/activity-consent';
 import { JOURNAL_VIEW_TYPE } from './protocol/journal';
 import { TRACKER_VIEW_TYPE } from './protocol/tracker';
 
@@ -113,6 +114,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi {
   registerJournalCommands(registry, { panels: journal, prompts, log });
   registerTrackerCommands(registry, { panels: tracker });
   useStatusRecording(new StatusRecordingChoice(context.workspaceState, prompts));
+  useActivityConsentState(context.workspaceState);
 
   const terminals = new Terminals();
   const operations = new Operations(terminals, proxmoxTree, log);

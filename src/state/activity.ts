@@ -1,6 +1,7 @@
 // The activity log: every long operation appends one line to <journal folder>/activity.md, so a
 // retrospective can be written from facts. Appends are queued (one at a time) and lossless: the
 // bytes already in the file are kept as they are, an outside edit is re-read, never overwritten.
+import { activityAllowed } from '../views/journal/activity-consent';
 import * as vscode from 'vscode';
 import {
   appendActivity, editFile, formatActivityLine, readVersioned, writeAtomic, type FileStore,
@@ -78,6 +79,7 @@ export class ActivityLog implements vscode.Disposable {
       this.log.info(`activity (no workspace folder, not written): ${line}`);
       return;
     }
+    if (!(await activityAllowed(vscode.Uri.joinPath(uri, '..'), this.log, line))) return;
     const path = keyOf(uri);
     let existing: Awaited<ReturnType<typeof readVersioned>> | undefined;
     try {
