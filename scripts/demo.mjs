@@ -117,6 +117,8 @@ try {
     workspace,
     env: {
       HOMELAB_DEMO_CLUSTER: JSON.stringify({ url: sim.url, fingerprint: sim.fingerprint, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret }),
+      // Also through the environment (read at start, before settings arrive), and kubectl in the demo's terminals finds it.
+      KUBECONFIG: k8s.kubeconfig,
     },
     settings: {
       'workbench.colorTheme': 'Default Dark Modern',
