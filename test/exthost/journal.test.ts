@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { HomelabApi } from '../../src/extension';
 import { appendNoteToEntry, entryFileName, linkEntryFromReadme, newEntry, parseActivity } from '../../src/providers/markdown';
@@ -236,6 +236,7 @@ describe('Journal panel and commands (extension host)', function () {
 
   it('Journal: activity.run times an operation and logs ok or failed with the reason', async () => {
     await setSetting('journal.folder', `${ROOT}/run-journal`);
+    mkdirSync(wsPath(`${ROOT}/run-journal`), { recursive: true }); // the log is kept where a journal folder exists
     try {
       const v = await api.activity.run({ what: 'Build NixOS ISO', cluster: 'lab', target: 'pve1' }, async () => {
         await new Promise((r) => setTimeout(r, 120));
