@@ -30,6 +30,7 @@ import { PIPELINE_STATE_FILE, templateSteps, type TemplateDeps } from './provide
 import { PipelineTreeProvider } from './views/pipeline/tree';
 import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
+import { Landing } from './views/landing';
 import { JournalPanels } from './views/journal/panel';
 import { registerKubernetesCommands } from './commands/kubernetes';
 import { KubernetesSession } from './services/kubernetes';
@@ -41,6 +42,8 @@ import { TaskTerminal } from './views/terminals/task-terminal';
 import { TrackerPanels } from './views/tracker/panel';
 import { DashboardPanels } from './views/dashboard/panel';
 import { DASHBOARD_VIEW_TYPE } from './protocol/dashboard';
+import { StatusRecordingChoice, useStatusRecording } from './views/tracker/status-recording';
+import { askOnceForActivityLog } from './views/journal/activity-consent';
 import { JOURNAL_VIEW_TYPE } from './protocol/journal';
 import { TRACKER_VIEW_TYPE } from './protocol/tracker';
 import { testApi, testHooksEnabled, type HomelabApi } from './testing';
@@ -85,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   // The simulator bundle is loaded only when the demo lab is asked for.
   const startDemoLab = async (): Promise<DemoLab> => {
     const { startSimulator } = require(join(context.extensionPath, 'dist/simulator.js')) as typeof import('../test/proxmox-sim');
-    const sim = await startSimulator({ nodes: 3, guests: 24, seed: 1, taskDurationMs: 3000 });
+    const sim = await startSimulator({ nodes: 3, guests: 24, seed: 1, taskDurationMs: 3000, lab: true });
     context.subscriptions.push({ dispose: () => void sim.close() });
     log.info(`demo lab: simulator listening on ${sim.url}`);
     return sim;
@@ -107,6 +110,8 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const dashboard = new DashboardPanels(context.extensionUri, log, prompts);
   context.subscriptions.push(dashboard, vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboard));
   registerDashboardCommands(registry, { panels: dashboard });
+  useStatusRecording(new StatusRecordingChoice(context.workspaceState, prompts));
+  activity.onMissingJournal = askOnceForActivityLog(context.workspaceState);
 
   const knownHostsPath = join(context.globalStorageUri.fsPath, 'known_hosts');
   const ops = { session: proxmoxSession, clusters, connections, prompts, log, operations };
@@ -135,9 +140,23 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   registerUploadCommands(registry, ops);
   registerPipelineCommands(registry, { ...ops, build, pipeline });
 
+  // First run: context keys that tick the walkthrough from real state and show views when they have content.
+  const landing = new Landing({
+    clusterCount: () => clusters.list().length,
+    onDidChangeClusters: clusters.onDidChange,
+    pipelineExists: async () => { const ws = workspaceDir(); return !!ws && vscode.workspace.fs.stat(vscode.Uri.file(join(ws, PIPELINE_STATE_FILE))).then(() => true, () => false); },
+    onDidChangePipeline: pipelineTree.onDidChangeTreeData,
+    kubeContexts: async () => (await kubernetesSession.kubeconfig()).contexts.map((c) => c.name),
+  });
+  context.subscriptions.push(landing);
+
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
   if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
+  if (demo && !context.workspaceState.get<boolean>('homelab.demoLandingShown')) {
+    void context.workspaceState.update('homelab.demoLandingShown', true);
+    void landing.showDemoLanding().catch((e) => log.error(`demo landing: ${e}`));
+  }
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
   if (!hooks) return undefined;

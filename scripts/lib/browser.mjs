@@ -7,6 +7,8 @@ import { chromium } from './tools.mjs';
 export const chromiumArgs = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  // Loopback only: any other name fails to resolve (webview resources are served by a service worker).
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ];
 
 /** A persistent context in a fresh profile inside runDir. */

@@ -47,6 +47,9 @@ function env(runDir, extra) {
     XDG_CONFIG_HOME: join(runDir, 'xdg/config'),
     XDG_DATA_HOME: join(runDir, 'xdg/data'),
     XDG_CACHE_HOME: join(runDir, 'xdg/cache'),
+    // No extension gallery: code-server's default (open-vsx.org) would be contacted on start.
+    // Loopback only, for the demo and every test.
+    EXTENSIONS_GALLERY: '{}',
     ...extra,
   };
 }

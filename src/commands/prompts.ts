@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../providers/cancellation';
-import { BackError, type StepInfo } from './wizard';
+import { BackError, GoToStepError, type StepInfo, type SummaryLine } from './wizard';
 
 export { BackError, type StepInfo };
 
@@ -99,18 +99,26 @@ export class Prompts {
 
   /**
    * A quick pick that is one step of a wizard. With `canPickMany` it resolves with the chosen
-   * items (scripted: an array of labels or ids).
+   * items (scripted: an array of labels or ids). `validate` keeps the step open with its message
+   * (shown above the items and as the placeholder) instead of ending the wizard.
    */
-  async pickStep<T extends vscode.QuickPickItem>(items: T[], options: { title: string; placeHolder?: string; canPickMany?: boolean; selected?: T[] }, at: StepInfo): Promise<T[]> {
+  async pickStep<T extends vscode.QuickPickItem>(
+    items: T[],
+    options: { title: string; placeHolder?: string; canPickMany?: boolean; selected?: T[]; validate?: (chosen: T[]) => string | undefined },
+    at: StepInfo,
+  ): Promise<T[]> {
     const s = this.take<string | string[]>(options.title);
     if (s) {
       if (s.value === Prompts.BACK) throw new BackError();
       const wanted = Array.isArray(s.value) ? s.value : [s.value];
-      return wanted.map((w) => {
-        const found = items.find((i) => i.label === w || (i as { id?: string }).id === w);
-        if (!found) throw new Error(`scripted answer "${w}" to "${options.title}" is not among: ${items.map((i) => i.label).join(', ')}`);
+      const chosen = wanted.map((w) => {
+        const found = items.find((i) => i.kind !== vscode.QuickPickItemKind.Separator && (i.label === w || (i as { id?: string }).id === w));
+        if (!found) throw new Error(`scripted answer "${w}" to "${options.title}" is not among: ${items.filter((i) => i.kind !== vscode.QuickPickItemKind.Separator).map((i) => i.label).join(', ')}`);
         return found;
       });
+      const problem = options.validate?.(chosen);
+      if (problem) throw new Error(`scripted answer ${JSON.stringify(s.value)} to "${options.title}" is invalid: ${problem}`);
+      return chosen;
     }
     const qp = vscode.window.createQuickPick<T>();
     Object.assign(qp, { title: options.title, placeholder: options.placeHolder, ignoreFocusOut: true, step: at.step, totalSteps: at.totalSteps, canSelectMany: !!options.canPickMany, matchOnDescription: true });
@@ -129,11 +137,39 @@ export class Prompts {
       qp.onDidAccept(() => {
         const chosen = options.canPickMany ? [...qp.selectedItems] : [...qp.activeItems].slice(0, 1);
         if (!options.canPickMany && !chosen.length) return;
+        const problem = options.validate?.(chosen);
+        if (problem) {
+          // QuickPick has no validation message: the problem heads the list and fills the placeholder.
+          qp.items = [{ label: `⚠ ${problem}`, kind: vscode.QuickPickItemKind.Separator } as T, ...items];
+          qp.placeholder = problem;
+          if (options.canPickMany) qp.selectedItems = chosen;
+          return;
+        }
         finish(() => resolve(chosen));
       });
       qp.onDidHide(() => finish(() => reject(new CancelledError())));
       qp.show();
     });
+  }
+
+  /**
+   * The last step of a wizard: every answer in one list. Enter on the first item confirms; picking an
+   * answer goes back to the step that asked it (GoToStepError); Back goes to the previous step.
+   * Scripted: 'confirm', or the label of the answer to change.
+   */
+  async summaryStep(title: string, lines: SummaryLine[], confirmLabel: string, at: StepInfo): Promise<void> {
+    type Item = vscode.QuickPickItem & { id: string };
+    const items: Item[] = [
+      { label: `$(check) ${confirmLabel}`, id: 'confirm', alwaysShow: true },
+      { label: vscode.l10n.t('Change an answer'), id: '', kind: vscode.QuickPickItemKind.Separator },
+      ...lines.map((l) => ({ label: l.label, description: l.value, id: l.step === undefined ? 'info' : `step:${l.step}` })),
+    ];
+    const [c] = await this.pickStep(items, {
+      title,
+      placeHolder: vscode.l10n.t('Check the answers: Enter to confirm, or pick an answer to change it'),
+      validate: (chosen) => (chosen[0]?.id === 'info' ? vscode.l10n.t('This line follows from other answers: pick one of those to change it.') : undefined),
+    }, at);
+    if (c.id.startsWith('step:')) throw new GoToStepError(Number(c.id.slice(5)));
   }
 
   /** Several choices; a scripted answer is an array of labels (or ids). */

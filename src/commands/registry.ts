@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 
 import { isCancellation } from '../providers/cancellation';
 import type { CommandId } from './ids';
+import { RetryableError } from './wizard';
 
 // Kept as a re-export while modules move to '../providers/cancellation' (the one cancellation type).
 export { CancelledError } from '../providers/cancellation';
@@ -27,31 +28,34 @@ export class CommandRegistry implements vscode.Disposable {
 
   /** `id` must be listed in src/commands/ids.ts (the one list of command ids). */
   register(id: CommandId, handler: CommandHandler): void {
-    this.disposables.push(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        const started = Date.now();
-        this.log.debug(`${id}: started`);
-        try {
-          const result = await handler(...args);
-          this.log.debug(`${id}: done in ${Date.now() - started} ms`);
-          return result;
-        } catch (err) {
-          if (isCancellation(err)) {
-            this.log.info(`${id}: cancelled`);
-            return undefined;
-          }
-          const message = err instanceof Error ? err.message : String(err);
-          this.log.error(`${id}: ${message}`);
-          if (err instanceof Error && err.stack) this.log.trace(err.stack);
-          this.failed.fire({ command: id, message });
-          const showLog = vscode.l10n.t('Show Log');
-          void vscode.window.showErrorMessage(message, showLog).then((choice) => {
-            if (choice === showLog) this.log.show();
-          });
-          return undefined;
-        }
-      }),
-    );
+    this.disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, handler, args)));
+  }
+
+  private async run(id: string, handler: CommandHandler, args: unknown[]): Promise<unknown> {
+    const started = Date.now();
+    this.log.debug(`${id}: started`);
+    try {
+      const result = await handler(...args);
+      this.log.debug(`${id}: done in ${Date.now() - started} ms`);
+      return result;
+    } catch (err) {
+      if (isCancellation(err)) {
+        this.log.info(`${id}: cancelled`);
+        return undefined;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error(`${id}: ${message}`);
+      if (err instanceof Error && err.stack) this.log.trace(err.stack);
+      this.failed.fire({ command: id, message });
+      const showLog = vscode.l10n.t('Show Log');
+      // A wizard's operation that failed without changing anything offers to try again, answers kept.
+      const tryAgain = err instanceof RetryableError ? vscode.l10n.t('Try Again') : undefined;
+      void vscode.window.showErrorMessage(message, ...(tryAgain ? [tryAgain] : []), showLog).then((choice) => {
+        if (choice === showLog) this.log.show();
+        if (choice === tryAgain && err instanceof RetryableError) void this.run(id, err.retry, []);
+      });
+      return undefined;
+    }
   }
 
   dispose(): void {

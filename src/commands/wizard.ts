@@ -1,9 +1,29 @@
 // Multi-step questions with Back. No `vscode` import: Prompts shows the steps, this only orders them.
+// Wizards never lose work: a step validates in place (Prompts keeps it open with the message), the
+// last step is a summary that confirms or jumps back to any answer, and an operation that fails
+// without changing anything offers "Try again", which reopens the wizard with every answer kept.
 
 /** Raised by a wizard step when the user pressed Back (or a test scripted `Prompts.BACK`). */
 export class BackError extends Error {
   constructor() {
     super('back');
+  }
+}
+
+/** Raised by a step (the summary) to return to an earlier step: `index` is the step's position. */
+export class GoToStepError extends Error {
+  constructor(readonly index: number) {
+    super(`go to step ${index + 1}`);
+  }
+}
+
+/**
+ * An operation failed and nothing was changed: the registry shows the message with "Try again",
+ * which calls `retry` (typically the same command with the answers kept).
+ */
+export class RetryableError extends Error {
+  constructor(message: string, readonly retry: () => Promise<unknown>) {
+    super(message);
   }
 }
 
@@ -21,20 +41,43 @@ export interface StepInfo {
  */
 export type WizardStep<S> = (state: S, at: StepInfo) => Promise<void | 'skip'>;
 
-/** Runs steps in order; Back (BackError) returns to the previous step that was answered. */
+/**
+ * Runs steps in order; Back (BackError) returns to the previous step that was answered, GoToStepError
+ * to the step named. The step counter counts the steps that apply so far plus those still ahead, so
+ * it does not jump when a step is skipped.
+ */
 export async function runWizard<S>(state: S, steps: WizardStep<S>[]): Promise<S> {
   const answered: number[] = [];
+  const skipped = new Set<number>();
   let i = 0;
   while (i < steps.length) {
     try {
-      const r = await steps[i](state, { step: i + 1, totalSteps: steps.length, back: answered.length > 0 });
-      if (r !== 'skip') answered.push(i);
+      const before = [...skipped].filter((k) => k < i).length;
+      const r = await steps[i](state, { step: i + 1 - before, totalSteps: steps.length - skipped.size, back: answered.length > 0 });
+      if (r === 'skip') skipped.add(i);
+      else {
+        skipped.delete(i);
+        answered.push(i);
+      }
       i++;
     } catch (e) {
+      if (e instanceof GoToStepError) {
+        while (answered.length && answered[answered.length - 1] >= e.index) answered.pop();
+        i = Math.max(0, Math.min(e.index, steps.length - 1));
+        continue;
+      }
       if (!(e instanceof BackError)) throw e;
       const prev = answered.pop();
       i = prev ?? 0;
     }
   }
   return state;
+}
+
+/** One line of a summary step: what was answered, and the step that asks it (to go back there). */
+export interface SummaryLine {
+  label: string;
+  value: string;
+  /** Index of the step in the steps array; without it the line is information only. */
+  step?: number;
 }

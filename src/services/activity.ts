@@ -28,7 +28,22 @@ export interface ActivityRecord {
   result: string;
 }
 
+/**
+ * Whether a line may be appended to the log in `journalFolder`: the log lives in the journal folder,
+ * so a workspace without one gets no file it did not ask for. `homelab.journal.activityLog`:
+ * 'whenJournalExists' (default) writes only where the folder exists, 'always' creates it, 'never'
+ * writes nothing. 'missing' means the user may be asked once (see ActivityLog.onMissingJournal).
+ */
+export async function activityPolicy(journal: vscode.Uri): Promise<'write' | 'never' | 'missing'> {
+  const mode = settings.get('journal.activityLog');
+  if (mode === 'always') return 'write';
+  if (mode === 'never') return 'never';
+  return (await vscode.workspace.fs.stat(journal).then((s) => (s.type & vscode.FileType.Directory) !== 0, () => false)) ? 'write' : 'missing';
+}
+
 export class ActivityLog implements vscode.Disposable {
+  /** Called when a line was not written for want of a journal folder (wired to a one-time question). */
+  onMissingJournal?: (activityFile: vscode.Uri) => void;
   private queue: Promise<void> = Promise.resolve();
   private readonly appended = new vscode.EventEmitter<{ uri: vscode.Uri; line: string }>();
   readonly onDidAppend = this.appended.event;
@@ -81,6 +96,12 @@ export class ActivityLog implements vscode.Disposable {
     const line = formatActivityLine({ when, what: e.what, cluster: e.cluster, target: e.target, durationMs: e.durationMs, result: e.result });
     if (!uri) {
       this.log.info(`activity (no workspace folder, not written): ${line}`);
+      return;
+    }
+    const policy = await activityPolicy(vscode.Uri.joinPath(uri, '..'));
+    if (policy !== 'write') {
+      this.log.info(policy === 'never' ? `activity (homelab.journal.activityLog is "never", not written): ${line}` : `activity (no journal folder, not written): ${line}`);
+      if (policy === 'missing') this.onMissingJournal?.(uri);
       return;
     }
     const path = keyOf(uri);

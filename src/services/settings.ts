@@ -15,6 +15,8 @@ export const SETTING_DEFAULTS = {
   'ssh.privateKeyPath': '',
   'ssh.port': 22,
   'journal.folder': 'journal',
+  // 'whenJournalExists' | 'always' | 'never' (package.json enum)
+  'journal.activityLog': 'whenJournalExists' as string,
   'tracker.globs': ['**/LEARNING_TRACKER.md', '**/Phase*.md', '**/*learning*.md'] as string[],
   'cluster.parallelism': 3,
   'kubernetes.kubeconfig': [] as string[],

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { HomelabApi } from '../../src/extension';
 import { appendNoteToEntry, entryFileName, linkEntryFromReadme, newEntry, parseActivity } from '../../src/providers/markdown';
@@ -215,9 +215,12 @@ describe('Journal panel and commands (extension host)', function () {
     await waitFor('the panel to show the new activity', () => (panel.state?.activity.length ?? 0) >= 11);
   });
 
-  it('Journal: the activity log is created (with its folder) when missing, and kept as is when it has no final newline', async () => {
+  it('Journal: no journal folder, no activity file (unless turned on); then created with its folder, kept as is without a final newline', async () => {
     await setSetting('journal.folder', `${ROOT}/fresh-journal`);
     try {
+      await api.activity.append({ what: 'Deploy k3s', durationMs: 5, result: 'failed' });
+      assert.throws(() => readWs(`${ROOT}/fresh-journal/activity.md`), 'a workspace without a journal folder gets no file it did not ask for');
+      await setSetting('journal.activityLog', 'always');
       await api.activity.append({ what: 'Deploy k3s', durationMs: 5, result: 'failed' });
       const text = readWs(`${ROOT}/fresh-journal/activity.md`).toString();
       assert.match(text, /^# Activity log\n\n- \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ · \*\*failed\*\* · Deploy k3s · 5 ms\n$/);
@@ -226,12 +229,14 @@ describe('Journal panel and commands (extension host)', function () {
       const after = readWs(`${ROOT}/fresh-journal/activity.md`).toString();
       assert.match(after, /^My own log\r\n- hand written line\r\n- \S+ · \*\*ok\*\* · Template 9000 · 1 min 1 s\r\n$/);
     } finally {
+      await setSetting('journal.activityLog', undefined);
       await setSetting('journal.folder', J);
     }
   });
 
   it('Journal: activity.run times an operation and logs ok or failed with the reason', async () => {
     await setSetting('journal.folder', `${ROOT}/run-journal`);
+    mkdirSync(wsPath(`${ROOT}/run-journal`), { recursive: true }); // the log is kept where a journal folder exists
     try {
       const v = await api.activity.run({ what: 'Build NixOS ISO', cluster: 'lab', target: 'pve1' }, async () => {
         await new Promise((r) => setTimeout(r, 120));

@@ -306,6 +306,11 @@ describe('Proxmox ops: clone and migrate', function () {
       ['paste'], KEY, // keys: paste one
       'static', '192.168.50.10/24', '192.168.50.1', // ip
       'start',
+      'Cloud-init user', // the summary: go back to change the user…
+      'admin', // …answered again (the steps after it keep their answers)
+      ['paste'], KEY, 'static', '192.168.50.10/24', '192.168.50.1', 'start',
+      'Cloud-init user', 'ops', ['paste'], KEY, 'static', '192.168.50.10/24', '192.168.50.1', 'start',
+      'confirm',
     ], el, [el]);
     assert.equal(failure, undefined);
     const [vm] = byName('web-1');
@@ -334,7 +339,7 @@ describe('Proxmox ops: clone and migrate', function () {
   it('an empty SSH key list is refused with an explanation', async () => {
     const tpl = tplOn('nfs');
     const size = /size=(\d+)G/.exec(String(tpl.conf.scsi0))![1];
-    const { failure } = await run(api, 'homelab.proxmox.cloneTemplate', ['db-1', String(sim.state.nextId()), 'linked', tpl.node, '1', '1024', size, 'ops', []], { clusterId: C, vmid: tpl.vmid });
+    const { failure } = await run(api, 'homelab.proxmox.cloneTemplate', ['db-1', String(sim.state.nextId()), 'linked', '1', '1024', size, 'ops', []], { clusterId: C, vmid: tpl.vmid });
     assert.match(failure ?? '', /No SSH public key chosen/);
     assert.equal(byName('db-1').length, 0);
   });
@@ -407,11 +412,11 @@ describe('Proxmox ops: clone and migrate', function () {
     assert.equal(sim.state.tasks.filter((t) => t.type === 'qmigrate').length, before);
   });
 
-  it('migrates a running VM with local disks through the wizard: online and with-local-disks asked, qmigrate followed to OK', async () => {
+  it('migrates a running VM with local disks through the wizard: live and disk copy shown in the summary, qmigrate followed to OK', async () => {
     const g = [...sim.state.guests.values()].find((x) => x.status === 'running' && !x.conf.template && String(x.conf.scsi0).startsWith('local-lvm:'))!;
     const target = ['pve1', 'pve2', 'pve3'].find((n) => n !== g.node)!;
     const el = await guestElement(api, C, g.vmid);
-    const { failure } = await run(api, 'homelab.proxmox.migrateVm', [target, 'online', 'copy'], el, [el]);
+    const { failure } = await run(api, 'homelab.proxmox.migrateVm', [target, 'confirm'], el, [el]);
     assert.equal(failure, undefined);
     assert.equal(g.node, target);
     const t = terminalsNamed(api, new RegExp(`^Migrate VM ${g.vmid} `))[0];
@@ -426,7 +431,7 @@ describe('Proxmox ops: clone and migrate', function () {
     const vms = [...sim.state.guests.values()].filter((x) => x.status === 'stopped' && !x.conf.template && x.node === 'pve1' && !x.conf.lock).slice(0, 2);
     assert.equal(vms.length, 2);
     const els = await Promise.all(vms.map((v) => guestElement(api, C, v.vmid)));
-    const answers = vms.some((v) => String(v.conf.scsi0).startsWith('local-lvm')) ? ['pve2', 'copy'] : ['pve2'];
+    const answers = ['pve2', 'confirm'];
     const { failure } = await run(api, 'homelab.proxmox.migrateVm', answers, els[0], els);
     assert.equal(failure, undefined);
     assert.deepEqual(vms.map((v) => v.node), ['pve2', 'pve2']);
@@ -434,12 +439,13 @@ describe('Proxmox ops: clone and migrate', function () {
     assert.ok(tasks[1].starttime >= tasks[0].endtime!, 'the second started after the first ended');
   });
 
-  it('offers only allowed nodes: an offline node is not offered', async () => {
+  it('an offline node is listed with PVE\'s reason and cannot be picked', async () => {
     const g = [...sim.state.guests.values()].find((x) => x.status === 'stopped' && !x.conf.template && x.node === 'pve2')!;
     sim.setNodeOnline('pve3', false);
     try {
       const { failure } = await run(api, 'homelab.proxmox.migrateVm', ['pve3'], { clusterId: C, vmid: g.vmid });
-      assert.match(failure ?? '', /scripted answer "pve3" .* is not among: pve1$/);
+      assert.match(failure ?? '', /scripted answer "pve3" .* is invalid: pve3 cannot take .*: storage not available there/);
+      assert.equal(g.node, 'pve2', 'not migrated');
     } finally {
       sim.setNodeOnline('pve3', true);
     }

@@ -117,8 +117,13 @@ describe('Tracker panel (extension host)', function () {
     const model = parseTracker(before, keyOfWs(files.phase1));
     const story = storyIn(model, '1.1.2');
     assert.equal(model.sections.find((s) => s.epicId === '1.1')!.tables[0].statusColumn, -1, 'precondition: no Status column yet');
+    // The first status change in a table without a Status column asks how to record it.
+    api.prompts.script('Add a Status column');
+    const asked = api.prompts.asked.length;
     const r = await request<EditResult>(panel.channel, 'setStatus', { key: keyOfWs(files.phase1), line: story.locator.line, hash: story.locator.hash, status: 'in-progress' });
     assert.deepEqual(r, { ok: true, outcome: 'applied', message: undefined });
+    assert.match(api.prompts.asked.slice(asked).join('\n'), /has no Status column\. How should Homelab record statuses\?/);
+    assert.equal(api.prompts.pendingAnswers, 0);
     const after = readWs(files.phase1);
     assert.ok(after.equals(setStoryStatus(before, story.locator, 'in-progress')));
     // Only the table's lines differ: the header, the separator and the three rows.
@@ -192,6 +197,35 @@ describe('Tracker panel (extension host)', function () {
     const after = readWs(files.bytes);
     assert.ok(after.equals(toggleChecklist(bytes, item.locator, true)));
     assert.ok(after.includes(Buffer.from([0xfe, 0xfd])) && after.includes(Buffer.from([0xe9])) && after[after.length - 1] === 0x80, 'invalid bytes kept as they were');
+  });
+
+  it('Tracker: "Mark the story ID" changes one cell; the answer is remembered for that file; dismissing the question changes nothing', async () => {
+    const rel = `${DIR}/Phase-marks.md`;
+    const text = '# Marks\n\n### Epic 9.1: No status column\n\n| ID | Story | Goal |\n|----|-------|------|\n| 9.1.1 | First | One |\n| 9.1.2 | Second | Two |\n';
+    writeWs(rel, Buffer.from(text));
+    try {
+      await fresh();
+      const row = (id: string) => storyIn(parseTracker(readWs(rel), keyOfWs(rel)), id).locator;
+      // Dismissed: nothing is written and nothing remembered.
+      api.prompts.script(undefined);
+      const r0 = await request<EditResult>(panel.channel, 'setStatus', { key: keyOfWs(rel), line: row('9.1.1').line, hash: row('9.1.1').hash, status: 'done' });
+      assert.equal(r0.ok, false);
+      assert.equal(readWs(rel).toString(), text);
+      api.prompts.script('Mark the story ID');
+      const r1 = await request<EditResult>(panel.channel, 'setStatus', { key: keyOfWs(rel), line: row('9.1.1').line, hash: row('9.1.1').hash, status: 'done' });
+      assert.equal(r1.ok, true, r1.message);
+      assert.equal(readWs(rel).toString(), text.replace('| 9.1.1 | First', '| 9.1.1 ✅ | First'), 'exactly one cell changed');
+      // Remembered: the second change asks nothing (no scripted answer is left to give).
+      const asked = api.prompts.asked.length;
+      const r2 = await request<EditResult>(panel.channel, 'setStatus', { key: keyOfWs(rel), line: row('9.1.2').line, hash: row('9.1.2').hash, status: 'in-progress' });
+      assert.equal(r2.ok, true, r2.message);
+      assert.equal(api.prompts.asked.length, asked, 'not asked again for this file');
+      assert.match(readWs(rel).toString(), /\| 9\.1\.2 🔄 \| Second/);
+      const st = fileOf(panel.state!, rel).sections[0].tables[0].stories.map((x) => [x.id, x.status]);
+      assert.deepEqual(st, [['9.1.1', 'done'], ['9.1.2', 'in-progress']]);
+    } finally {
+      removeWs(rel);
+    }
   });
 
   it('Tracker: an outside edit racing a panel edit is re-applied on the new bytes, never overwritten', async () => {

@@ -18,7 +18,7 @@ function parseArgs(argv: string[]): SimulatorOptions {
       process.stderr.write(`usage: cli.ts ${Object.keys(FLAGS).map((f) => `[${f} N]`).join(' ')}\n(bad argument: ${argv[i - (inline ? 0 : 1)] ?? ''})\n`);
       process.exit(2);
     }
-    (o as Record<string, number>)[key] = Number(val);
+    (o as Record<string, unknown>)[key] = key === 'lab' ? val !== '0' : Number(val);
   }
   return o;
 }

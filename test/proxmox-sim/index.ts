@@ -21,7 +21,7 @@ import { TaskManager } from './tasks';
 import { lxcRoutes } from './lxc';
 import { snapshotRoutes, takeSnapshot } from './snapshots';
 import { addBackupVolume, backupRoutes, nextRun } from './backup';
-import { seedLab } from './lab';
+import { seedLab, stepLoad } from './lab';
 
 export type { Guest, NodeState, Volume, StorageDef } from './state';
 /** Addresses a guest under its own type's path (qemu or lxc): for tests that serve both. */
@@ -42,7 +42,7 @@ export interface SimulatorOptions {
   lockTimeoutMs?: number /* default 10000, qemu-server's config lock timeout */;
   ticketLifetimeMs?: number /* default 2 h */;
   installDurationMs?: number /* default 20000: an auto-installer ISO's install time */;
-  /** The demo lab's extras: containers, snapshots, backups, backup jobs, tag colours (lab.ts). */
+  /** The demo lab: containers, snapshots, backups, backup jobs, tag colours, a NixOS template, load that wanders (lab.ts). */
   lab?: boolean;
 }
 
@@ -132,11 +132,19 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   sim.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let labTimer: NodeJS.Timeout | undefined;
+  if (opts.lab) {
+    const labRng = new Prng(seed + 0x1ab);
+    stepLoad(state, labRng);
+    labTimer = setInterval(() => stepLoad(state, labRng), 2000);
+    labTimer.unref();
+  }
   // Warm the guest-size memo and JIT for big clusters so the first /cluster/resources is fast too.
   resourcesBody(core, 'vm');
   let closed: Promise<void> | undefined;
   sim.close = () =>
     (closed ??= (async () => {
+      clearInterval(labTimer);
       core.tasks.stopAll();
       closeSerialSockets(core);
       await new Promise<void>((resolve) => {

@@ -1,11 +1,13 @@
-// The demo lab's extras (option `lab`): what a newcomer should see in the tree on day one —
-// containers, a snapshot tree with a branch, backups (one protected, with notes), scheduled backup
-// jobs, notes, a serial console, and the cluster's tag colours. Deterministic: no randomness
-// beyond the state's own seeded stream, so a seed gives the same lab every time.
+// The demo lab (option `lab`, the demo's `--lab 1`): what a newcomer should see in the tree on day
+// one — containers, a NixOS template, a snapshot tree with a branch, backups (one protected, with
+// notes), scheduled backup jobs, notes, a serial console, the cluster's tag colours — and a lab that
+// moves: guests' CPU and memory wander over time and the nodes' totals follow what runs on them.
+// Off by default, so the tests' clusters stay static and seeded.
 import { addBackupVolume } from './backup';
 import type { SimCore } from './core';
 import { takeSnapshot } from './snapshots';
-import type { Guest, GuestConfig } from './state';
+import type { Prng } from './prng';
+import type { ClusterState, Guest, GuestConfig } from './state';
 
 const DAY = 86400;
 
@@ -21,6 +23,8 @@ export function seedLab(core: SimCore): void {
   const now = Math.floor(Date.now() / 1000);
   const nodes = [...state.nodes.keys()];
   const cts: Guest[] = [];
+  const tpl = [...state.guests.values()].find((g) => g.conf.template);
+  if (tpl) tpl.conf.name = 'tpl-nixos-24-11';
   let vmid = 200;
   CONTAINERS.forEach((c, i) => {
     while (state.guests.has(vmid)) vmid++;
@@ -62,5 +66,29 @@ export function seedLab(core: SimCore): void {
     { id: 'backup-0c9d7e21-5b6f', schedule: 'mon..fri 12:00', storage: 'nfs', mode: 'suspend', compress: 'gzip', enabled: false, vmid: vm ? String(vm.vmid) : String(ct.vmid) },
   );
   state.clusterOptions['tag-style'] = 'color-map=prod:c62828:ffffff;k8s:1565c0;lab:2e7d32;db:6a1b9a,ordering=alphabetical,shape=full';
+  state.touch();
+}
+
+/** One step of the random walk: load drifts toward a per-guest level with bursts; nodes sum it up. */
+export function stepLoad(state: ClusterState, rng: Prng): void {
+  const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+  for (const g of state.guests.values()) {
+    if (g.status !== 'running') continue;
+    const burst = rng.next() < 0.08 ? 0.4 * rng.next() : 0;
+    g.cpuLoad = Math.round(clamp(g.cpuLoad * 0.7 + 0.3 * (0.05 + 0.25 * rng.next()) + burst, 0.005, 0.98) * 1000) / 1000;
+    g.memFraction = clamp(g.memFraction + (rng.next() - 0.5) * 0.04, 0.2, 0.95);
+  }
+  for (const n of state.nodes.values()) {
+    let cores = 0;
+    let mem = 2 * 2 ** 30; // the host itself
+    for (const g of state.guests.values()) {
+      if (g.node !== n.node || g.status !== 'running') continue;
+      const maxcpu = Number(g.conf.cores ?? 1) * Number(g.conf.sockets ?? 1);
+      cores += g.cpuLoad * maxcpu;
+      mem += Math.floor(Number(/\d+/.exec(String(g.conf.memory ?? '512'))?.[0] ?? 512) * 2 ** 20 * g.memFraction);
+    }
+    n.cpu = Math.round(clamp(0.01 + cores / n.maxcpu, 0, 1) * 1000) / 1000;
+    n.mem = Math.min(n.maxmem, Math.floor(mem));
+  }
   state.touch();
 }

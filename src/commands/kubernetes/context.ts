@@ -50,6 +50,11 @@ export function registerContextCommands(deps: KubernetesCommandDeps): void {
         deps.log.warn(`namespaces of ${context}: ${(err as Error).message}`);
       }
     }
+    // An empty picker says nothing: say why there is nothing to pick.
+    if (!context && !names.length) {
+      throw new Error(vscode.l10n.t('No Kubernetes context: the namespace filter lists the namespaces of the current context. Add a kubeconfig first (setting homelab.kubernetes.kubeconfig, KUBECONFIG or ~/.kube/config).'));
+    }
+    if (!names.length) throw new Error(vscode.l10n.t('No namespaces could be read from {0}: see the Homelab log for why.', context!));
     const picked = await prompts.pickMany(
       names.map((n) => ({ label: n, picked: current.includes(n) })),
       { title: vscode.l10n.t('Namespaces to show (none picked = all)'), canPickMany: true },

@@ -3,15 +3,16 @@
 // each task followed in its terminal. A plan object can be passed instead of the wizard.
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ProxmoxClient } from '../../providers/proxmox';
 import type { CloneContext, ClonePlan, CloneSourceDisk } from '../../providers/proxmox/clone';
 import type { ClusterResource } from '../../providers/proxmox/types';
 import type { ClusterConfig } from '../../services/proxmox/clusters';
 import type { CommandRegistry } from '../registry';
-import { runWizard } from '../wizard';
-import { expectOk, label, reportActivity, resolveGuests, vmPath, type OperationDeps } from './operation';
+import { isCancellation } from '../../providers/cancellation';
 import { settings } from '../../services/settings';
+import { RetryableError, runWizard, type SummaryLine } from '../wizard';
+import { expectOk, label, reportActivity, resolveGuests, vmPath, type OperationDeps } from './operation';
 
 const DISK_KEY = /^(ide|scsi|sata|virtio|efidisk|tpmstate)\d+$/;
 
@@ -67,14 +68,26 @@ interface WizardState {
   paste?: boolean;
 }
 
-async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../providers/proxmox/clone'), ci: typeof import('../../providers/proxmox/cloud-init')): Promise<ClonePlan> {
+function freshState(suggestedId: number): WizardState {
+  return { plan: { sshKeys: [] }, suggestedId };
+}
+
+async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../providers/proxmox/clone'), ci: typeof import('../../providers/proxmox/cloud-init'), kept?: WizardState): Promise<WizardState> {
   const { ctx, conf, taken } = l;
   const prompts = deps.prompts;
   const t = (s: string) => `${vscode.l10n.t('Clone {0}', ctx.source.name ?? String(ctx.source.vmid))}: ${s}`;
   const firstDisk = ctx.source.disks.find((d) => !d.volid.includes('cloudinit'));
   const { listPublicKeys, validatePublicKeyLine } = await import('../../providers/ssh');
-  const pubKeys = await listPublicKeys(join(homedir(), '.ssh')).catch(() => []);
-  const state: WizardState = { plan: { sshKeys: [] }, suggestedId: await l.client.nextId() };
+  const pubKeys = await listPublicKeys(join(homedir(), '.ssh')).catch(() => [] as Awaited<ReturnType<typeof listPublicKeys>>);
+  // The key Homelab logs in with (homelab.ssh.privateKeyPath; the demo sets one) is offered first.
+  const ownKey = settings.get('ssh.privateKeyPath');
+  if (ownKey) {
+    const pub = `${ownKey.replace(/^~(?=\/)/, homedir())}.pub`;
+    const found = (await listPublicKeys(dirname(pub)).catch(() => [])).filter((k) => k.path === pub && !pubKeys.some((x) => x.line === k.line));
+    pubKeys.unshift(...found);
+  }
+  // Answers kept from a failed attempt ("Try again") are where the wizard starts.
+  const state: WizardState = kept ?? freshState(await l.client.nextId());
   const positiveInt = (what: string, min: number) => (v: string) => (/^\d+$/.test(v.trim()) && Number(v) >= min ? undefined : vscode.l10n.t('{0}: enter a whole number of at least {1}.', what, min));
 
   await runWizard(state, [
@@ -94,6 +107,10 @@ async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../pr
       s.plan.newid = Number(v) === s.suggestedId ? undefined : Number(v);
     },
     async (s, at) => {
+      if (!ctx.source.template) {
+        s.plan.full = true; // only a template can back a linked clone
+        return 'skip';
+      }
       const [m] = await prompts.pickStep([
         { label: vscode.l10n.t('Linked clone'), id: 'linked', detail: vscode.l10n.t('Fast, shares the template\'s base disk; stays on {0} and its storage', ctx.source.node) },
         { label: vscode.l10n.t('Full clone'), id: 'full', detail: vscode.l10n.t('An independent copy; can go to another node when the template is on shared storage') },
@@ -102,8 +119,11 @@ async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../pr
     },
     async (s, at) => {
       const nodes = p.cloneTargets(ctx, !!s.plan.full);
-      const why = nodes.length === 1 ? vscode.l10n.t('linked clones and local storage stay on the source node') : '';
-      const [n] = await prompts.pickStep(nodes.map((n) => ({ label: n, id: n, description: n === ctx.source.node ? vscode.l10n.t('source node') : '' })), { title: t(vscode.l10n.t('Target node')), placeHolder: why }, at);
+      if (nodes.length === 1) {
+        s.plan.target = nodes[0]; // no choice to make: the summary shows where it goes and why
+        return 'skip';
+      }
+      const [n] = await prompts.pickStep(nodes.map((n) => ({ label: n, id: n, description: n === ctx.source.node ? vscode.l10n.t('source node') : '' })), { title: t(vscode.l10n.t('Target node')) }, at);
       s.plan.target = n.id;
     },
     async (s, at) => {
@@ -147,10 +167,24 @@ async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../pr
         ...pubKeys.map((k) => ({ label: k.path ? k.path.replace(homedir(), '~') : k.comment, id: k.line, description: `${k.type} ${k.fingerprint}`, detail: k.comment })),
         { label: vscode.l10n.t('Paste a public key…'), id: 'paste', description: '' },
       ];
-      const chosen = await prompts.pickStep(items, { title: t(vscode.l10n.t('SSH public keys for the user')), canPickMany: true, selected: items.slice(0, pubKeys.length ? 1 : 0) }, at);
+      const kept = items.filter((i) => s.plan.sshKeys.includes(i.id) || (i.id === 'paste' && s.paste));
+      const chosen = await prompts.pickStep(items, {
+        title: t(vscode.l10n.t('SSH public keys for the user')),
+        canPickMany: true,
+        selected: kept.length ? kept : items.slice(0, pubKeys.length ? 1 : 0),
+        // Shown on this step, which stays open: the "no key" explanation of encodeSshKeys.
+        validate: (c) => {
+          if (c.length) return undefined;
+          try {
+            ci.encodeSshKeys([]);
+            return undefined;
+          } catch (e) {
+            return e instanceof Error ? e.message : String(e);
+          }
+        },
+      }, at);
       s.paste = chosen.some((c) => c.id === 'paste');
       s.plan.sshKeys = chosen.filter((c) => c.id !== 'paste').map((c) => c.id);
-      if (!s.paste && !s.plan.sshKeys.length) ci.encodeSshKeys([]); // throws the "no key" explanation
     },
     async (s, at) => {
       if (!s.paste) return 'skip';
@@ -183,22 +217,55 @@ async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../pr
       ], { title: t(vscode.l10n.t('Start the new VM?')) }, at);
       s.plan.start = m.id === 'start';
     },
+    async (s, at) => {
+      const pl = s.plan;
+      const ip = pl.ip?.kind === 'static' ? `${pl.ip.cidr} via ${pl.ip.gateway ?? '?'}` : vscode.l10n.t('DHCP');
+      const lines: SummaryLine[] = [
+        { label: vscode.l10n.t('Name'), value: pl.name ?? '', step: 0 },
+        { label: vscode.l10n.t('VM ID'), value: pl.newid !== undefined ? String(pl.newid) : vscode.l10n.t('{0} (next free)', s.suggestedId), step: 1 },
+        { label: vscode.l10n.t('Clone mode'), value: pl.full ? vscode.l10n.t('Full clone') : vscode.l10n.t('Linked clone'), step: ctx.source.template ? 2 : undefined },
+        p.cloneTargets(ctx, !!pl.full).length > 1
+          ? { label: vscode.l10n.t('Target node'), value: pl.target ?? '', step: 3 }
+          : { label: vscode.l10n.t('Target node'), value: vscode.l10n.t('{0} (linked clones and local storage stay on the source node)', pl.target ?? '') },
+        ...(pl.full ? [{ label: vscode.l10n.t('Storage'), value: pl.storage ?? vscode.l10n.t('same as the source'), step: 4 }] : []),
+        { label: vscode.l10n.t('CPU cores'), value: String(pl.cores ?? ''), step: 5 },
+        { label: vscode.l10n.t('Memory'), value: `${pl.memoryMiB ?? ''} MiB`, step: 6 },
+        { label: vscode.l10n.t('Disk'), value: pl.diskGiB ? `${pl.diskGiB} GiB` : vscode.l10n.t('as the source'), step: 7 },
+        { label: vscode.l10n.t('Cloud-init user'), value: pl.ciuser ?? '', step: 8 },
+        { label: vscode.l10n.t('SSH keys'), value: pl.sshKeys.map((k) => k.split(' ').slice(2).join(' ') || k.split(' ')[0]).join(', '), step: 9 },
+        { label: vscode.l10n.t('IP configuration'), value: ip, step: 11 },
+        { label: vscode.l10n.t('Start after cloning'), value: pl.start ? vscode.l10n.t('yes') : vscode.l10n.t('no'), step: 14 },
+      ];
+      await prompts.summaryStep(t(vscode.l10n.t('Summary')), lines, vscode.l10n.t('Clone {0} as {1}', ctx.source.name ?? String(ctx.source.vmid), pl.name ?? ''), at);
+    },
   ]);
-  return state.plan as ClonePlan;
+  return state;
 }
 
 async function cloneTemplate(deps: OperationDeps, args: unknown[]): Promise<{ vmid: number; node: string } | undefined> {
   const given = args[1] && !Array.isArray(args[1]) && typeof args[1] === 'object' ? (args[1] as ClonePlan) : undefined;
-  const [src] = await resolveGuests(deps, args.slice(0, 1), { many: false, filter: (r) => r.type === 'qemu' && r.template === 1, title: vscode.l10n.t('Clone which template?') });
+  // A template (linked or full clone) or any VM (full clone, as PVE allows).
+  const [src] = await resolveGuests(deps, args.slice(0, 1), { many: false, filter: (r) => r.type === 'qemu', title: vscode.l10n.t('Clone which template or VM?') });
+  return cloneFrom(deps, src, given);
+}
+
+async function cloneFrom(deps: OperationDeps, src: { cluster: ClusterConfig; guest: ClusterResource & { vmid: number; node: string } }, given?: ClonePlan, kept?: WizardState): Promise<{ vmid: number; node: string } | undefined> {
   const p = await import('../../providers/proxmox/clone');
   const ci = await import('../../providers/proxmox/cloud-init');
   const l = await load(deps, src.cluster, src.guest);
-  if (!l.ctx.source.template) throw new Error(vscode.l10n.t('{0} is not a template: convert it to a template first (VM must be stopped).', label(src.guest)));
-  const plan = given ?? (await wizard(deps, l, p, ci));
+  const answers = given ? undefined : await wizard(deps, l, p, ci, kept);
+  const plan = given ?? (answers!.plan as ClonePlan);
   const problems = p.validateClonePlan(plan, l.ctx);
   if (plan.newid !== undefined && l.taken.has(plan.newid)) problems.push(vscode.l10n.t('VM ID {0} is taken by "{1}".', plan.newid, l.taken.get(plan.newid)!));
-  if (problems.length) throw new Error(vscode.l10n.t('Cannot clone {0}: {1}', label(src.guest), problems.join(' ')));
-  return executeClone(deps, src.cluster, l, src.guest, plan, p);
+  const retry = (message: string) => (answers ? new RetryableError(message, () => cloneFrom(deps, src, undefined, answers)) : new Error(message));
+  if (problems.length) throw retry(vscode.l10n.t('Cannot clone {0}: {1}', label(src.guest), problems.join(' ')));
+  try {
+    return await executeClone(deps, src.cluster, l, src.guest, plan, p);
+  } catch (e) {
+    // Nothing was created: "Try again" reopens the wizard with every answer as it was.
+    if (isCancellation(e) || (e as { created?: boolean }).created) throw e;
+    throw retry(e instanceof Error ? e.message : String(e));
+  }
 }
 
 async function executeClone(
@@ -250,7 +317,7 @@ async function executeClone(
     result = msg;
     // Say exactly what exists now: nothing, or a VM that is not fully set up.
     if (newid !== undefined && stage.name !== vscode.l10n.t('cloning')) {
-      throw new Error(vscode.l10n.t('VM {0} ({1}) was created on {2}, but {3} failed: {4} It is left as it is: fix it or delete it.', plan.name, newid, plan.target, stage.name, msg));
+      throw Object.assign(new Error(vscode.l10n.t('VM {0} ({1}) was created on {2}, but {3} failed: {4} It is left as it is: fix it or delete it.', plan.name, newid, plan.target, stage.name, msg)), { created: true });
     }
     throw e;
   } finally {

@@ -6,6 +6,7 @@ import type { ProxmoxSession } from '../../services/proxmox/session';
 import type { ProxmoxElement } from '../../views/proxmox/tree';
 import type { Prompts } from '../prompts';
 import type { CommandRegistry } from '../registry';
+import { DEMO_LAB_ID } from './demo-lab';
 
 export interface ClusterCommandDeps {
   clusters: ClusterStore;
@@ -241,7 +242,7 @@ async function reviewCertificate(deps: ClusterCommandDeps, arg: unknown): Promis
 /** Adds the demo lab (the built-in simulator) as a session-only cluster. */
 export async function connectDemoLab(deps: Pick<ClusterCommandDeps, 'clusters'>, lab: DemoLab): Promise<ClusterConfig> {
   const cluster: ClusterConfig = {
-    id: 'demo-lab',
+    id: DEMO_LAB_ID,
     name: vscode.l10n.t('Demo lab'),
     url: lab.url,
     fingerprint: lab.fingerprint,

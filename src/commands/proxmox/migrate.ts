@@ -5,12 +5,72 @@ import * as vscode from 'vscode';
 import type { MigratePlan, MigratePrecondition } from '../../providers/proxmox/migrate';
 import { pathSegment } from '../../providers/proxmox';
 import type { CommandRegistry } from '../registry';
-import { runWizard } from '../wizard';
+import { runWizard, type SummaryLine } from '../wizard';
 import { expectOk, label, reportActivity, resolveGuests, vmPath, type GuestTarget, type OperationDeps } from './operation';
 import { isCancellation } from '../../providers/cancellation';
 
 interface Candidate extends GuestTarget {
   pre: MigratePrecondition;
+}
+
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+
+/**
+ * Target node (with its free memory and CPU load; nodes PVE refuses are listed with its reason and
+ * cannot be picked), then a summary that says what the migration will do: live for running VMs,
+ * local disks copied. Those follow from the VMs, so they are shown, not asked one option at a time.
+ */
+async function migrateWizard(
+  deps: OperationDeps, client: import('../../providers/proxmox').ProxmoxClient, candidates: Candidate[], allowed: string[],
+  running: Candidate[], withDisks: Candidate[], m: typeof import('../../providers/proxmox/migrate'),
+): Promise<MigratePlan> {
+  const nodes = new Map((await client.nodes().catch(() => [])).map((n) => [n.node, n]));
+  const refused = new Map<string, string>();
+  for (const c of candidates) {
+    for (const [n, info] of Object.entries(c.pre.not_allowed_nodes ?? {})) {
+      const why = m.notAllowedReason(info);
+      refused.set(n, refused.has(n) ? `${refused.get(n)}; ${why}` : why);
+    }
+  }
+  const what = candidates.length === 1 ? label(candidates[0].guest) : vscode.l10n.t('{0} VMs', candidates.length);
+  const load = (name: string) => {
+    const n = nodes.get(name);
+    if (!n || n.maxmem === undefined || n.mem === undefined) return '';
+    return vscode.l10n.t('{0} free of {1} · CPU {2}%', gib(n.maxmem - n.mem), gib(n.maxmem), Math.round((n.cpu ?? 0) * 100));
+  };
+  type Item = vscode.QuickPickItem & { id: string; refused?: string };
+  const items: Item[] = [
+    ...allowed.map((n) => ({ label: n, id: n, description: load(n) })),
+    ...[...refused].filter(([n]) => !allowed.includes(n)).map(([n, why]) => ({ label: `$(circle-slash) ${n}`, id: n, description: load(n), detail: vscode.l10n.t('Not allowed by Proxmox: {0}', why), refused: why })),
+  ];
+  return runWizard<MigratePlan>({ target: '', online: running.length > 0, withLocalDisks: withDisks.length > 0 }, [
+    async (s, at) => {
+      const [n] = await deps.prompts.pickStep(items, {
+        title: vscode.l10n.t('Migrate {0}: target node', what),
+        validate: (c) => (c[0]?.refused ? vscode.l10n.t('{0} cannot take {1}: {2}', c[0].id, what, c[0].refused) : undefined),
+      }, at);
+      s.target = n.id;
+    },
+    async (s, at) => {
+      const lines: SummaryLine[] = [
+        { label: vscode.l10n.t('Target node'), value: `${s.target}${load(s.target) ? ` · ${load(s.target)}` : ''}`, step: 0 },
+        { label: vscode.l10n.t('VMs'), value: candidates.map((c) => `${label(c.guest)} (${c.guest.node})`).join(', ') },
+      ];
+      if (running.length) {
+        const resources = [...new Set(running.flatMap((c) => c.pre.local_resources ?? []))];
+        lines.push({
+          label: vscode.l10n.t('Live migration'),
+          value: vscode.l10n.t('{0} running: moved live, it keeps running while its memory is copied', running.map((c) => label(c.guest)).join(', ')) +
+            (resources.length ? ' · ' + vscode.l10n.t('local resources ({0}) cannot move live', resources.join(', ')) : ''),
+        });
+      }
+      if (withDisks.length) {
+        const list = withDisks.flatMap((c) => m.copiedDisks(c.pre).map((d) => `${d.volid}${d.size ? ` (${gib(d.size)})` : ''}`));
+        lines.push({ label: vscode.l10n.t('Local disks copied to {0}', s.target), value: list.join(', ') });
+      }
+      await deps.prompts.summaryStep(vscode.l10n.t('Migrate {0}: summary', what), lines, vscode.l10n.t('Migrate to {0}', s.target), at);
+    },
+  ]);
 }
 
 async function migrateVm(deps: OperationDeps, args: unknown[]): Promise<void> {
@@ -30,41 +90,7 @@ async function migrateVm(deps: OperationDeps, args: unknown[]): Promise<void> {
   }
   const running = candidates.filter((c) => !!c.pre.running);
   const withDisks = candidates.filter((c) => m.copiedDisks(c.pre).length);
-  const plan: MigratePlan = given ?? (await runWizard<MigratePlan>({ target: '', online: false, withLocalDisks: false }, [
-    async (s, at) => {
-      const [n] = await deps.prompts.pickStep(
-        allowed.map((n) => ({ label: n, id: n })),
-        {
-          title: vscode.l10n.t('Migrate {0}: target node', candidates.length === 1 ? label(candidates[0].guest) : vscode.l10n.t('{0} VMs', candidates.length)),
-          placeHolder: refusedText ? vscode.l10n.t('Not offered: {0}', refusedText) : undefined,
-        },
-        at,
-      );
-      s.target = n.id;
-    },
-    async (s, at) => {
-      if (!running.length) return 'skip';
-      const resources = [...new Set(running.flatMap((c) => c.pre.local_resources ?? []))];
-      const [o] = await deps.prompts.pickStep([{
-        label: vscode.l10n.t('Migrate live (online)'),
-        id: 'online',
-        detail: vscode.l10n.t('{0} running: a running VM can only move live; it keeps running while its memory is copied.', running.map((c) => label(c.guest)).join(', ')) +
-          (resources.length ? ' ' + vscode.l10n.t('Local resources ({0}) cannot move live.', resources.join(', ')) : ''),
-      }], { title: vscode.l10n.t('Running VMs need a live migration') }, at);
-      s.online = o.id === 'online';
-    },
-    async (s, at) => {
-      if (!withDisks.length) return 'skip';
-      const list = withDisks.flatMap((c) => m.copiedDisks(c.pre).map((d) => `${d.volid}${d.size ? ` (${(d.size / 2 ** 30).toFixed(1)} GiB)` : ''}`));
-      const [o] = await deps.prompts.pickStep([{
-        label: vscode.l10n.t('Copy the local disks to {0}', s.target),
-        id: 'copy',
-        description: 'with-local-disks',
-        detail: list.join(', '),
-      }], { title: vscode.l10n.t('Local disks must be copied: they are on storage only this node has') }, at);
-      s.withLocalDisks = o.id === 'copy';
-    },
-  ]));
+  const plan: MigratePlan = given ?? (await migrateWizard(deps, client, candidates, allowed, running, withDisks, m));
   // Recheck against the chosen node: its answer is the one that counts.
   const checked = await Promise.all(candidates.map(async (c) => {
     const pre = await client.get<MigratePrecondition>(`${vmPath(c.guest)}/migrate`, { target: plan.target });

@@ -9,6 +9,7 @@ import { SshTerminal } from '../../views/terminals/ssh-terminal';
 import type { CommandRegistry } from '../registry';
 import { label, resolveGuests, vmPath, type OperationDeps } from './operation';
 import { settings } from '../../services/settings';
+import { refuseInDemoLab } from './demo-lab';
 
 export interface ShellDeps extends OperationDeps {
   /** known_hosts file the extension keeps (under globalStorageUri). */
@@ -47,6 +48,7 @@ async function guestIp(deps: ShellDeps, client: import('../../providers/proxmox'
 
 async function openShell(deps: ShellDeps, args: unknown[]): Promise<string> {
   const [t] = await resolveGuests(deps, args.slice(0, 1), { many: false, filter: (r) => r.type === 'qemu' && r.status === 'running', title: vscode.l10n.t('Open a shell on which running VM?') });
+  refuseInDemoLab(t.cluster, 'shell');
   const client = await deps.connections.client(t.cluster);
   const [current, conf] = await Promise.all([
     client.get<{ status: string; template?: number }>(`${vmPath(t.guest)}/status/current`),
@@ -97,6 +99,7 @@ async function openShell(deps: ShellDeps, args: unknown[]): Promise<string> {
 
 async function openConsole(deps: OperationDeps, args: unknown[]): Promise<string> {
   const [t] = await resolveGuests(deps, args.slice(0, 1), { many: false, filter: (r) => r.type === 'qemu' && r.template !== 1, title: vscode.l10n.t('Open the console of which VM?') });
+  refuseInDemoLab(t.cluster, 'console');
   const q = new URLSearchParams({ console: 'kvm', novnc: '1', vmid: String(t.guest.vmid), vmname: t.guest.name ?? '', node: t.guest.node, resize: 'off', cmd: '' });
   const url = `${t.cluster.url.replace(/\/+$/, '')}/?${q.toString()}`;
   await vscode.env.openExternal(vscode.Uri.parse(url, true));

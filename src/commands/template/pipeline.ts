@@ -98,6 +98,8 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
   }
   const inputs = templateInputs(await chooseNode(deps, client));
   const started = Date.now();
+  // The Pipeline view is shown once a pipeline exists (views/landing.ts): this one starts now.
+  await vscode.commands.executeCommand('setContext', 'homelab.pipelineExists', true);
   await vscode.commands.executeCommand('homelab.pipeline.focus').then(undefined, () => undefined);
   try {
     return await withBuildUi(deps.build, vscode.l10n.t('NixOS template'), vscode.l10n.t('NixOS template pipeline · {0}', cluster.name), async (t, signal, phase) => {

@@ -6,7 +6,7 @@ import { StaleEditError, UnparseableRegionError } from './errors';
 import { scan } from './scan';
 import { cellTexts, delimiterCells, rowLayout, RowLayout } from './table';
 import {
-  CHECK_ITEM, ChecklistItem, editableItems, Locator, parseStatus, readTable, Story, StoryStatus, StoryTable, trackerFromScan, TrackerModel,
+  CHECK_ITEM, ChecklistItem, editableItems, Locator, markColumn, parseStatus, readTable, splitStatusMark, STATUS_MARK, Story, StoryStatus, StoryTable, trackerFromScan, TrackerModel,
 } from './tracker';
 
 /** A change to a file's bytes; must throw StaleEditError/UnparseableRegionError when its target is gone. */
@@ -80,8 +80,24 @@ function locateStoryFast(doc: Uint8Array, locator: Locator): { lines: RawLine[];
 }
 
 /** Sets a story's status, adding a Status column to its table on first use. Returns the new bytes. */
-export function setStoryStatus(doc: Uint8Array, locator: Locator, status: StoryStatus): Buffer {
+/**
+ * How a status is recorded in a table that has no Status column: 'column' adds one (the header,
+ * separator and every row of that table change), 'mark' writes ✅ / 🔄 after the story's ID (only
+ * that one cell changes). Tables that have a Status column always use it.
+ */
+export type StatusRecording = 'column' | 'mark';
+
+export function setStoryStatus(doc: Uint8Array, locator: Locator, status: StoryStatus, recording: StatusRecording = 'column'): Buffer {
   const { lines, target: { story, table } } = locateStory(doc, locator);
+  if (table.statusColumn < 0 && recording === 'mark') {
+    if (story.status === status) return toBuffer(doc);
+    const col = markColumn(table.columns.findIndex((c) => c.role === 'id'), storyColumn(table));
+    const row = story.locator.line - 1;
+    const cell = cellTexts(lines[row].content)[col] ?? '';
+    const { text } = splitStatusMark(cell);
+    replaceLine(lines, row, setCell(lines[row].content, col, STATUS_MARK[status] ? `${text} ${STATUS_MARK[status]}` : text));
+    return joinLines(lines);
+  }
   if (story.status === status && (table.statusColumn >= 0 || status === 'todo')) return toBuffer(doc);
   let col = table.statusColumn;
   const headIdx = table.line - 1;
@@ -150,8 +166,14 @@ export function toggleChecklist(doc: Uint8Array, locator: Locator, checked: bool
 }
 
 /** Edit functions for editFile: they carry the locator and validate it against the bytes given. */
-export function storyStatusEdit(locator: Locator, status: StoryStatus): Edit {
-  return (bytes) => setStoryStatus(bytes, locator, status);
+export function storyStatusEdit(locator: Locator, status: StoryStatus, recording: StatusRecording = 'column'): Edit {
+  return (bytes) => setStoryStatus(bytes, locator, status, recording);
+}
+
+/** The story column as readTable picks it: the Story column, else the first that is neither ID nor Status. */
+function storyColumn(table: StoryTable): number {
+  const c = table.columns.findIndex((x) => x.role === 'story');
+  return c >= 0 ? c : table.columns.findIndex((x) => x.role !== 'id' && x.role !== 'status');
 }
 export function checklistEdit(locator: Locator, checked: boolean): Edit {
   return (bytes) => toggleChecklist(bytes, locator, checked);

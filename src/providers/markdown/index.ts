@@ -7,7 +7,7 @@ export * from './journal';
 export {
   setStoryStatus, toggleChecklist, storyStatusEdit, checklistEdit, DEFAULT_STATUS_TEXT,
 } from './edit';
-export type { Edit } from './edit';
+export type { Edit, StatusRecording } from './edit';
 export * from './template';
 export * from './activity';
 export * from './store';

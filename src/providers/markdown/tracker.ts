@@ -261,6 +261,21 @@ function newSection(title: string, level: number, line: number, path: string[]):
   return { title, level, line, kind, epicId: epic?.[1].replace(/[.:]$/, ''), path, tables: [], checklist: [], progress: emptyProgress() };
 }
 
+/** The status marks written into the ID cell of a table without a Status column (see markColumn). */
+export const STATUS_MARK: Record<StoryStatus, string> = { todo: '', 'in-progress': '🔄', done: '✅' };
+
+/** The cell that carries a status mark when a table has no Status column: the ID, else the story. */
+export function markColumn(idCol: number, storyCol: number): number {
+  return idCol >= 0 ? idCol : storyCol;
+}
+
+/** "3.2.1 ✅" -> { text: '3.2.1', status: 'done' }; a cell without a trailing mark is todo. */
+export function splitStatusMark(cell: string): { text: string; status: StoryStatus } {
+  const m = /^(.*?)\s*(✅|🔄)\s*$/u.exec(cell);
+  if (!m) return { text: cell, status: 'todo' };
+  return { text: m[1], status: m[2] === '✅' ? 'done' : 'in-progress' };
+}
+
 /** Reads one table (header at `head`, separator at head+1, rows up to `end`); used by edit.ts too. */
 export function readTable(
   lines: Scan['lines'], head: number, end: number, headers: string[], file: string,
@@ -284,7 +299,9 @@ export function readTable(
         message: `Row has ${cells.length} cells, the header has ${headers.length}` });
     }
     const get = (c: number): string | undefined => (c >= 0 && c < headers.length ? cells[c] ?? '' : undefined);
-    const id = get(idCol) ?? '';
+    // A table without a Status column may carry the status as a mark after the story ID ("3.2.1 ✅").
+    const marked = statusCol < 0 ? splitStatusMark(get(markColumn(idCol, storyCol)) ?? '') : undefined;
+    const id = idCol >= 0 && marked ? marked.text : get(idCol) ?? '';
     if (id !== '') {
       const first = seenIds.get(id);
       if (first !== undefined) {
@@ -300,7 +317,7 @@ export function readTable(
       goal: get(goalCol),
       tools: get(toolsCol),
       outcome: get(outcomeCol),
-      status: parseStatus(statusText),
+      status: marked ? marked.status : parseStatus(statusText),
       statusText,
       cells: cells.slice(0, headers.length),
     });

@@ -74,7 +74,7 @@ export function validateClonePlan(plan: ClonePlan, ctx: CloneContext): string[] 
     const id = checkVmid(String(plan.newid));
     if (id) problems.push(id);
   }
-  if (!ctx.source.template) problems.push(`VM ${ctx.source.vmid} is not a template: convert it to a template first, or clone a template.`);
+  if (!ctx.source.template && !plan.full) problems.push(`VM ${ctx.source.vmid} is not a template: only a full clone can copy it (a linked clone needs a template).`);
   if (!plan.full && plan.storage) problems.push('A linked clone stays on the storage of its template: choose a full clone to pick a storage.');
   const node = ctx.nodes.find((n) => n.name === plan.target);
   if (!node) problems.push(`There is no node "${plan.target}" in this cluster.`);

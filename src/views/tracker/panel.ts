@@ -5,8 +5,9 @@ import * as vscode from 'vscode';
 import {
   ConflictError, editFile, FileTooLargeError, MAX_EDIT_BYTES, parseTracker, ReadOnlyFileError, StaleEditError,
   storyStatusEdit, checklistEdit, UnparseableRegionError, versionOf,
-  type Edit, type FileVersion, type TrackerModel, type Progress,
+  type Edit, type FileVersion, type TrackerModel, type Progress, type StatusRecording,
 } from '../../providers/markdown';
+import { statusRecording } from './status-recording';
 import type { EditResult } from '../../protocol/common';
 import type { MessageOf } from '../../protocol/envelope';
 import {
@@ -157,7 +158,12 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
       }
       case 'setStatus': {
         const p = m.payload;
-        const r = await this.edit(p.key, storyStatusEdit({ file: p.key, line: p.line, hash: p.hash }, p.status));
+        const recording = await this.recordingFor(p.key, p.line, p.status);
+        if (!recording) {
+          await this.channel.respond(SetStatusRequest, m.id, { ok: false, message: vscode.l10n.t('Nothing was changed.') });
+          return;
+        }
+        const r = await this.edit(p.key, storyStatusEdit({ file: p.key, line: p.line, hash: p.hash }, p.status, recording));
         await this.channel.respond(SetStatusRequest, m.id, r);
         return;
       }
@@ -167,6 +173,20 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
         await this.channel.respond(ToggleRequest, m.id, r);
         return;
       }
+    }
+  }
+
+  /** How to record a status in the story's table: asked once per file when the table has no Status column. */
+  private async recordingFor(key: string, line: number, status: string): Promise<StatusRecording | undefined> {
+    const file = this.state?.files.find((f) => f.key === key);
+    const table = file?.sections.flatMap((s) => s.tables).find((t) => t.stories.some((st) => st.line === line));
+    const chooser = statusRecording();
+    if (!table || table.statusColumn >= 0 || !chooser) return 'column';
+    if (status === 'todo' && !chooser.remembered(key)) return 'column'; // nothing to record yet: no question
+    try {
+      return await chooser.forFile(key, file!.label);
+    } catch {
+      return undefined; // dismissed: nothing changes
     }
   }
 

@@ -41,7 +41,9 @@ describe('clone planning', () => {
     assert.ok(p.some((x) => /only grow/.test(x)));
     const notTpl = ctx('nfs');
     notTpl.source.template = false;
-    assert.match(validateClonePlan(plan(), notTpl)[0], /not a template/);
+    // A VM that is not a template can be copied by a full clone only (as PVE allows).
+    assert.match(validateClonePlan(plan({ full: false }), notTpl)[0], /not a template: only a full clone can copy it/);
+    assert.deepEqual(validateClonePlan(plan({ full: true }), notTpl), [], 'a full clone of a VM is accepted');
   });
 });
 
