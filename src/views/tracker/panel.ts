@@ -170,7 +170,11 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
   }
 
   /** One edit through editFile; the page is told what happened and gets the file's new state. */
-  async edit(key: string, edit: Edit): Promise<EditResult> {
+  edit(key: string, edit: Edit): Promise<EditResult> {
+    return this.oneAtATime(key, () => this.editNow(key, edit));
+  }
+
+  private async editNow(key: string, edit: Edit): Promise<EditResult> {
     const shown = this.shown.get(key);
     if (shown?.error) return { ok: false, message: shown.error };
     if (!shown?.version) return { ok: false, message: vscode.l10n.t('This file is not shown in the tracker any more; reload the panel.') };
