@@ -49,7 +49,8 @@ describe('concurrent edits of one file (property)', () => {
   before(() => { dir = mkdtempSync(path.join(tmpdir(), 'homelab-conc-')); });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('every accepted edit and every outside edit is in the file', async () => {
+  it('every accepted edit and every outside edit is in the file', async function () {
+    this.timeout(30_000);
     let run = 0;
     let accepted = 0;
     let outsideTotal = 0;
