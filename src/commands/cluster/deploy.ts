@@ -464,7 +464,7 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
 }
 
 async function writeClusterFiles(deps: ClusterDeployDeps, cluster: ClusterConfig, plan: Plan, progress: VmProgress[], ciuser: string): Promise<string[]> {
-  const { clusterYaml, ansibleInventory, recordFromPlan } = await import('../../providers/cluster/inventory');
+  const { clusterYaml, ansibleInventory, recordFromPlan, clusterFiles } = await import('../../providers/cluster/inventory');
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
     deps.log.warn(`cluster ${plan.name}: no workspace folder, cluster file and inventory not written`);
@@ -473,9 +473,10 @@ async function writeClusterFiles(deps: ClusterDeployDeps, cluster: ClusterConfig
   }
   const ips = new Map(progress.filter((p) => p.ip).map((p) => [p.vm.vmid, p.ip!]));
   const record = recordFromPlan(plan, cluster.name, ciuser, ips);
-  const yaml = vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', `${plan.name}.yaml`);
-  const ini = vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', plan.name, 'inventory.ini');
-  await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', plan.name));
+  const where = clusterFiles(folder.uri.path, plan.name);
+  const yaml = folder.uri.with({ path: where.yaml });
+  const ini = folder.uri.with({ path: where.ini });
+  await vscode.workspace.fs.createDirectory(folder.uri.with({ path: where.dir }));
   await vscode.workspace.fs.writeFile(yaml, new TextEncoder().encode(clusterYaml({ ...record, template: { ...record.template } }) + `templateNode: ${plan.template.node}\n`));
   await vscode.workspace.fs.writeFile(ini, new TextEncoder().encode(ansibleInventory(record)));
   return [vscode.workspace.asRelativePath(yaml), vscode.workspace.asRelativePath(ini)];

@@ -1,6 +1,20 @@
 // What a deployed cluster leaves in the workspace: homelab/clusters/<name>.yaml and an Ansible
 // inventory with the groups control_plane and workers.
+import * as path from 'node:path';
+import { assertName, joinInside } from '../names';
 import type { Plan } from './plan';
+
+/**
+ * Where a cluster's files go under the workspace root (a URI path, so posix): homelab/clusters/<name>.yaml
+ * and homelab/clusters/<name>/inventory.ini. Throws UnsafeNameError for a name that is not a cluster
+ * name or a path that would leave homelab/clusters.
+ */
+export function clusterFiles(root: string, name: string): { folder: string; yaml: string; dir: string; ini: string } {
+  assertName('cluster', name);
+  const folder = path.posix.join(root, 'homelab', 'clusters');
+  const dir = joinInside(folder, [name], path.posix);
+  return { folder, yaml: joinInside(folder, [`${name}.yaml`], path.posix), dir, ini: joinInside(dir, ['inventory.ini'], path.posix) };
+}
 
 export interface DeployedVm {
   vmid: number;

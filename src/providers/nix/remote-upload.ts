@@ -2,6 +2,7 @@
 // curl runs there, TLS verified against the certificate we pinned (--cacert with that very
 // certificate, plus --pinnedpubkey on its key), the API token passed on stdin into a private temp
 // file (never on a command line, where `ps` would show it). Returns the imgcopy UPID to follow.
+import { checkName } from '../names';
 import { X509Certificate, createHash } from 'node:crypto';
 import type { SshSession } from '../ssh';
 import { NixError } from './errors';
@@ -33,7 +34,8 @@ const PID_FILE = 'homelab-upload.pid';
 export async function uploadFromBuildHost(o: RemoteUploadOptions): Promise<{ upid: string; sha256: string }> {
   const s = o.session;
   if (!/^PVEAPIToken=/.test(o.authorization)) throw new NixError('remote', 'Uploading from the build host needs an API token; with password sign-in, fetch the ISO back and upload it from here.');
-  if (!/\.(iso|img)$/.test(o.filename) || /[/;"\\]/.test(o.filename)) throw new NixError('remote', `"${o.filename}" is not a valid ISO file name.`);
+  const nameWhy = checkName('iso', o.filename);
+  if (nameWhy) throw new NixError('remote', nameWhy);
   o.signal?.throwIfAborted();
   const sum = await s.exec(`sha256sum ${shQuote(o.remoteIsoPath)}`, { signal: o.signal });
   const sha256 = /^([0-9a-f]{64})\s/.exec(sum.stdout)?.[1];
