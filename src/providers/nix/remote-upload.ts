@@ -79,7 +79,8 @@ export async function uploadFromBuildHost(o: RemoteUploadOptions): Promise<{ upi
   const text = Buffer.concat(out).toString('utf8');
   const redacted = (t: string) => t.split(o.authorization).join('***');
   if (exit.code !== 0) {
-    const why = exit.code === 90 ? 'the server certificate does not match the pinned key' : exit.code === 60 ? 'the server certificate is not the pinned one' : redacted(Buffer.concat(err).toString().trim() || `curl exit ${exit.code}`);
+    const stderr = redacted(Buffer.concat(err).toString().trim());
+    const why = curlTlsProblem(exit.code, stderr, new URL(url).hostname) ?? (stderr || `curl exit ${exit.code}`);
     throw new NixError('remote', `Uploading from ${s.host} to ${o.node}/${o.storage} failed: ${why}`, { code: exit.code });
   }
   // -D -: the last header block (after any "100 Continue"), then the body. PVE's message is the reason phrase.
@@ -97,4 +98,18 @@ export async function uploadFromBuildHost(o: RemoteUploadOptions): Promise<{ upi
   } catch { /* below */ }
   if (typeof upid !== 'string' || !upid.startsWith('UPID:')) throw new NixError('remote', `Proxmox answered the upload from ${s.host} without a task id: ${redacted(body.slice(0, 200))}`);
   return { upid, sha256 };
+}
+
+/**
+ * curl's TLS failures in words: a certificate that is the pinned one but not issued for the host
+ * the cluster URL names (fix the URL) is a different problem from a server presenting another
+ * certificate (a different server, or a man in the middle). curl gives both exit 60 (51 before 7.62).
+ */
+export function curlTlsProblem(code: number | null, stderr: string, host: string): string | undefined {
+  if ((code === 60 || code === 51) && /subject name|alternative certificate subject|does not match target host/i.test(stderr)) {
+    return `the certificate is the cluster's pinned one, but it is not issued for "${host}", the host in the cluster URL. Use a name or address the certificate lists (see Node > System > Certificates), or change the cluster URL to one.`;
+  }
+  if (code === 90) return 'the server presents a different certificate than the pinned one (its public key does not match): it is not the cluster you trusted.';
+  if (code === 60 || code === 51) return `the server certificate is not the pinned one${stderr ? ` (${stderr.split('\n').pop()})` : ''}.`;
+  return undefined;
 }
