@@ -91,7 +91,7 @@ export function normaliseFingerprint(input: string): string {
   const hex = t.replace(/[:\s-]/g, '');
   if (!/^[0-9a-fA-F]*$/.test(hex)) {
     const hint = /^[A-Za-z0-9+/=]+$/.test(t) ? ` "${t.slice(0, 12)}…" looks like base64: write it as SHA256:<43 base64 characters> (OpenSSH style) or paste the hex form.` : '';
-    throw new InvalidInputError('fingerprint', `The fingerprint must be a SHA-256 in hex (like AB:CD:..., 32 bytes), as shown under Node > System > Certificates, or SHA256:<base64> as OpenSSH prints it.${hint}`);
+    throw new InvalidInputError('fingerprint', `The fingerprint must be a hexadecimal SHA-256 (like AB:CD:..., 32 bytes), as shown under Node > System > Certificates, or SHA256:<base64> as OpenSSH prints it.${hint}`);
   }
   if (hex.length !== 64) {
     throw new InvalidInputError('fingerprint', `The fingerprint must be a SHA-256 (32 bytes, 64 hex digits); ${hex.length / 2} bytes given${hex.length === 40 ? ' (that is a SHA-1 fingerprint)' : ''}`);
