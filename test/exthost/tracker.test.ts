@@ -174,6 +174,16 @@ describe('Tracker panel (extension host)', function () {
     assert.equal(storyIn(after, story.id).status, 'done');
   });
 
+  it('Tracker: a reload re-reads only the files that changed', async () => {
+    await fresh();
+    await fresh();
+    assert.deepEqual(panel.lastLoadReads, [], 'nothing changed: nothing read');
+    writeWs(files.goals, Buffer.concat([readWs(files.goals), Buffer.from('\n- [ ] added outside\n')]));
+    const state = await fresh();
+    assert.deepEqual(panel.lastLoadReads, [keyOfWs(files.goals)]);
+    assert.ok(fileOf(state, files.goals).sections.some((s) => s.checklist.some((c) => c.html.includes('added outside'))), 'the change is shown');
+  });
+
   it('Tracker: a write replaces the file atomically: it never goes missing, no temp file is left', async () => {
     await fresh();
     const key = keyOfWs(files.phase1);

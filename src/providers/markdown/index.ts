@@ -11,3 +11,4 @@ export type { Edit } from './edit';
 export * from './template';
 export * from './activity';
 export * from './store';
+export { TrackerParser, INLINE_PARSE_BYTES } from './parser';
