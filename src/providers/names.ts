@@ -18,7 +18,7 @@ const SHAPES: Record<NameKind, { re: RegExp; max: number; expect: string }> = {
   // Becomes host names (<name>-worker-NN), a Proxmox tag and homelab/clusters/<name>/.
   cluster: { re: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, max: 50, expect: 'lowercase letters, digits and "-" (not at either end), at most 50 characters' },
   // Also a curl -F value on the build host, so never ";", '"', "," or a backslash.
-  iso: { re: /^[A-Za-z0-9][A-Za-z0-9 ._+=()-]*\.(?:iso|img)$/i, max: 200, expect: 'letters, digits, spaces and ._+=()- , ending in .iso or .img' },
+  iso: { re: /^[A-Za-z0-9][A-Za-z0-9 ._+=()-]*\.(?:iso|img)$/i, max: 200, expect: 'letters, digits, spaces and ._+=()-; the name must end in .iso or .img' },
   entry: { re: /^[A-Za-z0-9][A-Za-z0-9._ -]*\.(?:md|markdown)$/, max: 200, expect: 'letters, digits, spaces, ".", "_" and "-", ending in .md' },
   backup: { re: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, max: 200, expect: 'letters, digits, ".", "_" and "-"' },
 };
