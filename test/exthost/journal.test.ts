@@ -121,6 +121,10 @@ describe('Journal panel and commands (extension host)', function () {
   });
 
   it('Journal: a "%" in a README link (100%-uptime.md) neither breaks the load nor the link', async () => {
+    // Self-contained: the README fixture and an open panel, whatever earlier tests left.
+    writeWs(`${J}/README.md`, fixture('journal/README.md'));
+    if (!api.journal.current) assert.equal((await runScripted(api, 'homelab.journal.open', [])).failure, undefined);
+    panel = api.journal.current!;
     const readme = readWs(`${J}/README.md`);
     try {
       writeWs(`${J}/100%-uptime.md`, '# 100% uptime\n\nNotes.\n');
