@@ -81,6 +81,8 @@ const builds = [
   esbuild.build({ ...nodeCommon, entryPoints: { extension: join(root, 'src/extension.ts') }, outdir: join(root, 'dist'), plugins: [lazy, lazyVendor] }),
   ...lazyVendors.map((name) => esbuild.build({ ...nodeCommon, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `vendor-${name}.js` }, outfile: join(root, `dist/vendor/${name}.js`) })),
   ...Object.entries(lazyBundles).map(([name, entry]) => esbuild.build({ ...nodeCommon, entryPoints: { [name]: join(root, entry) }, outdir: join(root, 'dist') })),
+  // The tracker parser's worker thread (large files are parsed off the extension host's main thread).
+  esbuild.build({ ...nodeCommon, entryPoints: { 'tracker-worker': join(root, 'src/providers/markdown/parse-worker.ts') }, outdir: join(root, 'dist') }),
   // The built-in Proxmox simulator behind "Open the demo lab": its own bundle, loaded on demand.
   esbuild.build({ ...nodeCommon, entryPoints: { simulator: join(root, 'test/proxmox-sim/index.ts') }, outdir: join(root, 'dist') }),
 ];

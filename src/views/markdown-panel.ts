@@ -27,6 +27,8 @@ export abstract class MarkdownPanel<In, Out, S> implements vscode.Disposable {
   readonly onDidDispose = this.disposed.event;
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private loading: Promise<unknown> = Promise.resolve();
+  /** Per file: the last message being handled for it (messages for one file run one at a time). */
+  private readonly perFile = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -69,6 +71,18 @@ export abstract class MarkdownPanel<In, Out, S> implements vscode.Disposable {
       await this.postState(state);
       return state;
     });
+  }
+
+  /**
+   * Runs `task` after the earlier tasks for the same file: two quick clicks in one file are handled
+   * in order, the second against the version the first one wrote. Other files are not held up.
+   */
+  protected oneAtATime<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.perFile.get(key) ?? Promise.resolve()).then(task, task);
+    const tail = run.then(() => undefined, () => undefined);
+    this.perFile.set(key, tail);
+    void tail.then(() => { if (this.perFile.get(key) === tail) this.perFile.delete(key); });
+    return run;
   }
 
   dispose(): void {

@@ -120,6 +120,26 @@ describe('Journal panel and commands (extension host)', function () {
     ]);
   });
 
+  it('Journal: a "%" in a README link (100%-uptime.md) neither breaks the load nor the link', async () => {
+    // Self-contained: the README fixture and an open panel, whatever earlier tests left.
+    writeWs(`${J}/README.md`, fixture('journal/README.md'));
+    if (!api.journal.current) assert.equal((await runScripted(api, 'homelab.journal.open', [])).failure, undefined);
+    panel = api.journal.current!;
+    const readme = readWs(`${J}/README.md`);
+    try {
+      writeWs(`${J}/100%-uptime.md`, '# 100% uptime\n\nNotes.\n');
+      // The Phase 1 retrospective link now points at a file whose name has a bare "%".
+      writeWs(`${J}/README.md`, Buffer.from(readme.toString('latin1').replace('(./phase-1-retrospective.md)', '(./100%-uptime.md)'), 'latin1'));
+      const state: JournalState = await panel.reload();
+      assert.equal(state.exists, true);
+      assert.equal(state.readme?.phases[0].retrospective, keyOfWs(`${J}/100%-uptime.md`));
+      assert.ok(state.entries.some((e) => e.label === `${J}/100%-uptime.md`));
+    } finally {
+      writeWs(`${J}/README.md`, readme);
+      removeWs(`${J}/100%-uptime.md`);
+    }
+  });
+
   it('Journal: renders an entry as sanitised markdown (no raw HTML, no script links)', async () => {
     writeWs(`${J}/2026-01-02-unsafe.md`, '# Unsafe\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[evil](javascript:alert(3)) [cmd](command:workbench.action.quit) [ok](https://example.org/x) [rel](./ups-notes.md)\n\n![pic](https://tracker.example/p.png)\n');
     await panel.reload();

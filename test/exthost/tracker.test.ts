@@ -154,6 +154,41 @@ describe('Tracker panel (extension host)', function () {
     assert.equal(String.fromCharCode(before[diff[0]]), ' ');
   });
 
+  it('Tracker: two quick clicks in one file both land, each applied to what the other wrote', async () => {
+    await fresh();
+    const key = keyOfWs(files.phase1);
+    const before = readWs(files.phase1);
+    const model = parseTracker(before, key);
+    const open = model.sections.flatMap((s) => s.checklist).filter((c) => !c.checked).slice(0, 2);
+    const story = model.sections.flatMap((s) => s.tables.flatMap((t) => t.stories)).find((st) => st.status !== 'done');
+    assert.ok(open.length === 2 && story, 'the fixture has two open items and an open story');
+    // Sent together, as a double click does: the panel must handle them one after the other.
+    const results = await Promise.all([
+      request<EditResult>(panel.channel, 'toggle', { key, line: open[0].locator.line, hash: open[0].locator.hash, checked: true }),
+      request<EditResult>(panel.channel, 'toggle', { key, line: open[1].locator.line, hash: open[1].locator.hash, checked: true }),
+      request<EditResult>(panel.channel, 'setStatus', { key, line: story.locator.line, hash: story.locator.hash, status: 'done' }),
+    ]);
+    for (const r of results) {
+      assert.equal(r.ok, true, r.message);
+      // Not "changed on disk": the second click is made against the version the first one wrote.
+      assert.equal(r.outcome, 'applied', r.message);
+    }
+    const after = parseTracker(readWs(files.phase1), key);
+    const items = after.sections.flatMap((s) => s.checklist);
+    for (const c of open) assert.equal(items.find((x) => x.text === c.text)?.checked, true, `${c.text} lost its edit`);
+    assert.equal(storyIn(after, story.id).status, 'done');
+  });
+
+  it('Tracker: a reload re-reads only the files that changed', async () => {
+    await fresh();
+    await fresh();
+    assert.deepEqual(panel.lastLoadReads, [], 'nothing changed: nothing read');
+    writeWs(files.goals, Buffer.concat([readWs(files.goals), Buffer.from('\n- [ ] added outside\n')]));
+    const state = await fresh();
+    assert.deepEqual(panel.lastLoadReads, [keyOfWs(files.goals)]);
+    assert.ok(fileOf(state, files.goals).sections.some((s) => s.checklist.some((c) => c.html.includes('added outside'))), 'the change is shown');
+  });
+
   it('Tracker: a write replaces the file atomically: it never goes missing, no temp file is left', async () => {
     await fresh();
     const key = keyOfWs(files.phase1);

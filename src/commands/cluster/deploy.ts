@@ -467,7 +467,7 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
 }
 
 async function writeClusterFiles(deps: ClusterDeployDeps, cluster: ClusterConfig, plan: Plan, progress: VmProgress[], ciuser: string): Promise<string[]> {
-  const { clusterYaml, ansibleInventory, recordFromPlan } = await import('../../providers/cluster/inventory');
+  const { clusterYaml, ansibleInventory, recordFromPlan, clusterFiles } = await import('../../providers/cluster/inventory');
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
     deps.log.warn(`cluster ${plan.name}: no workspace folder, cluster file and inventory not written`);
@@ -476,8 +476,9 @@ async function writeClusterFiles(deps: ClusterDeployDeps, cluster: ClusterConfig
   }
   const ips = new Map(progress.filter((p) => p.ip).map((p) => [p.vm.vmid, p.ip!]));
   const record = recordFromPlan(plan, cluster.name, ciuser, ips);
-  const yaml = vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', `${plan.name}.yaml`);
-  const ini = vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', plan.name, 'inventory.ini');
+  const where = clusterFiles(folder.uri.path, plan.name);
+  const yaml = folder.uri.with({ path: where.yaml });
+  const ini = folder.uri.with({ path: where.ini });
   const files = new WorkspaceFileStore(); // atomic replace, parent folders made
   await files.replace(keyOf(yaml), new TextEncoder().encode(clusterYaml({ ...record, template: { ...record.template } }) + `templateNode: ${plan.template.node}\n`));
   await files.replace(keyOf(ini), new TextEncoder().encode(ansibleInventory(record)));

@@ -121,7 +121,21 @@ async function destroy(deps: OperationDeps, arg: unknown): Promise<{ deleted: nu
 async function removeClusterFiles(name: string): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return;
-  for (const uri of [vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', `${name}.yaml`), vscode.Uri.joinPath(folder.uri, 'homelab', 'clusters', name)]) {
+  // The name came from a VM tag: clusterFiles refuses one that would name a path outside homelab/clusters.
+  const { clusterFiles } = await import('../../providers/cluster/inventory');
+  const where = clusterFiles(folder.uri.path, name);
+  for (const uri of [folder.uri.with({ path: where.yaml }), folder.uri.with({ path: where.dir })]) {
+    await deleteToTrash(uri);
+  }
+}
+
+/** Deletes to the trash where the file system has one (a user can get the files back), else for good. */
+async function deleteToTrash(uri: vscode.Uri): Promise<void> {
+  try {
+    await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: true });
+  } catch (e) {
+    if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return;
+    if (!/trash/i.test(e instanceof Error ? e.message : String(e))) return;
     await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false }).then(() => {}, () => {});
   }
 }

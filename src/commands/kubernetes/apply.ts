@@ -11,6 +11,9 @@ export function registerApplyCommands(deps: KubernetesCommandDeps): void {
   const { registry, session, prompts, log } = deps;
   registry.register('homelab.kubernetes.apply', async (arg?: unknown, target?: KubeElement) => {
     const uri = arg instanceof vscode.Uri ? arg : await pickManifest(deps);
+    // Restricted Mode: manifests from the untrusted workspace are refused (samples and files elsewhere are fine).
+    const { insideWorkspace, refuseInRestrictedMode } = await import('../../providers/workspace-trust');
+    if (insideWorkspace(uri.fsPath, (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath))) refuseInRestrictedMode('apply-workspace-manifest', vscode.workspace.isTrusted);
     const cfg = await session.kubeconfig();
     const context = target?.kind === 'context' ? target.context : (arg as KubeElement | undefined)?.kind === 'context' ? (arg as { context: string }).context : cfg.currentContext;
     if (!context) throw new Error(vscode.l10n.t('No current Kubernetes context: switch to one first.'));

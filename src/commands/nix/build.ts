@@ -51,7 +51,7 @@ async function stage(deps: BuildDeps, term: LogTerminal): Promise<string> {
   const nix = await import('../../providers/nix');
   const params = nix.resolveParams(nixSettings());
   const store = vscodeFileStore();
-  const source = await nix.resolveFlakeSource(store, { bundledDir: deps.bundledDir, workspaceDir: workspaceDir() });
+  const source = await nix.resolveFlakeSource(store, { bundledDir: deps.bundledDir, workspaceDir: workspaceDir(), trusted: vscode.workspace.isTrusted });
   term.dim(source.ejected ? vscode.l10n.t('Flake: {0} (your copy)', source.dir) : vscode.l10n.t('Flake: bundled, parameters from the homelab.nix.* settings'));
   const staging = path.join(deps.workDir, 'flake');
   await fsp.rm(staging, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ProxmoxAuth, ServerCertificate } from '../../providers/proxmox';
+import type { ClusterTrust, ProxmoxAuth, ServerCertificate } from '../../providers/proxmox';
 import type { ClusterConfig, ClusterStore } from '../../services/proxmox/clusters';
 import type { Connections } from '../../services/proxmox/connections';
 import type { ProxmoxSession } from '../../services/proxmox/session';
@@ -80,10 +80,10 @@ function certificateDetail(cert: ServerCertificate, pinned?: string): string {
   ].filter((l, i) => l || i > 0).join('\n');
 }
 
-/** Connects with the pinned certificate and the credentials; returns a one-line summary. */
-async function probe(url: string, fingerprint: string, auth: ProxmoxAuth): Promise<string> {
+/** Connects with the pinned certificate (or the cluster's CA) and the credentials; returns a one-line summary. */
+async function probe(url: string, trust: string | ClusterTrust, auth: ProxmoxAuth): Promise<string> {
   const { ProxmoxClient } = await provider();
-  const client = new ProxmoxClient({ url, fingerprint, auth });
+  const client = new ProxmoxClient({ url, ...(typeof trust === 'string' ? { fingerprint: trust } : trust), auth });
   try {
     const version = await client.version();
     const nodes = await client.nodes();
@@ -186,7 +186,8 @@ async function editCluster(deps: ClusterCommandDeps, arg: unknown): Promise<void
   }
   if (what.id === 'credentials') {
     const { auth, secret } = await askCredentials(deps, step, cluster);
-    await probe(cluster.url, cluster.fingerprint ?? '', auth.kind === 'token' ? { ...auth, secret } : { ...auth, password: secret });
+    // Checked the way the cluster is trusted: its pin, or its CA file (never the system CAs).
+    await probe(cluster.url, await (await provider()).clusterTrust(cluster), auth.kind === 'token' ? { ...auth, secret } : { ...auth, password: secret });
     await deps.clusters.save({ ...cluster, auth }, secret);
     deps.connections.reset(cluster.id);
     return;

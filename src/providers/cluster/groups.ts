@@ -1,10 +1,15 @@
 // The deployed clusters of a Proxmox cluster, found by their VMs' tag homelab-cluster-<name>.
 import { guestTags, type Inventory } from '../proxmox/inventory';
 import type { ClusterResource } from '../proxmox/types';
+import { isSafeName } from '../names';
 
 const PREFIX = 'homelab-cluster-';
 
-/** Cluster name -> its VMs (sorted by VM ID), from tags; templates never belong to one. */
+/**
+ * Cluster name -> its VMs (sorted by VM ID), from tags; templates never belong to one. Anyone who
+ * may edit a VM's tags picks the name, and it becomes a folder of the workspace: a tag whose name
+ * is not a valid cluster name (`homelab-cluster-..`) is not a cluster.
+ */
 export function clusterGroups(inv: Inventory): Map<string, ClusterResource[]> {
   const groups = new Map<string, ClusterResource[]>();
   for (const n of inv.nodes) {
@@ -12,6 +17,7 @@ export function clusterGroups(inv: Inventory): Map<string, ClusterResource[]> {
       for (const tag of guestTags(g)) {
         if (!tag.startsWith(PREFIX) || tag.length === PREFIX.length) continue;
         const name = tag.slice(PREFIX.length);
+        if (!isSafeName('cluster', name)) continue;
         groups.set(name, [...(groups.get(name) ?? []), g]);
       }
     }

@@ -1,6 +1,21 @@
 // What a deployed cluster leaves in the workspace: homelab/clusters/<name>.yaml and an Ansible
 // inventory with the groups control_plane and workers.
+import * as path from 'node:path';
+import { isIP } from 'node:net';
+import { assertName, joinInside } from '../names';
 import type { Plan } from './plan';
+
+/**
+ * Where a cluster's files go under the workspace root (a URI path, so posix): homelab/clusters/<name>.yaml
+ * and homelab/clusters/<name>/inventory.ini. Throws UnsafeNameError for a name that is not a cluster
+ * name or a path that would leave homelab/clusters.
+ */
+export function clusterFiles(root: string, name: string): { folder: string; yaml: string; dir: string; ini: string } {
+  assertName('cluster', name);
+  const folder = path.posix.join(root, 'homelab', 'clusters');
+  const dir = joinInside(folder, [name], path.posix);
+  return { folder, yaml: joinInside(folder, [`${name}.yaml`], path.posix), dir, ini: joinInside(dir, ['inventory.ini'], path.posix) };
+}
 
 export interface DeployedVm {
   vmid: number;
@@ -21,9 +36,35 @@ export interface ClusterRecord {
   vms: DeployedVm[];
 }
 
-const yamlString = (s: string) => (/^[A-Za-z0-9._\/-]+$/.test(s) ? s : JSON.stringify(s));
+/**
+ * A YAML scalar for `s`: plain when it can only read back as that string, else a double-quoted
+ * (JSON) string, which escapes newlines and quotes, so no value can start a new key.
+ */
+const yamlString = (s: string) => (/^[A-Za-z0-9._\/-]+$/.test(s) && !YAML_SPECIAL.test(s) ? s : JSON.stringify(s));
+const YAML_SPECIAL = /^(?:true|false|yes|no|on|off|y|n|null|~|[-+]?(?:\d[\d_]*)?\.?\d*(?:e[-+]?\d+)?|\.inf|\.nan|-.*)$/i;
+
+export class GeneratedValueError extends Error {
+  override name = 'GeneratedValueError';
+}
+
+/** An IP address as written to the cluster file and inventory: it must parse as one. */
+function ipValue(field: string, ip: string): string {
+  if (isIP(ip) === 0) throw new GeneratedValueError(`${field}: ${JSON.stringify(ip.slice(0, 60))} is not an IP address; nothing was written.`);
+  return ip;
+}
+
+/**
+ * An Ansible INI value: host names, node names and user names are single tokens, so a value with
+ * a space, "=", "#", ";", a quote or a line break (which Ansible would read as another variable,
+ * a comment or a new host) is refused rather than quoted.
+ */
+function iniToken(field: string, v: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._@:-]*$/.test(v)) throw new GeneratedValueError(`${field}: ${JSON.stringify(v.slice(0, 60))} cannot be written to the Ansible inventory (use letters, digits, ".", "_", "-").`);
+  return v;
+}
 
 export function clusterYaml(c: ClusterRecord): string {
+  assertName('cluster', c.name);
   const lines = [
     `# Written by Homelab: the cluster ${c.name} and the VMs it is made of.`,
     `name: ${yamlString(c.name)}`,
@@ -37,13 +78,14 @@ export function clusterYaml(c: ClusterRecord): string {
     `nodes:`,
   ];
   for (const vm of c.vms) {
-    lines.push(`  - name: ${yamlString(vm.name)}`, `    vmid: ${vm.vmid}`, `    proxmoxNode: ${yamlString(vm.node)}`, `    role: ${vm.role}`, `    ip: ${vm.ip ? yamlString(vm.ip) : 'null'}`);
+    lines.push(`  - name: ${yamlString(vm.name)}`, `    vmid: ${Math.trunc(vm.vmid)}`, `    proxmoxNode: ${yamlString(vm.node)}`, `    role: ${vm.role === 'worker' ? 'worker' : 'control-plane'}`, `    ip: ${vm.ip ? ipValue(`IP of ${vm.name}`, vm.ip) : 'null'}`);
   }
   return lines.join('\n') + '\n';
 }
 
 export function ansibleInventory(c: ClusterRecord): string {
-  const host = (vm: DeployedVm) => `${vm.name}${vm.ip ? ` ansible_host=${vm.ip}` : ''} proxmox_vmid=${vm.vmid} proxmox_node=${vm.node}`;
+  const host = (vm: DeployedVm) => `${iniToken('VM name', vm.name)}${vm.ip ? ` ansible_host=${ipValue(`IP of ${vm.name}`, vm.ip)}` : ''} proxmox_vmid=${Math.trunc(vm.vmid)} proxmox_node=${iniToken('Proxmox node', vm.node)}`;
+  assertName('cluster', c.name);
   return [
     `# Written by Homelab for the cluster ${c.name}.`,
     '[control_plane]',
@@ -57,7 +99,7 @@ export function ansibleInventory(c: ClusterRecord): string {
     'workers',
     '',
     `[${c.name.replace(/-/g, '_')}:vars]`,
-    `ansible_user=${c.sshUser}`,
+    `ansible_user=${iniToken('SSH user', c.sshUser)}`,
     '',
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 // The plan of a cluster deployment: every VM with its ID, name, node, role and address, computed
 // and validated before anything is created. Pure, so every rule is unit-tested.
+import { checkName } from '../names';
 import { checkDnsLabel, checkGateway, hostRange, intToIpv4, ipv4ToInt, isIpv4, parseCidr } from '../proxmox/cloud-init';
 
 export type Role = 'control-plane' | 'worker';
@@ -74,7 +75,8 @@ export function planCluster(input: PlanInput): Plan {
   // The name becomes host names (<name>-cp-1) and a Proxmox tag: a lowercase DNS label, with room for the suffix.
   const nameProblem = checkDnsLabel(input.name) ?? (input.name !== input.name.toLowerCase() ? `The cluster name "${input.name}" has capital letters: use lowercase (it becomes host names and a Proxmox tag).` : undefined)
     ?? (input.name.length > 50 ? `The cluster name "${input.name}" is too long: at most 50 characters, so "-worker-NN" still fits a host name.` : undefined);
-  if (nameProblem) problems.push(`Cluster name: ${nameProblem}`);
+  const nameWhy = nameProblem ?? checkName('cluster', input.name);
+  if (nameWhy) problems.push(`Cluster name: ${nameWhy}`);
   if (!input.template.isTemplate) problems.push(`VM ${input.template.vmid} (${input.template.name}) is not a template: convert it first.`);
   if (![1, 3].includes(input.controlPlanes)) problems.push(`Use 1 or 3 control-plane nodes (etcd needs an odd number), not ${input.controlPlanes}.`);
   if (!Number.isInteger(input.workers) || input.workers < 0 || input.workers > 50) problems.push(`Use 0 to 50 workers, not ${input.workers}.`);

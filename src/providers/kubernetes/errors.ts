@@ -1,5 +1,6 @@
 // Typed Kubernetes errors with messages a user can act on. Built from kube-apiserver Status
 // objects (HTTP errors and watch ERROR events), network failures and kubeconfig problems.
+import { decodePercent } from '../percent';
 
 export type KubeErrorKind =
   | 'unreachable' // network/TLS: cannot talk to the API server
@@ -48,9 +49,9 @@ export function describePath(path: string | undefined): { namespace?: string; re
   const p = path.split('?')[0].split('/').filter(Boolean);
   const i = p.indexOf('namespaces');
   const rest = p.slice(p[0] === 'api' ? 2 : 3);
-  if (i >= 0 && p.length > i + 2) return { namespace: decodeURIComponent(p[i + 1]), resource: p[i + 2], name: p[i + 3] && decodeURIComponent(p[i + 3]) };
-  if (rest[0] === 'namespaces' && rest[1]) return { namespace: decodeURIComponent(rest[1]), resource: 'namespaces', name: decodeURIComponent(rest[1]) };
-  return { resource: rest[0], name: rest[1] && decodeURIComponent(rest[1]) };
+  if (i >= 0 && p.length > i + 2) return { namespace: decodePercent(p[i + 1]), resource: p[i + 2], name: p[i + 3] && decodePercent(p[i + 3]) };
+  if (rest[0] === 'namespaces' && rest[1]) return { namespace: decodePercent(rest[1]), resource: 'namespaces', name: decodePercent(rest[1]) };
+  return { resource: rest[0], name: rest[1] && decodePercent(rest[1]) };
 }
 
 function isStatus(v: unknown): v is KubeStatus {

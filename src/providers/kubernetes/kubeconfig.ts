@@ -3,9 +3,11 @@
 // a client-node KubeConfig (loadFromString) and then merged, so one broken file never hides the
 // others; problems are also kept per context.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { assertName } from '../names';
 import { KubeError } from './errors';
 import { k8s, type K8s } from './lib';
 
@@ -242,7 +244,42 @@ export function setCurrentContext(cfg: Kubeconfig, name: string): string {
   const text = readFileSync(target, 'utf8');
   const line = `current-context: ${JSON.stringify(name)}`;
   const next = /^current-context:.*$/m.test(text) ? text.replace(/^current-context:.*$/m, line) : `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${line}\n`;
-  writeFileSync(target, next);
+  rewriteKubeconfig(target, next);
   cfg.currentContext = name;
   return target;
+}
+
+/** Suffix of the copy kept of a kubeconfig before Homelab first rewrites it. */
+export const KUBECONFIG_BACKUP_SUFFIX = '.homelab-backup';
+
+/**
+ * Replaces a kubeconfig (it holds credentials other tools rely on) so it is never half written:
+ * a temp sibling with the file's own mode, flushed, then renamed over it. A symlinked kubeconfig is
+ * written where the link points, and the link stays. Before the first rewrite a copy is kept
+ * next to it (`config.homelab-backup`); later rewrites keep that first copy.
+ */
+export function rewriteKubeconfig(file: string, text: string): void {
+  const real = realpathSync(file);
+  const mode = statSync(real).mode & 0o7777;
+  const backup = join(dirname(real), assertName('backup', basename(real) + KUBECONFIG_BACKUP_SUFFIX));
+  try {
+    copyFileSync(real, backup, fsConstants.COPYFILE_EXCL);
+    chmodSync(backup, mode & 0o700 ? mode & 0o700 : 0o600); // never more readable than the owner
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new KubeError('config', `Could not keep a backup of ${real} before changing it (${(e as Error).message}); nothing was changed.`);
+  }
+  const tmp = join(dirname(real), `.${basename(real)}.${randomBytes(6).toString('hex')}.homelab-tmp`);
+  let fd: number | undefined = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    chmodSync(tmp, mode);
+    renameSync(tmp, real);
+  } catch (e) {
+    if (fd !== undefined) try { closeSync(fd); } catch { /* closed */ }
+    try { unlinkSync(tmp); } catch { /* gone */ }
+    throw new KubeError('config', `Could not write ${real}: ${(e as Error).message}; it was left unchanged.`);
+  }
 }

@@ -16,3 +16,4 @@ export * from './metrics';
 export * from './history';
 export * from './dashboard';
 export * from './links';
+export { TrackerParser, INLINE_PARSE_BYTES } from './parser';

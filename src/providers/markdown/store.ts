@@ -8,6 +8,7 @@ import {
   ConflictError, FileTooLargeError, ReadOnlyFileError, StaleEditError, UnparseableRegionError,
 } from './errors';
 import type { Edit } from './edit';
+import { serializePerFile } from './file-queue';
 
 export interface FileStat {
   mtime: number;
@@ -69,20 +70,39 @@ function isPermissionError(e: unknown): boolean {
 }
 
 /** Writes a temp sibling then renames it over `path`; the temp file is removed on failure. */
-export async function writeAtomic(store: FileStore, path: string, bytes: Uint8Array): Promise<void> {
+export function writeAtomic(store: FileStore, path: string, bytes: Uint8Array): Promise<void> {
+  return serializePerFile(path, async () => { await replaceFile(store, path, bytes); });
+}
+
+/**
+ * The unqueued write (callers hold the file's queue). With `expect`, the file must still have that
+ * mtime and size after the temp file is written, i.e. right before the rename: an outside edit made
+ * while the temp file was written is then re-read instead of replaced. (rename(2) itself has no
+ * compare-and-swap, so the check narrows the window to that one call.)
+ */
+async function replaceFile(store: FileStore, path: string, bytes: Uint8Array, expect?: { mtime: number; size: number }): Promise<boolean> {
   let existing: FileStat | undefined;
   try { existing = await store.stat(path); } catch { existing = undefined; }
   // rename() would silently replace a read-only file, so refuse here.
   if (existing?.readonly) throw new ReadOnlyFileError(path);
+  if (expect && (!existing || existing.mtime !== expect.mtime || existing.size !== expect.size)) return false;
   const tmp = tempSibling(path);
   try {
     await store.write(tmp, bytes);
+    if (expect) {
+      const now = await store.stat(path).catch(() => undefined);
+      if (!now || now.mtime !== expect.mtime || now.size !== expect.size) {
+        await store.delete(tmp).catch(() => undefined);
+        return false;
+      }
+    }
     await store.rename(tmp, path);
   } catch (e) {
     await store.delete(tmp).catch(() => undefined);
     if (isPermissionError(e)) throw new ReadOnlyFileError(path, e);
     throw e;
   }
+  return true;
 }
 
 /**
@@ -90,7 +110,12 @@ export async function writeAtomic(store: FileStore, path: string, bytes: Uint8Ar
  * re-applied to the new bytes when its locator still validates ('reapplied'); otherwise ConflictError.
  * Nothing is written when the edit changes nothing.
  */
-export async function editFile(store: FileStore, path: string, expected: FileVersion, edit: Edit): Promise<EditFileResult> {
+export function editFile(store: FileStore, path: string, expected: FileVersion, edit: Edit): Promise<EditFileResult> {
+  // Queued per file: a second edit starts from the bytes the first one wrote.
+  return serializePerFile(path, () => editNow(store, path, expected, edit));
+}
+
+async function editNow(store: FileStore, path: string, expected: FileVersion, edit: Edit): Promise<EditFileResult> {
   for (let attempt = 0; attempt < 3; attempt++) {
     let st: FileStat;
     try {
@@ -113,10 +138,8 @@ export async function editFile(store: FileStore, path: string, expected: FileVer
     }
     const out = toBuffer(next);
     if (out.equals(current)) return { outcome: 'unchanged', bytes: current, version: versionOf(current, st) };
-    // Narrow the race window: if the file moved on while we edited, start over from its new bytes.
-    const again = await store.stat(path);
-    if (again.mtime !== st.mtime || again.size !== st.size) continue;
-    await writeAtomic(store, path, out);
+    // If the file moved on while we edited (checked again right before the rename), start over from its new bytes.
+    if (!(await replaceFile(store, path, out, st))) continue;
     const after = await store.stat(path);
     return { outcome: changed ? 'reapplied' : 'applied', bytes: out, version: versionOf(out, after) };
   }

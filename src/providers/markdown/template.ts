@@ -1,6 +1,7 @@
 // New journal entries (shaped like the user's phase retrospectives) and the README link to them.
 import { appendToSection, findSection } from './insert';
 import { scan } from './scan';
+import { assertName } from '../names';
 
 export interface NewEntryOptions {
   /** YYYY-MM-DD or a Date (its UTC day is used). */
@@ -29,7 +30,8 @@ function oneLine(s: string): string {
 /** File name for an entry: `YYYY-MM-DD-title-slug.md` (the date in the name is what the reader uses). */
 export function entryFileName(opts: { date: string | Date; title: string }): string {
   const slug = oneLine(opts.title).toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
-  return `${isoDay(opts.date)}${slug ? `-${slug}` : ''}.md`;
+  // Safe by construction; checked anyway, as every name that becomes a file is.
+  return assertName('entry', `${isoDay(opts.date)}${slug ? `-${slug}` : ''}.md`);
 }
 
 /** Markdown for a new retrospective entry (LF endings, final newline). */

@@ -1,5 +1,6 @@
 // The flake's files: the bundled copy (resources/nix/), the user's ejected copy (homelab/nix/ in
 // the workspace, which wins once it exists), and the staging directory a build reads.
+import { refuseInRestrictedMode } from '../workspace-trust';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { NixError } from './errors';
@@ -63,10 +64,14 @@ export interface FlakeSource {
 }
 
 /** The workspace copy wins from the moment its flake.nix exists. */
-export async function resolveFlakeSource(store: NixFileStore, o: { bundledDir: string; workspaceDir?: string }): Promise<FlakeSource> {
+export async function resolveFlakeSource(store: NixFileStore, o: { bundledDir: string; workspaceDir?: string; trusted?: boolean }): Promise<FlakeSource> {
   if (o.workspaceDir) {
     const dir = path.join(o.workspaceDir, EJECT_DIR);
-    if (await store.exists(path.join(dir, 'flake.nix'))) return { dir, ejected: true };
+    if (await store.exists(path.join(dir, 'flake.nix'))) {
+      // The workspace's own flake is code from the workspace: only in a trusted one.
+      refuseInRestrictedMode('build-ejected-flake', o.trusted !== false);
+      return { dir, ejected: true };
+    }
   }
   return { dir: o.bundledDir, ejected: false };
 }

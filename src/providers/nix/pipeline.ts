@@ -28,6 +28,8 @@ export interface CreatedResource {
   node?: string;
   description: string;
   stepId: string;
+  /** A token the resource carries (a VM's description), to recognise it as ours on resume. */
+  marker?: string;
 }
 
 export interface PipelineState {

@@ -2,6 +2,7 @@
 // curl runs there, TLS verified against the certificate we pinned (--cacert with that very
 // certificate, plus --pinnedpubkey on its key), the API token passed on stdin into a private temp
 // file (never on a command line, where `ps` would show it). Returns the imgcopy UPID to follow.
+import { checkName } from '../names';
 import { X509Certificate, createHash } from 'node:crypto';
 import type { SshSession } from '../ssh';
 import { NixError } from './errors';
@@ -33,7 +34,8 @@ const PID_FILE = 'homelab-upload.pid';
 export async function uploadFromBuildHost(o: RemoteUploadOptions): Promise<{ upid: string; sha256: string }> {
   const s = o.session;
   if (!/^PVEAPIToken=/.test(o.authorization)) throw new NixError('remote', 'Uploading from the build host needs an API token; with password sign-in, fetch the ISO back and upload it from here.');
-  if (!/\.(iso|img)$/.test(o.filename) || /[/;"\\]/.test(o.filename)) throw new NixError('remote', `"${o.filename}" is not a valid ISO file name.`);
+  const nameWhy = checkName('iso', o.filename);
+  if (nameWhy) throw new NixError('remote', nameWhy);
   o.signal?.throwIfAborted();
   const sum = await s.exec(`sha256sum ${shQuote(o.remoteIsoPath)}`, { signal: o.signal });
   const sha256 = /^([0-9a-f]{64})\s/.exec(sum.stdout)?.[1];
@@ -77,7 +79,8 @@ export async function uploadFromBuildHost(o: RemoteUploadOptions): Promise<{ upi
   const text = Buffer.concat(out).toString('utf8');
   const redacted = (t: string) => t.split(o.authorization).join('***');
   if (exit.code !== 0) {
-    const why = exit.code === 90 ? 'the server certificate does not match the pinned key' : exit.code === 60 ? 'the server certificate is not the pinned one' : redacted(Buffer.concat(err).toString().trim() || `curl exit ${exit.code}`);
+    const stderr = redacted(Buffer.concat(err).toString().trim());
+    const why = curlTlsProblem(exit.code, stderr, new URL(url).hostname) ?? (stderr || `curl exit ${exit.code}`);
     throw new NixError('remote', `Uploading from ${s.host} to ${o.node}/${o.storage} failed: ${why}`, { code: exit.code });
   }
   // -D -: the last header block (after any "100 Continue"), then the body. PVE's message is the reason phrase.
@@ -95,4 +98,18 @@ export async function uploadFromBuildHost(o: RemoteUploadOptions): Promise<{ upi
   } catch { /* below */ }
   if (typeof upid !== 'string' || !upid.startsWith('UPID:')) throw new NixError('remote', `Proxmox answered the upload from ${s.host} without a task id: ${redacted(body.slice(0, 200))}`);
   return { upid, sha256 };
+}
+
+/**
+ * curl's TLS failures in words: a certificate that is the pinned one but not issued for the host
+ * the cluster URL names (fix the URL) is a different problem from a server presenting another
+ * certificate (a different server, or a man in the middle). curl gives both exit 60 (51 before 7.62).
+ */
+export function curlTlsProblem(code: number | null, stderr: string, host: string): string | undefined {
+  if ((code === 60 || code === 51) && /subject name|alternative certificate subject|does not match target host/i.test(stderr)) {
+    return `the certificate is the cluster's pinned one, but it is not issued for "${host}", the host in the cluster URL. Use a name or address the certificate lists (see Node > System > Certificates), or change the cluster URL to one.`;
+  }
+  if (code === 90) return 'the server presents a different certificate than the pinned one (its public key does not match): it is not the cluster you trusted.';
+  if (code === 60 || code === 51) return `the server certificate is not the pinned one${stderr ? ` (${stderr.split('\n').pop()})` : ''}.`;
+  return undefined;
 }

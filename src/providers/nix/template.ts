@@ -1,6 +1,7 @@
 // The concrete steps of the ISO-to-template pipeline, against the Proxmox client. What the
 // outside world needs beyond Proxmox (building, confirming a deletion, the journal, the serial
 // console) comes in as functions, so the VS Code command only wires them.
+import { randomBytes } from 'node:crypto';
 import { pathSegment } from '../proxmox/client';
 import { ProxmoxError } from '../proxmox/errors';
 import { planIsoRetention, homelabIsoName, isoFileName, deleteIsos } from '../proxmox/retention';
@@ -116,7 +117,7 @@ export class DiskDeviceError extends Error {
 }
 
 /** The VM config the pipeline creates (exported for tests and the docs). */
-export function vmCreateParams(i: TemplateInputs, vmid: number, isoVolid: string): Record<string, string | number> {
+export function vmCreateParams(i: TemplateInputs, vmid: number, isoVolid: string, marker?: string): Record<string, string | number> {
   const disk = diskKeyForDevice(i.diskDevice);
   if (!disk) throw new DiskDeviceError(i.diskDevice!);
   return {
@@ -137,11 +138,33 @@ export function vmCreateParams(i: TemplateInputs, vmid: number, isoVolid: string
     // The empty disk is not bootable, so the ISO boots first; once installed the disk wins.
     boot: `order=${disk};ide2;net0`,
     ...(i.tags ? { tags: i.tags } : {}),
+    // Lets a resumed run recognise the VM its lost POST created (see the create-vm step).
+    ...(marker ? { description: vmMarker(marker) } : {}),
   };
+}
+
+export const vmMarker = (token: string) => `Created by the Homelab template pipeline (run ${token}).`;
+
+/**
+ * Whether VM `vmid` exists and carries `marker` (then it is the one an earlier POST created; waits
+ * for its create task's lock to clear), exists without it (someone else's: never touched), or is absent.
+ */
+async function findOwnVm(c: TemplateClient, vmid: number, marker: string, ctx: StepContext<TemplateInputs>, pollMs: number): Promise<'ours' | 'other' | 'absent'> {
+  const vms = await c.get<Array<{ vmid?: number; node?: string }>>('/cluster/resources', { type: 'vm' });
+  const vm = vms.find((v) => v.vmid === vmid);
+  if (!vm?.node) return 'absent';
+  for (;;) {
+    const conf = await c.get<{ description?: string; lock?: string }>(vmPath(vm.node, vmid, '/config'));
+    if (!String(conf.description ?? '').includes(vmMarker(marker))) return 'other';
+    if (conf.lock !== 'create') return 'ours';
+    ctx.signal.throwIfAborted();
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
 
 export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[] {
   const c = deps.client;
+  const pollMs = deps.pollMs ?? 2000;
   const now = deps.now ?? Date.now;
   const vmidOf = (ctx: StepContext<TemplateInputs>) => Number(ctx.results['create-vm']?.vmid);
   return [
@@ -209,17 +232,29 @@ export function templateSteps(deps: TemplateDeps): PipelineStep<TemplateInputs>[
         const i = ctx.inputs;
         const volid = String(ctx.results.upload.volid);
         if (!diskKeyForDevice(i.diskDevice)) throw new DiskDeviceError(i.diskDevice!);
+        // The chosen VM ID is recorded (with a marker the VM carries) BEFORE the POST: if its answer
+        // is lost (a timeout after Proxmox ran it), a resume finds that VM instead of making a second.
+        let retryId: number | undefined;
+        for (const earlier of ctx.previous.filter((p) => p.kind === 'vm' && p.marker).reverse()) {
+          const found = await findOwnVm(c, Number(earlier.id), earlier.marker!, ctx, pollMs);
+          if (found === 'ours') {
+            ctx.log(`  VM ${earlier.id} was created by the earlier attempt (its answer was lost): using it`);
+            return { vmid: Number(earlier.id) };
+          }
+          if (found === 'absent' && retryId === undefined) retryId = Number(earlier.id);
+        }
         for (let attempt = 0; ; attempt++) {
-          const vmid = i.vmid ?? (await c.nextId());
+          const vmid = i.vmid ?? (attempt === 0 && retryId !== undefined ? retryId : await c.nextId());
+          const marker = randomBytes(6).toString('hex');
+          await ctx.created({ kind: 'vm', id: String(vmid), node: i.node, description: `VM ${vmid} (${i.name}) on ${i.node}`, marker });
           let upid: string;
           try {
-            upid = await c.post<string>(`/nodes/${pathSegment(i.node)}/qemu`, vmCreateParams(i, vmid, volid));
+            upid = await c.post<string>(`/nodes/${pathSegment(i.node)}/qemu`, vmCreateParams(i, vmid, volid, marker));
           } catch (e) {
             // nextid does not reserve: a parallel create took it. Refused synchronously, so not run: retry once.
             if (i.vmid === undefined && attempt === 0 && e instanceof ProxmoxError && /already exists/.test(e.message)) continue;
             throw e;
           }
-          await ctx.created({ kind: 'vm', id: String(vmid), node: i.node, description: `VM ${vmid} (${i.name}) on ${i.node}` });
           await runTask(deps, ctx, upid, `Creating VM ${vmid}`);
           return { vmid };
         }

@@ -32,6 +32,8 @@ export interface ConnectionOptions {
   ticketRenewAfterMs?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** Largest response body read, default 32 MiB. */
+  maxResponseBytes?: number;
 }
 
 /** Encodes one path segment but keeps the characters PVE ids are made of readable
@@ -70,6 +72,7 @@ export class ProxmoxClient {
       fingerprint: this.fingerprint, caPem: this.fingerprint ? undefined : o.caPem,
       timeoutMs, connectTimeoutMs: o.connectTimeoutMs ?? Math.min(timeoutMs, 10000),
       secrets: () => this.secrets(),
+      maxResponseBytes: o.maxResponseBytes,
     });
     const engine: ApiRequestable = {
       doRequest: (method, path, _template, params) =>

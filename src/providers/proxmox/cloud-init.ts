@@ -100,11 +100,18 @@ export function ipconfigValue(c: IpConfig): string {
  * The form encoding of the request then encodes it a second time, as NOTES.md says PVE expects.
  */
 export function encodeSshKeys(lines: readonly string[]): string {
-  const keys = lines.map((l) => l.trim()).filter(Boolean);
+  const keys = lines.flatMap((l) => l.split(/\r?\n/)).map((l) => l.trim()).filter(Boolean);
   if (!keys.length) throw new Error('No SSH public key chosen: the guest would accept no key login. Pick a ~/.ssh/*.pub file or paste a key.');
+  // Plain public key lines only: authorized_keys options (command="...", from=...) are never written.
+  for (const k of keys) {
+    if (!SSH_PUBLIC_KEY_RE.test(k)) throw new Error(`"${k.slice(0, 40)}…" is not an SSH public key line (ssh-ed25519 AAAA… comment).`);
+  }
   // encodeURIComponent leaves !'()*~ alone; PVE's own GUI encodes them too, so do the same.
   return encodeURIComponent(keys.join('\n') + '\n').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+
+/** One authorized_keys line without options: type, base64 key, optional comment. */
+export const SSH_PUBLIC_KEY_RE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 
 export function decodeSshKeys(value: string): string[] {
   return decodeURIComponent(value).split('\n').filter(Boolean);

@@ -11,7 +11,8 @@ export type ProxmoxErrorKind =
   | 'timeout'
   | 'network'
   | 'tls-untrusted' // fingerprint mismatch or certificate not signed by the configured CA
-  | 'not-proxmox'; // HTML, non-JSON, wrong envelope, wrong protocol
+  | 'not-proxmox' // HTML, non-JSON, wrong envelope, wrong protocol
+  | 'too-large'; // a response past the size limit (read no further)
 
 export interface ProxmoxErrorInit {
   kind: ProxmoxErrorKind;

@@ -4,6 +4,7 @@ export { ProxmoxError, InvalidInputError, isProxmoxError, type ProxmoxErrorKind 
 export { encodeParams, type Params, type RequestOptions } from './transport';
 export { parseUpid, followTask, type Upid, type TaskOutcome, type FollowOptions, type TaskApi } from './tasks';
 export { fetchServerCertificate, type ServerCertificate } from './certificate';
+export { clusterTrust, readCaFile, parseCaPem, CaFileError, type ClusterTrust } from './trust';
 export {
   parseClusterUrl, validateTokenId, validateTokenSecret, validateFingerprint, normaliseFingerprint, type ClusterUrl,
 } from './validate';

@@ -20,6 +20,21 @@ export interface TransportOptions {
   connectTimeoutMs: number;
   /** Values that must never appear in an error (token secret, password, ticket). */
   secrets: () => string[];
+  /** Largest response body read (default MAX_RESPONSE_BYTES); past it the request is aborted. */
+  maxResponseBytes?: number;
+}
+
+/**
+ * A response body is held in memory and parsed as one JSON text, so a server (or anything in its
+ * place) sending an endless body would take the extension host down. The largest real answer,
+ * /cluster/resources of a big cluster, is a few MB.
+ */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+class ResponseTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super('response too large');
+  }
 }
 
 export interface RequestOptions {
@@ -184,6 +199,8 @@ export class Transport {
       let settled = false;
       const res: RawResponse = { status: 0, reason: '', contentType: '', text: '' };
       const chunks: Buffer[] = [];
+      const limit = this.o.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+      let received = 0;
       const finish = (err: unknown) => {
         if (settled) return;
         settled = true;
@@ -215,6 +232,13 @@ export class Transport {
             return true;
           },
           onData: (chunk) => {
+            received += chunk.length;
+            if (received > limit) {
+              const e = new ResponseTooLarge(limit);
+              abortRequest?.(e);
+              finish(e);
+              return false;
+            }
             chunks.push(chunk);
             return true;
           },
@@ -247,6 +271,9 @@ export class Transport {
     if (e instanceof FingerprintMismatch) {
       return this.fail('tls-untrusted', `The certificate of ${this.where()} does not match the pinned fingerprint (expected ${e.expected}, got ${e.actual}). If the certificate was renewed, check the new fingerprint under Node > System > Certificates before trusting it.`,
         ctx, { expectedFingerprint: e.expected, actualFingerprint: e.actual, cause: e });
+    }
+    if (e instanceof ResponseTooLarge) {
+      return this.fail('too-large', `${this.where()} sent more than ${Math.round(e.limit / 1048576)} MiB for ${what}; Homelab stopped reading it. A Proxmox answer is never that large: check that the URL is the Proxmox API.${mayHaveRun}`, ctx, { cause: e });
     }
     const code = codeOf(e);
     const cause = e;
@@ -313,7 +340,7 @@ export class Transport {
       'node-offline': `The node that should answer ${what} is offline or unreachable from the cluster (HTTP ${raw.status} ${detail}).`,
       server: `Proxmox failed ${what}: ${detail}${list}`,
       'not-proxmox': `${this.where()} answered ${what} with HTTP ${raw.status} ${detail}: this does not look like the Proxmox API; check the URL and port 8006.`,
-      timeout: '', network: '', 'tls-untrusted': '',
+      timeout: '', network: '', 'tls-untrusted': '', 'too-large': '',
     };
     throw this.fail(kind, messages[kind], ctx, { status: raw.status, reason, errors, pveMessage });
   }

@@ -2,6 +2,7 @@
 // constant memory, Content-Length computed up front (pveproxy refuses chunked uploads), the
 // SHA-256 sent for pvedaemon to verify, the file part LAST (pveproxy stops reading after it),
 // then the imgcopy task followed. Progress with bytes/s and ETA; cancel with an AbortSignal.
+import { checkName } from '../names';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -129,9 +130,8 @@ async function precheck(client: UploadClient, node: string, storage: string, siz
 
 export async function uploadIso(client: UploadClient, o: UploadIsoOptions): Promise<UploadResult> {
   const filename = o.filename ?? path.basename(o.filePath);
-  if (!/\.(iso|img)$/i.test(filename) || filename.includes('/')) {
-    throw new UploadError('bad-file', `"${filename}" cannot be uploaded as an ISO image: the name must end in .iso or .img.`);
-  }
+  const nameWhy = checkName('iso', filename);
+  if (nameWhy) throw new UploadError('bad-file', `"${filename}" cannot be uploaded as an ISO image. ${nameWhy}`);
   let st;
   try {
     st = await fsp.stat(o.filePath);

@@ -79,12 +79,19 @@ export function validateTokenSecret(input: string): string | undefined {
   return undefined;
 }
 
-/** Accepts `aa:bb:...`, `AABB...`, with or without a `sha256` prefix; returns `AA:BB:...` (32 bytes). */
+/**
+ * Accepts `aa:bb:...`, `AABB...`, with or without a `sha256` prefix, and the OpenSSH-style
+ * `SHA256:<base64>` (what `ssh-keygen -l` and some tools print); returns `AA:BB:...` (32 bytes).
+ */
 export function normaliseFingerprint(input: string): string {
-  const t = (input ?? '').trim().replace(/^sha-?256\s*(fingerprint)?\s*[:=]?\s*/i, '');
+  const raw = (input ?? '').trim();
+  const b64 = /^sha-?256:([A-Za-z0-9+/]{43})=?$/i.exec(raw);
+  if (b64) return Buffer.from(b64[1], 'base64').toString('hex').toUpperCase().match(/../g)!.join(':');
+  const t = raw.replace(/^sha-?256\s*(fingerprint)?\s*[:=]?\s*/i, '');
   const hex = t.replace(/[:\s-]/g, '');
   if (!/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new InvalidInputError('fingerprint', 'The fingerprint must be hexadecimal (like AB:CD:...), as shown under Node > System > Certificates');
+    const hint = /^[A-Za-z0-9+/=]+$/.test(t) ? ` "${t.slice(0, 12)}…" looks like base64: write it as SHA256:<43 base64 characters> (OpenSSH style) or paste the hex form.` : '';
+    throw new InvalidInputError('fingerprint', `The fingerprint must be a hexadecimal SHA-256 (like AB:CD:..., 32 bytes), as shown under Node > System > Certificates, or SHA256:<base64> as OpenSSH prints it.${hint}`);
   }
   if (hex.length !== 64) {
     throw new InvalidInputError('fingerprint', `The fingerprint must be a SHA-256 (32 bytes, 64 hex digits); ${hex.length / 2} bytes given${hex.length === 40 ? ' (that is a SHA-1 fingerprint)' : ''}`);

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { readFile } from 'node:fs/promises';
 import type { ProxmoxClient } from '../../providers/proxmox';
 import { settings } from '../settings';
 import type { ClusterConfig, ClusterStore } from './clusters';
@@ -35,9 +34,10 @@ export class Connections implements vscode.Disposable {
   }
 
   private async create(cluster: ClusterConfig): Promise<ProxmoxClient> {
-    const { ProxmoxClient } = await import('../../providers/proxmox');
+    const { ProxmoxClient, clusterTrust } = await import('../../providers/proxmox');
     const timeoutMs = settings.get('proxmox.requestTimeout') * 1000;
-    const caPem = cluster.caFile && !cluster.fingerprint ? await readFile(cluster.caFile, 'utf8') : undefined;
+    // The CA file is checked here (PEM, a certificate), so a bad file is named as such, not as an untrusted server.
+    const { caPem } = await clusterTrust(cluster);
     if (!cluster.fingerprint && !caPem) {
       throw new Error(vscode.l10n.t('Cluster "{0}" has neither a pinned fingerprint nor a CA file: edit it to trust its certificate.', cluster.name));
     }

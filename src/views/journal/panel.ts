@@ -14,6 +14,7 @@ import { ACTIVITY_FILE, journalFolder } from '../../services/activity';
 import { keyOf, uriOf, WorkspaceFileStore } from '../../services/files';
 import { settings } from '../../services/settings';
 import { isSafeHref, renderMarkdown } from '../markdown-render';
+import { decodePercent } from '../../providers/percent';
 import { repairMojibake as fix } from '../mojibake';
 import { MarkdownPanel } from '../markdown-panel';
 import { SinglePanelHost } from '../webview';
@@ -148,7 +149,8 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
   resolve(fromKey: string, href: string): vscode.Uri | undefined {
     const h = href.trim().replace(/^<|>$/g, '');
     if (!isSafeHref(h) || /^https?:/i.test(h) || h.startsWith('#')) return undefined;
-    const path = decodeURIComponent(h.split('#')[0]);
+    // A "%" that is no escape (`100%-uptime.md`) is kept: decodeURIComponent would throw and fail the whole load.
+    const path = decodePercent(h.split('#')[0]);
     if (path === '') return undefined;
     const base = uriOf(fromKey);
     return path.startsWith('/') ? base.with({ path }) : vscode.Uri.joinPath(base, '..', path);

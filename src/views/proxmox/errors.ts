@@ -31,6 +31,7 @@ export function describeError(err: unknown): ErrorDescription {
       network: vscode.l10n.t('Unreachable'),
       'not-proxmox': vscode.l10n.t('Not a Proxmox VE API'),
       'node-offline': vscode.l10n.t('Node offline'),
+      'too-large': vscode.l10n.t('Response too large'),
     };
     return { text: short[err.kind] ?? vscode.l10n.t('Error'), detail: message, certificateChanged: false };
   }

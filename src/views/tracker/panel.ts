@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import {
   ConflictError, editFile, FileTooLargeError, MAX_EDIT_BYTES, parseTracker, ReadOnlyFileError, StaleEditError,
-  storyStatusEdit, checklistEdit, UnparseableRegionError, versionOf,
+  storyStatusEdit, checklistEdit, UnparseableRegionError, versionOf, TrackerParser,
   type Edit, type FileVersion, type TrackerModel, type Progress, type StatusRecording,
 } from '../../providers/markdown';
 import { statusRecording } from './status-recording';
@@ -90,6 +90,12 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
   private shown = new Map<string, Shown>();
   /** The state last sent to the page. */
   state: TrackerState | undefined;
+  /** Large files are parsed on a worker thread, so a load never blocks the extension host for long. */
+  private readonly parser: TrackerParser;
+  /** Per file, what its last read gave: a file whose mtime, size and mode did not change is not read again. */
+  private readonly parsed = new Map<string, { mtime: number; size: number; readonly: boolean; label: string; version: FileVersion; view: TrackerFileView }>();
+  /** Files read (not served from the cache) by the last load; for tests. */
+  lastLoadReads: string[] = [];
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -99,6 +105,8 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
   ) {
     // Any markdown change may add, remove or edit a tracker file: reload (debounced).
     super(panel, extensionUri, log, { page: 'tracker', title: vscode.l10n.t('Learning Tracker'), isValid: isValidTrackerToHost, watch: '**/*.md', settings: ['tracker'] });
+    this.parser = new TrackerParser(vscode.Uri.joinPath(extensionUri, 'dist', 'tracker-worker.js').fsPath);
+    this.disposables.push({ dispose: () => this.parser.dispose() });
   }
 
   protected postState(state: TrackerState): Thenable<unknown> {
@@ -111,6 +119,7 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
     const uris = await findTrackerFiles(globs);
     const files: TrackerFileView[] = [];
     const shownNow = new Map<string, Shown>();
+    const reads: string[] = [];
     for (const uri of uris) {
       const key = keyOf(uri);
       const label = vscode.workspace.asRelativePath(uri, false);
@@ -124,14 +133,25 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
           files.push({ ...fileView(key, label, parseTracker(new Uint8Array(0), key), shown.readonly), error: err.message });
           continue;
         }
+        const cached = this.parsed.get(key);
+        if (cached && cached.mtime === st.mtime && cached.size === st.size && cached.readonly === shown.readonly && cached.label === label) {
+          shown.version = cached.version;
+          files.push(cached.view);
+          continue;
+        }
+        reads.push(key);
         const bytes = await this.store.read(key);
         shown.version = versionOf(bytes, st);
-        files.push(fileView(key, label, parseTracker(bytes, key), shown.readonly));
+        const view = fileView(key, label, await this.parser.parse(bytes, key), shown.readonly);
+        this.parsed.set(key, { mtime: st.mtime, size: st.size, readonly: shown.readonly, label, version: shown.version, view });
+        files.push(view);
       } catch (e) {
         files.push({ ...fileView(key, label, parseTracker(new Uint8Array(0), key), false), error: vscode.l10n.t('Could not read {0}: {1}', label, e instanceof Error ? e.message : String(e)) });
       }
     }
     this.shown = shownNow;
+    this.lastLoadReads = reads;
+    for (const k of [...this.parsed.keys()]) if (!shownNow.has(k)) this.parsed.delete(k);
     // Files with story tables first (the trackers proper), then goal lists; by path within each.
     const rank = (f: TrackerFileView): number => (f.sections.some((s) => s.tables.length) ? 0 : 1);
     files.sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
@@ -191,7 +211,11 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
   }
 
   /** One edit through editFile; the page is told what happened and gets the file's new state. */
-  async edit(key: string, edit: Edit): Promise<EditResult> {
+  edit(key: string, edit: Edit): Promise<EditResult> {
+    return this.oneAtATime(key, () => this.editNow(key, edit));
+  }
+
+  private async editNow(key: string, edit: Edit): Promise<EditResult> {
     const shown = this.shown.get(key);
     if (shown?.error) return { ok: false, message: shown.error };
     if (!shown?.version) return { ok: false, message: vscode.l10n.t('This file is not shown in the tracker any more; reload the panel.') };

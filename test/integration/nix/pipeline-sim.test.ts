@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, guestSerial, type Simulator } from '../../proxmox-sim/index';
 import { STORAGES } from '../../proxmox-sim/state';
-import { ProxmoxClient, serialConsoleReader, type StorageContentItem } from '../../../src/providers/proxmox';
+import { ProxmoxClient, ProxmoxError, serialConsoleReader, type StorageContentItem } from '../../../src/providers/proxmox';
 import {
   DEFAULT_TEMPLATE_INPUTS, InstallFailedError, InstallTimeoutError, eject, PipelineError, TEMPLATE_PIPELINE, assertNixSyntax, buildIsoLocally, nodeFileStore,
   nodeJsonFileStore, resolveFlakeSource, resolveParams, resumeInfo, runPipeline, stageFlake, templateSteps,
@@ -41,15 +41,33 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
     stateFile: string;
   }
 
-  function harness(o: { params?: Partial<NixParams>; confirm?: boolean; failOnce?: string; noSerial?: boolean; realConsole?: boolean } = {}): Harness {
+  function harness(o: { params?: Partial<NixParams>; confirm?: boolean; failOnce?: string; noSerial?: boolean; realConsole?: boolean; loseCreateAnswer?: boolean } = {}): Harness {
     const journal: string[] = [];
     const confirmed: StorageContentItem[][] = [];
     const logs: string[] = [];
     let builds = 0;
     const failed = new Set<string>();
     const fstore = nodeFileStore();
+    // The create POST reaches Proxmox and runs, but its answer is lost (the client times out).
+    let lose = !!o.loseCreateAnswer;
+    const lossy = new Proxy(client, {
+      get(t, k) {
+        if (k === 'post') {
+          return async (path: string, params?: Record<string, unknown>) => {
+            const r = await t.post(path, params);
+            if (lose && /^\/nodes\/[^/]+\/qemu$/.test(path)) {
+              lose = false;
+              throw new ProxmoxError({ kind: 'timeout', method: 'POST', path, message: `127.0.0.1 did not answer POST ${path} in time. It may still have been carried out; it was not sent again.` });
+            }
+            return r;
+          };
+        }
+        const v = Reflect.get(t, k, t) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
     const base = templateSteps({
-      client, pollMs: 25,
+      client: lossy, pollMs: 25,
       async buildIso(ctx) {
         builds++;
         const stage = join(ws, `stage-${++n}`);
@@ -140,6 +158,23 @@ describe('nix: the ISO-to-template pipeline against the simulator', function () 
       for (const x of st.steps) assert.equal(x.attempts, x.id === step ? 2 : 1, x.id);
     });
   }
+
+  it('a create-VM POST whose answer was lost after Proxmox ran it: resume uses that VM, never a second one (issue 12 item 7)', async () => {
+    const h = harness({ loseCreateAnswer: true, confirm: false });
+    const store = nodeJsonFileStore(h.stateFile);
+    const guestsBefore = sim.state.guests.size;
+    const before = templates();
+    await assert.rejects(runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store, inputs: inputs() }), (e: unknown) => e instanceof PipelineError && e.stepId === 'create-vm' && /did not answer/.test(e.message));
+    assert.equal(sim.state.guests.size, guestsBefore + 1, 'Proxmox did create the VM');
+    const saved = JSON.parse(readFileSync(h.stateFile, 'utf8')) as { created: Array<{ kind: string; id: string; marker?: string }> };
+    const intent = saved.created.find((c) => c.kind === 'vm');
+    assert.ok(intent?.marker, 'the VM ID was recorded before the POST');
+    const st = await runPipeline(h.steps, { pipeline: TEMPLATE_PIPELINE, store, inputs: inputs(), resume: true });
+    assert.equal(st.status, 'done');
+    assert.equal(sim.state.guests.size, guestsBefore + 1, 'no second VM');
+    assert.equal(templates(), before + 1);
+    assert.equal(st.steps.find((x) => x.id === 'create-vm')!.result!.vmid, Number(intent.id));
+  });
 
   it('storage without ISO content is caught before the build (named step); fixing the setting and resuming completes', async () => {
     const h = harness();

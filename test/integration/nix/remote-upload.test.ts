@@ -61,6 +61,22 @@ describe('nix: upload the ISO to Proxmox from the build host (curl there, pinned
     assert.equal(sim.requestCount, before, 'no HTTP request reached the server');
   });
 
+  it('tells a certificate not issued for the URL host from a wrong certificate (issue 12 item 8)', async () => {
+    // "vm" resolves to 127.0.0.1 (/etc/hosts) but the simulator's certificate lists only 127.0.0.1 and localhost.
+    const byName = sim.url.replace('127.0.0.1', 'vm');
+    await assert.rejects(uploadFromBuildHost({ session: ses, remoteIsoPath: remoteIso, url: byName, node: 'pve1', storage: 'local', filename: 'homelab-nixos-name.iso', certPem: sim.certPem, authorization: auth() }), (e: unknown) => {
+      assert.ok(isNixError(e, 'remote'));
+      assert.match((e as Error).message, /pinned one, but it is not issued for "vm"/);
+      return true;
+    });
+    const other = await makeCert();
+    await assert.rejects(uploadFromBuildHost({ session: ses, remoteIsoPath: remoteIso, url: sim.url, node: 'pve1', storage: 'local', filename: 'homelab-nixos-evil.iso', certPem: other.certPem, authorization: auth() }), (e: unknown) => {
+      assert.doesNotMatch((e as Error).message, /not issued for/);
+      assert.match((e as Error).message, /different certificate than the pinned one|not the pinned one/);
+      return true;
+    });
+  });
+
   it('storage without ISO content is Proxmox\'s error, passed on', async () => {
     await assert.rejects(uploadFromBuildHost({ session: ses, remoteIsoPath: remoteIso, url: sim.url, node: 'pve1', storage: 'local-lvm', filename: 'homelab-nixos-x.iso', certPem: sim.certPem, authorization: auth() }), /does not support 'iso' content/);
   });

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { clusterGroups, roleOf } from '../../../src/providers/cluster/groups';
+import { clusterFiles } from '../../../src/providers/cluster/inventory';
+import { UnsafeNameError } from '../../../src/providers/names';
 import { destroyTaggedVm, type StepsApi } from '../../../src/providers/cluster/proxmox-steps';
 import { hostRange, intToIpv4, ipv4ToInt } from '../../../src/providers/proxmox/cloud-init';
 import { buildInventory } from '../../../src/providers/proxmox/inventory';
@@ -81,6 +83,25 @@ describe('cluster groups in the tree', () => {
     assert.deepEqual(groups.get('a')!.map((g) => g.vmid), [300, 301]);
     assert.equal(roleOf(groups.get('a')![0]), 'control-plane');
     assert.equal(roleOf(groups.get('b')![0]), 'worker');
+  });
+});
+
+describe('cluster names from tags become paths only when safe (issue 12 item 3)', () => {
+  const r = (vmid: number, tags: string): ClusterResource => ({ id: `qemu/${vmid}`, type: 'qemu', vmid, node: 'pve1', status: 'running', tags });
+
+  it('a tag naming "..", ".", a path or an upper-case name is not a cluster', () => {
+    const inv = buildInventory([
+      { id: 'node/pve1', type: 'node', node: 'pve1', status: 'online' },
+      r(300, 'homelab-cluster-..'), r(301, 'homelab-cluster-.'), r(302, 'homelab-cluster-a/../../x'),
+      r(303, 'homelab-cluster-Lab'), r(304, 'homelab-cluster-ok'),
+    ]);
+    assert.deepEqual([...clusterGroups(inv).keys()], ['ok']);
+  });
+
+  it('cluster files stay inside homelab/clusters whatever the name', () => {
+    const f = clusterFiles('/ws', 'lab');
+    assert.deepEqual(f, { folder: '/ws/homelab/clusters', yaml: '/ws/homelab/clusters/lab.yaml', dir: '/ws/homelab/clusters/lab', ini: '/ws/homelab/clusters/lab/inventory.ini' });
+    for (const bad of ['..', '.', '', 'a/../..', '../clusters', 'x\\..']) assert.throws(() => clusterFiles('/ws', bad), UnsafeNameError, bad);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { connectionFor, kubeconfigPaths, loadKubeconfig, setCurrentContext } from '../../../src/providers/kubernetes/kubeconfig';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -80,5 +80,24 @@ describe('kubernetes kubeconfig (files only)', () => {
     setCurrentContext(cfg, 'weird: name');
     assert.equal(readFileSync(a, 'utf8'), `${text}current-context: "weird: name"\n`);
     assert.equal(loadKubeconfig({ paths: [a] }).currentContext, 'weird: name');
+  });
+
+  it('switching the context rewrites the file atomically: same mode, a backup of the first version, the symlink kept (issue 12 item 9)', () => {
+    const text = `clusters:\n- {name: c, cluster: {server: "https://x"}}\ncontexts:\n- {name: a, context: {cluster: c}}\n- {name: b, context: {cluster: c}}\ncurrent-context: a\n`;
+    const real = file('real-config', text);
+    chmodSync(real, 0o600);
+    const link = real + '-link';
+    symlinkSync(real, link);
+    const cfg = loadKubeconfig({ paths: [link] });
+    setCurrentContext(cfg, 'b');
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the symlink is kept');
+    assert.equal(statSync(real).mode & 0o777, 0o600);
+    assert.equal(readFileSync(real, 'utf8'), text.replace('current-context: a', 'current-context: "b"'));
+    const backup = real + '.homelab-backup';
+    assert.equal(readFileSync(backup, 'utf8'), text, 'the first version is kept');
+    assert.equal(statSync(backup).mode & 0o077, 0, 'the backup is private');
+    setCurrentContext(cfg, 'a');
+    assert.equal(readFileSync(backup, 'utf8'), text, 'a later switch keeps the first backup');
+    assert.deepEqual(readdirSync(dirname(real)).filter((n) => n.endsWith('.homelab-tmp')), []);
   });
 });

@@ -106,6 +106,30 @@ describe('proxmox client transport', () => {
     });
   });
 
+  describe('bounded responses (issue 12 item 9)', () => {
+    it('stops reading a body past the limit and says so; an answer under it is read', async () => {
+      const big = 'x'.repeat(64 * 1024);
+      handler = (_r, res) => {
+        // An endless body: chunks until the client hangs up.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"data":"');
+        const more = () => { if (!res.destroyed && res.write(big)) setImmediate(more); else if (!res.destroyed) res.once('drain', more); };
+        more();
+        res.on('close', () => undefined);
+      };
+      const c = new ProxmoxClient({ url: server.url, fingerprint: certs.serverFingerprint, auth, timeoutMs: 5000, maxResponseBytes: 1024 * 1024 });
+      try {
+        const e = await rejects(c.version());
+        assert.equal(e.kind, 'too-large');
+        assert.match(e.message, /more than 1 MiB for GET \/version/);
+        handler = (_r, res) => reply(res, 200, { version: '9.1.3', release: '9.1', repoid: big.slice(0, 500_000) });
+        assert.equal((await c.version()).version, '9.1.3');
+      } finally {
+        await c.close();
+      }
+    });
+  });
+
   describe('typed errors', () => {
     const cases: { status: number; reason: string; kind: string; body?: unknown; msg: RegExp }[] = [
       { status: 401, reason: 'authentication failure', kind: 'auth', msg: /Authentication failed for GET \/nodes .*token ID and secret/ },
