@@ -179,8 +179,9 @@ export abstract class NodeEngine<S extends string> {
     };
     try {
       if (this.limited(p)) release = await this.slots.acquire(signal);
-      this.update(p, { state: 'running', startedAt: p.startedAt ?? this.now() });
-      for (const step of this.stepsFrom(p, from)) {
+      const steps = this.stepsFrom(p, from);
+      this.update(p, { state: 'running', step: steps[0], startedAt: p.startedAt ?? this.now() });
+      for (const step of steps) {
         if (signal.aborted) return await stop('cancelled');
         for (const dep of this.dependencies(p, step)) {
           const d = this.find(dep);
