@@ -2,7 +2,10 @@
 // read by resources/nix/k3s.nix), and the one import line it adds to the node's configuration.
 // Every value is validated by the plan first and still written as a quoted Nix string, so no
 // value can end a string or start an antiquotation.
+import { nixString } from '../nix/params';
 import type { K3sPlan, PlannedK3sNode } from './plan';
+
+export { nixString };
 
 /** The node file's and the module's names, next to each other in the module directory. */
 export const NODE_MODULE_FILE = 'k3s-node.nix';
@@ -12,11 +15,6 @@ export const K3S_FLAGS_FILE = 'k3s-flags.nix';
 export const DEFAULT_TOKEN_FILE = '/var/lib/homelab/k3s/token';
 /** Marks the import Homelab added, so uninstall removes exactly it. */
 export const IMPORT_MARKER = '/* homelab-k3s */';
-
-/** A Nix double-quoted string literal holding exactly `s`. */
-export function nixString(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
-}
 
 const nixList = (items: readonly string[]) => (items.length ? `[ ${items.map(nixString).join(' ')} ]` : '[ ]');
 
