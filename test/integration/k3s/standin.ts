@@ -139,6 +139,7 @@ export async function startK3sLab(count = 9): Promise<K3sLab> {
       for (const s of slots) prepareRoot(s.root, layouts[s.index] ?? 'flake');
       rmSync(state, { recursive: true, force: true });
       mkdirSync(state);
+      writeFileSync(join(state, 'epoch'), String(Math.random()));
       writeK8s();
       for (const n of k8s.store.list('nodes')) k8s.store.delete('nodes', undefined, n.metadata.name);
     },
