@@ -42,6 +42,8 @@ export interface K3sLab {
   sudoCalls(): string[];
   rebuilds(): Array<{ node: string; args: string[] }>;
   setRebuildDelay(ms: number): void;
+  /** Waits until no stand-in nixos-rebuild of this lab runs (one the client gave up on keeps going). */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -147,6 +149,10 @@ export async function startK3sLab(count = 9): Promise<K3sLab> {
     sudoCalls: () => lines('sudo.log'),
     rebuilds: () => lines('rebuild.log').map((l) => JSON.parse(l)),
     setRebuildDelay: (ms) => writeFileSync(join(state, 'rebuild-ms'), String(ms)),
+    async settle() {
+      const running = () => { try { execFileSync('pgrep', ['-f', join(bin, 'nixos-rebuild')]); return true; } catch { return false; } };
+      for (let i = 0; i < 300 && running(); i++) await new Promise((r) => setTimeout(r, 100));
+    },
     async close() {
       for (const s of slots) await s.sshd.stop();
       await k8s.close();
