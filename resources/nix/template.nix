@@ -14,6 +14,7 @@ in
   imports = [
     "${modulesPath}/profiles/qemu-guest.nix"
     ./kubernetes.nix
+    ./k3s.nix # off until Homelab's bootstrap writes k3s-node.nix (homelab.k3s.enable)
   ];
 
   system.stateVersion = params.stateVersion;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 const SSHD = '/usr/sbin/sshd';
 
 export interface SshdHandle {
-  readonly host: '127.0.0.1';
+  /** 127.0.0.1 unless listenAddress chose another loopback address. */
+  readonly host: string;
   readonly port: number;
   readonly username: string;
   /** Private key (unencrypted ed25519) whose public half is in authorized_keys. */
@@ -32,13 +33,17 @@ export interface StartSshdOptions {
   userPublicKey?: string;
   /** Use this port instead of a free one (e.g. to start late on a port a test already chose). */
   port?: number;
+  /** Another loopback address (127.0.0.2 ...), so several "hosts" can each have their own address. */
+  listenAddress?: string;
+  /** Extra sshd_config lines (SetEnv, Subsystem, ForceCommand ...). */
+  extraConfig?: string[];
 }
 
-export async function freePort(): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, host, () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       srv.close(() => resolve(port));
@@ -61,13 +66,13 @@ function keygen(path: string, comment: string): void {
 }
 
 /** Resolves once the port sends an SSH identification line. */
-async function waitForBanner(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
+async function waitForBanner(port: number, timeoutMs: number, child: ChildProcess, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`sshd exited with code ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const sock = connect({ host: '127.0.0.1', port });
+      const sock = connect({ host, port });
       let buf = '';
       const done = (v: boolean) => { sock.destroy(); resolve(v); };
       sock.setTimeout(1000, () => done(false));
@@ -78,7 +83,7 @@ async function waitForBanner(port: number, timeoutMs: number, child: ChildProces
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`sshd on 127.0.0.1:${port} did not answer within ${timeoutMs} ms (${last})`);
+  throw new Error(`sshd on ${host}:${port} did not answer within ${timeoutMs} ms (${last})`);
 }
 
 export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle> {
@@ -95,7 +100,8 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
     mode: 0o600,
   });
 
-  let port = opts.port ?? (await freePort());
+  const listen = opts.listenAddress ?? '127.0.0.1';
+  let port = opts.port ?? (await freePort(listen));
   let child: ChildProcess | undefined;
   let log = '';
   let hostPublicKey = '';
@@ -105,7 +111,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
     writeFileSync(
       configPath,
       [
-        `ListenAddress 127.0.0.1`,
+        `ListenAddress ${listen}`,
         `Port ${port}`,
         `HostKey ${hostKeyPath}`,
         `AuthorizedKeysFile ${authorizedKeys}`,
@@ -120,6 +126,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
         `PrintMotd no`,
         `PrintLastLog no`,
         `LogLevel VERBOSE`, // DEBUG would leak into sessions' stderr through -e
+        ...(opts.extraConfig ?? []),
         '',
       ].join('\n'),
     );
@@ -132,7 +139,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
     child = c;
     c.stderr!.on('data', (d: Buffer) => { log += d.toString('utf8'); });
     try {
-      await waitForBanner(port, 10_000, c);
+      await waitForBanner(port, 10_000, c, listen);
     } catch (e) {
       c.kill('SIGTERM');
       throw new Error(`${(e as Error).message}\n--- sshd log ---\n${log}`);
@@ -160,14 +167,14 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
         rmSync(dir, { recursive: true, force: true });
         throw e;
       }
-      port = await freePort();
+      port = await freePort(listen);
       log = '';
     }
   }
 
   const username = userInfo().username;
   return {
-    host: '127.0.0.1',
+    host: listen,
     get port() { return port; },
     username,
     privateKeyPath,

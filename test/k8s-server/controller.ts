@@ -55,6 +55,30 @@ export class Controller {
     for (const rs of this.store.list('replicasets')) this.podsFor('replicasets', 'ReplicaSet', rs, Number((rs.spec as JsonObject)?.replicas ?? 1), () => `${rs.metadata.name}-${rand5()}`);
     for (const s of this.store.list('statefulsets')) this.statefulSet(s);
     for (const ds of this.store.list('daemonsets')) this.podsFor('daemonsets', 'DaemonSet', ds, 1, () => `${ds.metadata.name}-${rand5()}`);
+    for (const n of this.store.list('nodes')) this.node(n);
+  }
+
+  /** The kubelet of a registered node: Ready after the ready delay, unless annotated
+   * `homelab.test/never-ready` (a node stuck NotReady, for failure tests). */
+  private readonly nodesStarting = new Set<string>();
+  private node(n: K8sObject): void {
+    const uid = n.metadata.uid!;
+    const conds = ((n.status as JsonObject | undefined)?.conditions ?? []) as JsonObject[];
+    if (this.nodesStarting.has(uid) || conds.some((c) => c.type === 'Ready' && c.status === 'True')) return;
+    if ((n.metadata.annotations as JsonObject | undefined)?.['homelab.test/never-ready']) return;
+    this.nodesStarting.add(uid);
+    const t = setTimeout(() => {
+      this.readyTimers.delete(t);
+      this.nodesStarting.delete(uid);
+      const cur = this.store.get('nodes', undefined, n.metadata.name);
+      if (!cur || cur.metadata.uid !== uid) return;
+      const status = { ...((cur.status ?? {}) as JsonObject) };
+      const others = (((status.conditions ?? []) as JsonObject[])).filter((c) => c.type !== 'Ready');
+      status.conditions = [...others, { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastTransitionTime: now() }];
+      try { this.store.setStatus('nodes', undefined, cur.metadata.name, status); } catch { /* gone */ }
+    }, this.readyDelayMs);
+    t.unref();
+    this.readyTimers.add(t);
   }
 
   /** Background cascading deletion: dependents of a deleted owner go. */

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
+import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey, type SFTPWrapper } from 'ssh2';
 import { SshAuthError, SshConnectError, SshError, SshKeyFileError, abortError, type SshConnectFailure } from './errors';
 import { HostVerification, type ConfirmUnknown, type VerifiedHostKey } from './host-verifier';
 import type { KnownHosts } from './known-hosts';
@@ -79,6 +79,8 @@ export interface SshSession {
   shell(opts?: ShellOptions): Promise<SshShell>;
   /** Starts a command with streamed stdin/stdout/stderr. */
   start(command: string): Promise<SshProcess>;
+  /** Opens an SFTP channel (the server's sftp subsystem); end it when done. */
+  sftp(): Promise<SFTPWrapper>;
   /** Fires once when the connection is gone (error set when it did not end by close()). */
   onClose(listener: (error?: Error) => void): Disposable;
   close(): void;
@@ -328,6 +330,16 @@ class Ssh2Session implements SshSession {
         });
         const exit = new Promise<ShellExit>((r) => stream.on('close', () => r({ code, signal: sig })));
         resolve({ stdout: stream, stderr: stream.stderr, stdin: stream, exit, close: () => stream.close() });
+      });
+    });
+  }
+
+  sftp(): Promise<SFTPWrapper> {
+    return new Promise<SFTPWrapper>((resolve, reject) => {
+      this.ensureOpen();
+      this.client.sftp((err, sftp) => {
+        if (err) return reject(new SshError(`Cannot open SFTP on ${this.host}:${this.port}: ${err.message}`));
+        resolve(sftp);
       });
     });
   }
