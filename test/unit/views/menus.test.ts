@@ -59,7 +59,7 @@ describe('palette and menus are consistent', () => {
 
   it('every command has the Homelab category, and none is both shown and hidden by two palette entries', () => {
     const nls = JSON.parse(readFileSync(join(__dirname, '../../../package.nls.json'), 'utf8'));
-    for (const c of pkg.contributes.commands) assert.equal(nls[c.category.replace(/^%|%$/g, '')] ?? c.category, 'Homelab', c.command);
+    for (const c of pkg.contributes.commands) assert.equal(nls[(c.category ?? '').replace(/^%|%$/g, '')] ?? c.category, 'Homelab', c.command);
     const ids = (menus.commandPalette ?? []).map((e) => e.command);
     assert.equal(new Set(ids).size, ids.length);
   });
