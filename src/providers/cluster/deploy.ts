@@ -132,6 +132,8 @@ export class ClusterDeployment {
   async run(signal: AbortSignal): Promise<DeployOutcome> {
     this.declined.clear();
     const queue = this.progress.filter((p) => p.state === 'pending' || p.state === 'failed' || p.state === 'cancelled');
+    // All of them count before the first starts, so the host-key question cannot go out early.
+    for (const p of queue) this.inFlight.add(p.vm.vmid);
     await Promise.all(queue.map((p) => this.runVm(p, signal)));
     return this.outcome(signal);
   }
