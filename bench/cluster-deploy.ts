@@ -74,7 +74,11 @@ async function deployOnce(parallelism: number, sshd: Awaited<ReturnType<typeof s
       ? plan.vms.map((vm) => ({ ...plan, vms: [vm] }))
       : [plan];
     const failed = [];
-    for (const part of runs) failed.push(...(await new ClusterDeployment(part, measured, { parallelism: Math.max(1, parallelism) }).run(new AbortController().signal)).failed);
+    for (const part of runs) failed.push(...(await new ClusterDeployment(part, measured, {
+      parallelism: Math.max(1, parallelism),
+      // The bench's own loopback sshd: the user's one host-key answer is "yes" (its wait is part of the ssh step).
+      confirmHostKeys: async () => true,
+    }).run(new AbortController().signal)).failed);
     const wallMs = performance.now() - t0;
     const lockErrorsShown = failed.filter((p) => /lock/i.test(p.error ?? '')).length;
     if (failed.length) console.error(failed.map((p) => `${p.vm.name} at ${p.step}: ${p.error}`).join('\n'));

@@ -15,6 +15,8 @@ export class Prompts {
   private readonly scripted: unknown[] = [];
   /** Questions asked while answers were scripted, for assertions. */
   readonly asked: string[] = [];
+  /** The detail text of each scripted modal question, keyed like `asked`, for assertions. */
+  readonly details: Array<{ question: string; detail: string }> = [];
 
   /** Test hook: the next prompts take these answers in order (`undefined` = the user dismissed it). */
   script(...answers: unknown[]): void {
@@ -189,6 +191,7 @@ export class Prompts {
 
   /** A modal question; resolves with the chosen action, throws CancelledError when dismissed. */
   async confirm<A extends string>(message: string, detail: string, ...actions: A[]): Promise<A> {
+    if (this.scripted.length) this.details.push({ question: message, detail });
     const s = this.take<string>(message);
     if (s) {
       if (!actions.includes(s.value as A)) throw new Error(`scripted answer "${s.value}" is not among: ${actions.join(', ')}`);

@@ -7,6 +7,7 @@ import type { DeployResult } from '../../src/commands/cluster/deploy';
 import { planSummary } from '../../src/commands/cluster/deploy';
 import type { HomelabApi } from '../../src/extension';
 import { decodeSshKeys } from '../../src/providers/proxmox/cloud-init';
+import { sha256Fingerprint } from '../../src/providers/ssh/fingerprint';
 import type { ProxmoxElement } from '../../src/views/proxmox/tree';
 import type { DeployTerminal } from '../../src/views/terminals/deploy-terminal';
 import { startSshd, type SshdHandle } from '../harness/sshd';
@@ -63,6 +64,10 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
   const tagged = (name: string) => guests().filter((g) => String(g.conf.tags ?? '').split(/[;, ]+/).includes(`homelab-cluster-${name}`));
   const deployTerminal = (name: string) =>
     api.operations.terminals.open.filter((t) => t.name.startsWith(`Deploy ${name} `)).map((t) => t.pty as DeployTerminal).pop();
+  /** The SHA256 fingerprint of an OpenSSH public key line. */
+  const fingerprintOf = (line: string) => sha256Fingerprint(Buffer.from(line.split(' ')[1], 'base64'));
+  const TRUST = 'Trust and Pin';
+  const hostKeyQuestion = (name: string, n: number) => `Trust the SSH host keys of ${n} new VMs of "${name}"?`;
   const readWs = async (...p: string[]) => new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ws(), ...p)));
 
   async function deploy(w: Wizard, after: unknown[] = ['Deploy']): Promise<{ failure?: string; result?: DeployResult }> {
@@ -97,6 +102,8 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
       pollMs: 40, agentTimeoutMs: 5000, sshTimeoutMs: 10_000, sshIntervalMs: 100, cloneRetryDelayMs: 50, sshDir: dir,
     });
     recording = api.activity.onDidRecord((e) => void activity.push(e));
+    // Every VM here is the one loopback sshd: its key starts unknown, so the first deployment asks.
+    rmSync(api.knownHostsPath, { force: true });
   });
 
   after(async () => {
@@ -113,10 +120,16 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
   it('Cluster deploy 1+2 over DHCP with a new ed25519 key: plan confirmed, VMs configured and reached over SSH, files and tree group', async () => {
     const before = sim.state.guests.size;
     const keyPath = join(dir, 'new', 'k1_ed25519');
-    const { failure, result } = await deploy({ name: 'k1', key: { generate: keyPath } });
+    const { failure, result } = await deploy({ name: 'k1', key: { generate: keyPath } }, ['Deploy', TRUST]);
     assert.equal(failure, undefined);
     assert.equal(result?.status, 'deployed');
     const plan = result!.plan;
+    // One host-key question for the whole deployment, listing every new VM with its fingerprint.
+    const keyQuestions = api.prompts.details.filter((d) => d.question.startsWith('Trust the SSH host keys'));
+    assert.deepEqual(keyQuestions.map((d) => d.question), [hostKeyQuestion('k1', 3)]);
+    for (const v of plan.vms) {
+      assert.ok(keyQuestions[0].detail.includes(`${v.name} (${v.vmid})  [127.0.0.1]:${sshd.port}  ssh-ed25519  ${fingerprintOf(sshd.hostPublicKey)}`), keyQuestions[0].detail);
+    }
     assert.ok(api.prompts.asked.some((q) => q === `Deploy cluster "k1": 3 VMs on ${C}?`), 'the plan was shown for confirmation');
     const summary = planSummary(plan);
     for (const v of plan.vms) assert.ok(summary.includes(`${v.vmid}  ${v.name}  ${v.role}  ${v.node}  DHCP`), `plan lists ${v.name}`);
@@ -151,7 +164,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     }
     assert.ok(pty.lines.some((l) => /^k1-cp-1: +ssh answers: ssh-ed25519 SHA256:/.test(l)));
 
-    // Host keys recorded (trust on first use) in the extension's known_hosts.
+    // Host keys pinned, once accepted, in the extension's known_hosts.
     const known = readFileSync(api.knownHostsPath, 'utf8');
     assert.ok(known.includes(`[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey.split(' ').slice(0, 2).join(' ')}`), known);
 
@@ -180,6 +193,58 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     assert.ok(activity.some((a) => a.what === 'Deploy cluster k1' && /deployed/.test(a.result)));
   });
 
+
+  it('Cluster deploy host keys: declining the one question fails SSH for those VMs, pins nothing; Retry asks again and pins', async () => {
+    const pinned = readFileSync(api.knownHostsPath, 'utf8');
+    rmSync(api.knownHostsPath, { force: true });
+    const asked = api.prompts.details.length;
+    try {
+      const { result } = await deploy({ name: 'hk1', workers: '1' }, ['Deploy', undefined, 'Retry Failed VMs', TRUST]);
+      assert.equal(result?.status, 'deployed');
+      const questions = api.prompts.details.slice(asked);
+      const keyQuestions = questions.filter((d) => d.question.startsWith('Trust the SSH host keys'));
+      assert.equal(keyQuestions.length, 2, 'asked once for the run and once for the retry');
+      for (const q of keyQuestions) {
+        assert.equal(q.question, hostKeyQuestion('hk1', 2));
+        for (const v of result!.plan.vms) assert.ok(q.detail.includes(`${v.name} (${v.vmid})`) && q.detail.includes(fingerprintOf(sshd.hostPublicKey)), q.detail);
+      }
+      // Between the two: every VM failed at its SSH step with a clear message, and nothing was pinned then.
+      const failed = questions.find((d) => d.question === 'Deployment of hk1: 2 of 2 VMs failed.');
+      assert.ok(failed, questions.map((d) => d.question).join('\n'));
+      for (const v of result!.plan.vms) {
+        assert.match(failed.detail, new RegExp(`${v.name} \\(${v.vmid}\\) failed at ssh: .*host key ${fingerprintOf(sshd.hostPublicKey).replace(/[+/]/g, '\\$&')} was not trusted`));
+      }
+      const pty = deployTerminal('hk1')!;
+      assert.ok(pty.lines.some((l) => l.startsWith('Host keys not trusted: hk1-cp-1, hk1-worker-1')), pty.lines.join('\n'));
+      assert.ok(readFileSync(api.knownHostsPath, 'utf8').includes(`[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey.split(' ').slice(0, 2).join(' ')}`));
+    } finally {
+      writeFileSync(api.knownHostsPath, pinned, { mode: 0o600 });
+    }
+    assert.equal((await run(api, 'homelab.cluster.destroy', ['Destroy 2 VMs'], { clusterId: C, name: 'hk1' })).failure, undefined);
+  });
+
+  it('Cluster deploy host keys: a different key at a known address is refused naming both fingerprints; the known key is kept', async () => {
+    const pinned = readFileSync(api.knownHostsPath, 'utf8');
+    // Another (valid ed25519) key is on record for the address the new VM answers on.
+    const old = `[127.0.0.1]:${sshd.port} ${keyLine.split(' ').slice(0, 2).join(' ')}\n`;
+    writeFileSync(api.knownHostsPath, old, { mode: 0o600 });
+    const asked = api.prompts.details.length;
+    try {
+      const { result } = await deploy({ name: 'hk2', workers: '0' }, ['Deploy', 'Roll Back']);
+      assert.equal(result?.status, 'rolled-back');
+      const questions = api.prompts.details.slice(asked);
+      assert.ok(!questions.some((d) => d.question.startsWith('Trust the SSH host keys')), 'a changed key is not offered for trust');
+      const failed = questions.find((d) => d.question === 'Deployment of hk2: 1 of 1 VMs failed.');
+      assert.ok(failed);
+      assert.match(failed.detail, new RegExp(`failed at ssh: The host key of 127\\.0\\.0\\.1:${sshd.port} has CHANGED`));
+      assert.ok(failed.detail.includes(fingerprintOf(sshd.hostPublicKey)), 'the presented fingerprint');
+      assert.ok(failed.detail.includes(fingerprintOf(keyLine)), 'the known fingerprint');
+      assert.equal(readFileSync(api.knownHostsPath, 'utf8'), old, 'the known key is neither replaced nor forgotten');
+      assert.equal(tagged('hk2').length, 0);
+    } finally {
+      writeFileSync(api.knownHostsPath, pinned, { mode: 0o600 });
+    }
+  });
   it('Cluster deploy 3+5 with a static range, DNS and a pin: distinct addresses in ipconfig0, spread over the nodes', async () => {
     const { failure, result } = await deploy({ name: 'k2', cp: '3', workers: '5', pins: 'k2-cp-1=pve2', network: { first: '10.20.0.10/24', gateway: '10.20.0.1', dns: '10.20.0.2' } });
     assert.equal(failure, undefined);

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { DeployOutcome, VmProgress } from '../../providers/cluster/deploy';
+import type { DeployOutcome, NewHostKey, VmProgress } from '../../providers/cluster/deploy';
 import type { Plan, PlanInput, PlannedVm, Role, RoleSize } from '../../providers/cluster/plan';
 import type { ProxmoxClient } from '../../providers/proxmox';
 import type { ClusterResource } from '../../providers/proxmox/types';
@@ -362,6 +362,29 @@ async function deployCluster(deps: ClusterDeployDeps, args: unknown[]): Promise<
   return execute(deps, cluster, l.client, plan, [sshKey], s.ciuser!);
 }
 
+/**
+ * The one host-key question of a deployment run: every new VM's key with its fingerprint, to be
+ * compared with what the guest prints on its console. Yes pins them all; no (or dismissed) fails
+ * those VMs' SSH step, which Retry asks again.
+ */
+async function confirmHostKeys(deps: ClusterDeployDeps, plan: Plan, keys: NewHostKey[], log: (line: string) => void): Promise<boolean> {
+  const trust = vscode.l10n.t('Trust and Pin');
+  const lines = keys.map((k) => `${k.vm.name} (${k.vm.vmid})  ${k.port === 22 ? k.host : `[${k.host}]:${k.port}`}  ${k.keyType}  ${k.fingerprint}`);
+  const detail = [
+    ...lines,
+    '',
+    vscode.l10n.t('Compare them with the fingerprints each VM prints on its console at first boot (or run "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub" there). Trusted keys are pinned in Homelab\'s known_hosts; a different key at these addresses is refused later.'),
+  ].join('\n');
+  let ok = false;
+  try {
+    ok = (await deps.prompts.confirm(vscode.l10n.t('Trust the SSH host keys of {0} new VMs of "{1}"?', keys.length, plan.name), detail, trust)) === trust;
+  } catch (e) {
+    if (!(e instanceof CancelledError)) throw e;
+  }
+  log(ok ? vscode.l10n.t('Host keys trusted and pinned: {0}', keys.map((k) => k.vm.name).join(', ')) : vscode.l10n.t('Host keys not trusted: {0}', keys.map((k) => k.vm.name).join(', ')));
+  return ok;
+}
+
 async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: ProxmoxClient, plan: Plan, sshKeys: string[], ciuser: string): Promise<DeployResult> {
   const { ClusterDeployment } = await import('../../providers/cluster/deploy');
   const { ProxmoxDeploySteps } = await import('../../providers/cluster/proxmox-steps');
@@ -385,6 +408,7 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
   const parallelism = Math.max(1, settings.get('cluster.parallelism'));
   const deployment = new ClusterDeployment(plan, steps, {
     parallelism,
+    confirmHostKeys: (keys) => confirmHostKeys(deps, plan, keys, (line) => pty.line(line)),
     onProgress: (p) => {
       if (p.state === 'failed' && p.error) pty.line(`${p.vm.name}: ${vscode.l10n.t('FAILED at {0}: {1}', p.step, p.error)}`);
       pty.setProgress(deployment.progress);

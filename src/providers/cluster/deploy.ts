@@ -3,6 +3,10 @@
 // boot (agent address, SSH) holds no slot, so the next clone need not wait for a boot. A failed VM
 // keeps its failed step so it can be retried from there; rollback destroys exactly the VMs this
 // deployment created, nothing else.
+// Host keys are never trusted silently: the SSH step of every VM hands its unknown host key to the
+// engine, which waits until every VM of the run has either presented one or stopped, then asks the
+// caller ONCE for the whole batch (the user sees every fingerprint in one question).
+import type { ConfirmUnknown, HostKeyInfo } from '../ssh/host-verifier';
 import type { Plan, PlannedVm } from './plan';
 
 export const VM_STEPS = ['clone', 'configure', 'start', 'address', 'ssh'] as const;
@@ -70,10 +74,22 @@ export interface DeploySteps {
   configure(vm: PlannedVm, signal: AbortSignal): Promise<void>;
   start(vm: PlannedVm, signal: AbortSignal): Promise<void>;
   waitForAddress(vm: PlannedVm, signal: AbortSignal): Promise<string>;
-  waitForSsh(vm: PlannedVm, ip: string, signal: AbortSignal): Promise<string>;
+  /**
+   * Waits for the VM's sshd and verifies its host key; an unknown key is trusted (and pinned) only
+   * when `confirmUnknown` resolves true. Resolves with the key's SHA256 fingerprint.
+   */
+  waitForSsh(vm: PlannedVm, ip: string, signal: AbortSignal, confirmUnknown: ConfirmUnknown): Promise<string>;
   /** Stops and deletes a VM this deployment created. */
   destroy(vm: PlannedVm, signal: AbortSignal): Promise<void>;
 }
+
+/** An unknown host key a new VM presented, waiting for the user's decision. */
+export interface NewHostKey extends HostKeyInfo {
+  vm: PlannedVm;
+}
+
+/** Asked once per run with every unknown key; true trusts (pins) them all. Throwing counts as no. */
+export type ConfirmHostKeys = (keys: NewHostKey[]) => Promise<boolean>;
 
 export interface DeployOutcome {
   ok: boolean;
@@ -87,11 +103,26 @@ export class ClusterDeployment {
   /** VM IDs whose clone succeeded: the only VMs rollback may delete. */
   readonly created = new Set<number>();
   private readonly slots: Slots;
+  /** VMs whose run (or retry) has not ended yet: the question waits for each of them. */
+  private readonly inFlight = new Set<number>();
+  /** Unknown keys presented and not yet decided, by VM ID. */
+  private readonly keyRequests = new Map<number, { key: NewHostKey; answer: (ok: boolean) => void }>();
+  /** Keys the user accepted in this deployment (a reconnecting VM presents its key again). */
+  private readonly trusted = new Set<string>();
+  /** Keys declined in the current run: a reconnect does not ask again; a retry does. */
+  private readonly declined = new Set<string>();
+  private asking = false;
 
   constructor(
     readonly plan: Plan,
     private readonly steps: DeploySteps,
-    private readonly options: { parallelism?: number; onProgress?: (p: VmProgress) => void; now?: () => number } = {},
+    private readonly options: {
+      parallelism?: number;
+      onProgress?: (p: VmProgress) => void;
+      now?: () => number;
+      /** Without it every unknown host key is declined: nothing is ever trusted silently. */
+      confirmHostKeys?: ConfirmHostKeys;
+    } = {},
   ) {
     this.progress = plan.vms.map((vm) => ({ vm, step: 'clone', state: 'pending' }));
     this.slots = new Slots(options.parallelism ?? 3);
@@ -99,7 +130,10 @@ export class ClusterDeployment {
 
   /** Runs every pending or failed VM; resolves when all have finished one way or another. */
   async run(signal: AbortSignal): Promise<DeployOutcome> {
+    this.declined.clear();
     const queue = this.progress.filter((p) => p.state === 'pending' || p.state === 'failed' || p.state === 'cancelled');
+    // All of them count before the first starts, so the host-key question cannot go out early.
+    for (const p of queue) this.inFlight.add(p.vm.vmid);
     await Promise.all(queue.map((p) => this.runVm(p, signal)));
     return this.outcome(signal);
   }
@@ -108,6 +142,7 @@ export class ClusterDeployment {
   async retry(vmid: number, signal: AbortSignal): Promise<DeployOutcome> {
     const p = this.find(vmid);
     if (p.state !== 'failed' && p.state !== 'cancelled') throw new Error(`${p.vm.name} has not failed; nothing to retry.`);
+    this.declined.clear();
     await this.runVm(p, signal);
     return this.outcome(signal);
   }
@@ -131,6 +166,7 @@ export class ClusterDeployment {
   private async runVm(p: VmProgress, signal: AbortSignal): Promise<void> {
     const from = p.state === 'pending' ? 0 : VM_STEPS.indexOf(p.step);
     let release: (() => void) | undefined;
+    this.inFlight.add(p.vm.vmid);
     try {
       for (const step of VM_STEPS.slice(from)) {
         if (signal.aborted) return void this.update(p, { state: 'cancelled', endedAt: this.now() });
@@ -157,7 +193,56 @@ export class ClusterDeployment {
       this.update(p, { state: 'done', endedAt: this.now() });
     } finally {
       release?.();
+      this.inFlight.delete(p.vm.vmid);
+      this.keyRequests.get(p.vm.vmid)?.answer(false);
+      this.keyRequests.delete(p.vm.vmid);
+      void this.maybeAsk(); // this VM no longer holds the question back
     }
+  }
+
+  private static keyId(k: HostKeyInfo): string {
+    return `${k.host}:${k.port} ${k.keyType} ${k.fingerprint}`;
+  }
+
+  /** The confirmUnknown handed to one VM's SSH step: queues the key for the one question. */
+  private confirmFor(vm: PlannedVm): ConfirmUnknown {
+    return (info) => {
+      if (this.trusted.has(ClusterDeployment.keyId(info))) return Promise.resolve(true);
+      if (this.declined.has(ClusterDeployment.keyId(info))) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => {
+        // A reconnect (the guest closed the first connection while we waited) replaces the old request.
+        this.keyRequests.get(vm.vmid)?.answer(false);
+        this.keyRequests.set(vm.vmid, { key: { ...info, vm }, answer: resolve });
+        void this.maybeAsk();
+      });
+    };
+  }
+
+  /** Asks when every VM still running waits for its key decision; one question at a time. */
+  private async maybeAsk(): Promise<void> {
+    if (this.asking || !this.keyRequests.size) return;
+    for (const [vmid, r] of this.keyRequests) {
+      const id = ClusterDeployment.keyId(r.key);
+      if (this.trusted.has(id) || this.declined.has(id)) {
+        this.keyRequests.delete(vmid);
+        r.answer(this.trusted.has(id));
+      }
+    }
+    if (!this.keyRequests.size || [...this.inFlight].some((id) => !this.keyRequests.has(id))) return;
+    const batch = [...this.keyRequests.values()].sort((a, b) => a.key.vm.vmid - b.key.vm.vmid);
+    this.keyRequests.clear();
+    this.asking = true;
+    let ok = false;
+    try {
+      ok = this.options.confirmHostKeys ? (await this.options.confirmHostKeys(batch.map((r) => r.key))) === true : false;
+    } catch {
+      ok = false; // a dismissed question is a no
+    } finally {
+      this.asking = false;
+    }
+    for (const r of batch) (ok ? this.trusted : this.declined).add(ClusterDeployment.keyId(r.key));
+    for (const r of batch) r.answer(ok);
+    void this.maybeAsk(); // keys that arrived while the question was open
   }
 
   private async runStep(p: VmProgress, step: VmStep, signal: AbortSignal): Promise<void> {
@@ -175,7 +260,7 @@ export class ClusterDeployment {
         this.update(p, { ip: await this.steps.waitForAddress(vm, signal) });
         return;
       case 'ssh':
-        this.update(p, { hostKeyFingerprint: await this.steps.waitForSsh(vm, p.ip!, signal) });
+        this.update(p, { hostKeyFingerprint: await this.steps.waitForSsh(vm, p.ip!, signal, this.confirmFor(vm)) });
         return;
     }
   }

@@ -1,6 +1,7 @@
 // The deploy steps against a real Proxmox cluster: clone (lock-safe, via startClone) and tag,
 // configure cloud-init and hardware, grow the disk, start, wait for the guest agent's address and
-// for SSH (host keys recorded, trust on first use: the VMs were just created by us), and destroy,
+// for SSH (an unknown host key is pinned only once the user accepted it; a key that differs from
+// the one known for the address is refused, and the known one kept), and destroy,
 // which deletes a VM only after re-reading its config and finding the cluster's tag.
 import { startClone } from '../proxmox/clone';
 import { encodeSshKeys } from '../proxmox/cloud-init';
@@ -8,7 +9,7 @@ import { isProxmoxError } from '../proxmox/errors';
 import { agentProblem, guestAddress, type AgentInterface } from '../proxmox/guest-agent';
 import { followTask, type TaskOutcome } from '../proxmox/tasks';
 import { pathSegment } from '../proxmox/client';
-import { waitForSsh, type KnownHosts } from '../ssh';
+import { waitForSsh, type ConfirmUnknown, type KnownHosts } from '../ssh';
 import type { DeploySteps } from './deploy';
 import type { Plan, PlannedVm } from './plan';
 
@@ -192,21 +193,21 @@ export class ProxmoxDeploySteps implements DeploySteps {
     }
   }
 
-  async waitForSsh(vm: PlannedVm, ip: string, signal: AbortSignal): Promise<string> {
+  async waitForSsh(vm: PlannedVm, ip: string, signal: AbortSignal, confirmUnknown: ConfirmUnknown): Promise<string> {
     const { host, port } = this.o.sshAddress?.(vm, ip) ?? { host: ip, port: 22 };
     this.log(vm, `waiting for SSH on ${host}:${port}`);
-    const known = await this.o.knownHosts.knownKeyTypes(host, port);
-    if (known.length && !this.o.sshAddress) {
-      // The VM was created a moment ago: a key recorded for its address belonged to a guest that is gone.
-      await this.o.knownHosts.remove(host, port);
-      this.log(vm, `  forgot the old host key recorded for ${host} (a VM just created took this address)`);
-    }
+    // A key already known for this address is never forgotten here, even though the VM is new: a
+    // different key is refused (HostKeyMismatchError names both fingerprints), an unknown one waits
+    // for the user's answer.
     const r = await waitForSsh({
       host, port, signal,
       timeoutMs: this.o.sshTimeoutMs ?? 300_000,
       intervalMs: this.o.sshIntervalMs ?? 1000,
       knownHosts: this.o.knownHosts,
-      confirmUnknown: async () => true, // trust on first use: we just created this VM
+      confirmUnknown: (info) => {
+        this.log(vm, `  new host key ${info.keyType} ${info.fingerprint}: waiting for your answer`);
+        return confirmUnknown(info);
+      },
       onAttempt: (n, err) => {
         this.counts.sshAttempts++;
         this.log(vm, `  ssh attempt ${n}: ${err.message}`);

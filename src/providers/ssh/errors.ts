@@ -26,9 +26,9 @@ export class HostKeyMismatchError extends SshError {
       `The host key of ${endpoint(host, port)} has CHANGED: it presented ${keyType} ${presentedFingerprint}, ` +
         `but ${storedFingerprints.join(', ')} is stored. Someone could be doing something nasty ` +
         `(possible man-in-the-middle attack), or the guest was reinstalled and got a new key. ` +
-        `The connection was refused. If you are sure the change is legitimate, remove the old key ` +
-        `(line ${lines.join(', ')} of ${knownHostsPath}) with KnownHosts.remove('${host}', ${port}) ` +
-        `/ the "Forget host key" command, and connect again.`,
+        `The connection was refused and the stored key kept. If you are sure the change is legitimate ` +
+        `(for example a VM at this address was destroyed and a new one took it), remove line ` +
+        `${lines.join(', ')} of ${knownHostsPath} and connect again: the new key is then shown for you to confirm.`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { ClusterDeployment, statusTable, type DeploySteps } from '../../../src/providers/cluster/deploy';
+import { ClusterDeployment, statusTable, type DeploySteps, type NewHostKey } from '../../../src/providers/cluster/deploy';
 import { planCluster, type PlannedVm } from '../../../src/providers/cluster/plan';
 
 const plan = planCluster({
@@ -126,5 +126,94 @@ describe('cluster deployment', () => {
     const wall = Date.now() - t0;
     const sequential = 8 * 5 * 20;
     assert.ok(wall < sequential * 0.4, `wall ${wall} ms vs sequential ${sequential} ms`);
+  });
+});
+
+describe('cluster deployment: host keys of the new VMs (issue 12 item 6)', () => {
+  const key = (vm: PlannedVm, ip: string) => ({ host: ip, port: 22, keyType: 'ssh-ed25519', fingerprint: `SHA256:key-of-${vm.vmid}` });
+  /** Steps whose SSH step presents a per-VM unknown key and fails unless it is trusted (like HostVerification). */
+  function keySteps(opts: { slowVmid?: number } = {}) {
+    const f = fakeSteps();
+    const presented: number[] = [];
+    const steps: DeploySteps = {
+      ...f.steps,
+      waitForAddress: async (vm, s) => {
+        if (vm.vmid === opts.slowVmid) await sleep(60, s); // boots late: the question must wait for it
+        return f.steps.waitForAddress(vm, s);
+      },
+      waitForSsh: async (vm, ip, _s, confirm) => {
+        presented.push(vm.vmid);
+        const k = key(vm, ip);
+        if (!(await confirm(k))) throw new Error(`Connection to ${ip} cancelled: host key ${k.fingerprint} was not trusted.`);
+        return k.fingerprint;
+      },
+    };
+    return { steps, presented };
+  }
+
+  it('asks ONE question listing every new VM with its fingerprint, after the last VM presented its key', async () => {
+    const { steps } = keySteps({ slowVmid: 307 });
+    const questions: NewHostKey[][] = [];
+    const d = new ClusterDeployment(plan, steps, { parallelism: 3, confirmHostKeys: async (keys) => (questions.push(keys), true) });
+    const outcome = await d.run(new AbortController().signal);
+    assert.ok(outcome.ok, JSON.stringify(outcome.failed.map((p) => p.error)));
+    assert.equal(questions.length, 1, 'one question per deployment');
+    assert.deepEqual(questions[0].map((k) => [k.vm.vmid, k.fingerprint]), plan.vms.map((v) => [v.vmid, `SHA256:key-of-${v.vmid}`]));
+    assert.ok(outcome.progress.every((p) => p.hostKeyFingerprint === `SHA256:key-of-${p.vm.vmid}`));
+  });
+
+  it('a declined (or dismissed) question fails the SSH step of those VMs; Retry asks again and can succeed', async () => {
+    const { steps } = keySteps();
+    const answers: Array<boolean | Error> = [new Error('dismissed'), true];
+    let asked = 0;
+    const d = new ClusterDeployment(plan, steps, {
+      confirmHostKeys: async () => {
+        asked++;
+        const a = answers.shift()!;
+        if (a instanceof Error) throw a;
+        return a;
+      },
+    });
+    const first = await d.run(new AbortController().signal);
+    assert.equal(first.ok, false);
+    assert.equal(first.failed.length, 8);
+    for (const p of first.failed) {
+      assert.equal(p.step, 'ssh');
+      assert.match(p.error ?? '', /host key SHA256:key-of-\d+ was not trusted/);
+    }
+    assert.equal(asked, 1);
+    const second = await d.run(new AbortController().signal);
+    assert.ok(second.ok, JSON.stringify(second.progress.map((p) => [p.state, p.error])));
+    assert.equal(asked, 2, 'the retry asked once more');
+  });
+
+  it('without a way to ask, no key is trusted: nothing is accepted silently', async () => {
+    const { steps } = keySteps();
+    const outcome = await new ClusterDeployment(plan, steps).run(new AbortController().signal);
+    assert.equal(outcome.failed.length, 8);
+    assert.ok(outcome.failed.every((p) => p.step === 'ssh'));
+  });
+
+  it('a VM that fails before SSH does not hold the question back; a key accepted once is not asked again on reconnect', async () => {
+    const f = fakeSteps({ fail: { vmid: 303, step: 'start', times: 99 } });
+    let asked: number[] = [];
+    const seen = new Map<number, number>();
+    const steps: DeploySteps = {
+      ...f.steps,
+      waitForSsh: async (vm, ip, _s, confirm) => {
+        // The guest closes the first connection while the user decides: the second attempt presents the key again.
+        const k = key(vm, ip);
+        const first = confirm(k);
+        seen.set(vm.vmid, (seen.get(vm.vmid) ?? 0) + 1);
+        const ok = await first;
+        if (!ok) throw new Error('declined');
+        assert.equal(await confirm(k), true, 'already trusted');
+        return k.fingerprint;
+      },
+    };
+    const d = new ClusterDeployment(plan, steps, { confirmHostKeys: async (keys) => ((asked = keys.map((k) => k.vm.vmid)), true) });
+    const outcome = await d.run(new AbortController().signal);
+    assert.deepEqual(outcome.failed.map((p) => p.vm.vmid), [303]);
+    assert.deepEqual(asked, plan.vms.map((v) => v.vmid).filter((id) => id !== 303));
   });
 });
