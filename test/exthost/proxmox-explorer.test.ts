@@ -225,6 +225,32 @@ describe('Proxmox explorer against the simulator', function () {
     await runScripted(api, 'homelab.proxmox.removeCluster', [undefined], 'lab');
     assert.ok(api.clusters.get('lab'), 'dismissing the confirmation keeps the cluster');
   });
+
+  it('edits the credentials through a summary: a failed connection test changes nothing, Try Again keeps the answers', async () => {
+    const before = await api.clusters.auth(api.clusters.get('lab')!);
+    let failed: CommandFailure | undefined;
+    const sub = api.registry.onDidFail((f) => f.command === 'homelab.proxmox.editCluster' && (failed = f));
+    let failure: string | undefined;
+    try {
+      failure = await runScripted(api, 'homelab.proxmox.editCluster', ['Credentials', 'API token', sim.auditTokenId, '00000000-0000-4000-8000-000000000000', 'confirm'], 'lab');
+    } finally {
+      sub.dispose();
+    }
+    assert.match(failure ?? '(no failure)', /auth|token|401/i);
+    assert.deepEqual(await api.clusters.auth(api.clusters.get('lab')!), before, 'the stored credentials are unchanged');
+    const retry = (failed as CommandFailure | undefined)?.retry;
+    assert.ok(retry, 'the failure offers Try Again');
+    const from = api.prompts.asked.length;
+    api.prompts.script('API token secret', sim.auditTokenSecret, 'confirm');
+    await retry();
+    const left = api.prompts.pendingAnswers;
+    api.prompts.clearScript();
+    assert.equal(left, 0);
+    const asked = api.prompts.asked.slice(from);
+    assert.match(asked[0], /: Summary$/, 'Try Again reopens the summary');
+    assert.ok(!asked.some((q) => /: API token ID$/.test(q)), 'the token ID is kept');
+    assert.deepEqual(await api.clusters.auth(api.clusters.get('lab')!), { kind: 'token', tokenId: sim.auditTokenId, secret: sim.auditTokenSecret });
+  });
 });
 
 describe('Adding a cluster: bad input stores nothing', function () {
