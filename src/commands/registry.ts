@@ -12,6 +12,8 @@ export type CommandHandler = (...args: any[]) => unknown;
 export interface CommandFailure {
   command: string;
   message: string;
+  /** What "Try Again" runs, when the failure offered it (tests press it through this). */
+  retry?: () => Promise<unknown>;
 }
 
 /**
@@ -46,13 +48,14 @@ export class CommandRegistry implements vscode.Disposable {
       const message = err instanceof Error ? err.message : String(err);
       this.log.error(`${id}: ${message}`);
       if (err instanceof Error && err.stack) this.log.trace(err.stack);
-      this.failed.fire({ command: id, message });
+      const retry = err instanceof RetryableError ? () => this.run(id, err.retry, []) : undefined;
+      this.failed.fire({ command: id, message, retry });
       const showLog = vscode.l10n.t('Show Log');
       // A wizard's operation that failed without changing anything offers to try again, answers kept.
       const tryAgain = err instanceof RetryableError ? vscode.l10n.t('Try Again') : undefined;
       void vscode.window.showErrorMessage(message, ...(tryAgain ? [tryAgain] : []), showLog).then((choice) => {
         if (choice === showLog) this.log.show();
-        if (choice === tryAgain && err instanceof RetryableError) void this.run(id, err.retry, []);
+        if (choice === tryAgain && retry) void retry();
       });
       return undefined;
     }

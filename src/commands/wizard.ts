@@ -46,32 +46,53 @@ export type WizardStep<S> = (state: S, at: StepInfo) => Promise<void | 'skip'>;
  * to the step named. The step counter counts the steps that apply so far plus those still ahead, so
  * it does not jump when a step is skipped.
  */
-export async function runWizard<S>(state: S, steps: WizardStep<S>[]): Promise<S> {
-  const answered: number[] = [];
-  const skipped = new Set<number>();
-  let i = 0;
-  while (i < steps.length) {
-    try {
-      const before = [...skipped].filter((k) => k < i).length;
-      const r = await steps[i](state, { step: i + 1 - before, totalSteps: steps.length - skipped.size, back: answered.length > 0 });
-      if (r === 'skip') skipped.add(i);
-      else {
-        skipped.delete(i);
-        answered.push(i);
-      }
-      i++;
-    } catch (e) {
-      if (e instanceof GoToStepError) {
-        while (answered.length && answered[answered.length - 1] >= e.index) answered.pop();
-        i = Math.max(0, Math.min(e.index, steps.length - 1));
-        continue;
-      }
-      if (!(e instanceof BackError)) throw e;
-      const prev = answered.pop();
-      i = prev ?? 0;
+export async function runWizard<S>(state: S, steps: WizardStep<S>[], trail?: WizardTrail): Promise<S> {
+  // A trail from a finished run ("Try again") reopens the wizard on its last step, the summary,
+  // with Back and every answer as they were; a fresh trail is filled in for such a later retry.
+  const resumed = !!trail?.answered.length;
+  const answered: number[] = resumed ? trail!.answered.filter((k) => k < steps.length - 1) : [];
+  const skipped = new Set<number>(resumed ? trail!.skipped : []);
+  let i = resumed ? steps.length - 1 : 0;
+  try {
+    await walk();
+  } finally {
+    // Also when a step failed (the summary's own check): "Try again" then reopens at the summary.
+    if (trail) {
+      trail.answered = [...answered];
+      trail.skipped = [...skipped];
     }
   }
   return state;
+
+  async function walk(): Promise<void> {
+    while (i < steps.length) {
+      try {
+        const before = [...skipped].filter((k) => k < i).length;
+        const r = await steps[i](state, { step: i + 1 - before, totalSteps: steps.length - skipped.size, back: answered.length > 0 });
+        if (r === 'skip') skipped.add(i);
+        else {
+          skipped.delete(i);
+          answered.push(i);
+        }
+        i++;
+      } catch (e) {
+        if (e instanceof GoToStepError) {
+          while (answered.length && answered[answered.length - 1] >= e.index) answered.pop();
+          i = Math.max(0, Math.min(e.index, steps.length - 1));
+          continue;
+        }
+        if (!(e instanceof BackError)) throw e;
+        const prev = answered.pop();
+        i = prev ?? 0;
+      }
+    }
+  }
+}
+
+/** Which steps a finished wizard answered and skipped: pass it to runWizard again to reopen at the summary. */
+export interface WizardTrail {
+  answered: number[];
+  skipped: number[];
 }
 
 /** One line of a summary step: what was answered, and the step that asks it (to go back there). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DeployResult } from '../../src/commands/cluster/deploy';
+import type { CommandFailure } from '../../src/commands/registry';
 import { planSummary } from '../../src/commands/cluster/deploy';
 import type { HomelabApi } from '../../src/extension';
 import { decodeSshKeys } from '../../src/providers/proxmox/cloud-init';
@@ -70,7 +71,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
   const hostKeyQuestion = (name: string, n: number) => `Trust the SSH host keys of ${n} new VMs of "${name}"?`;
   const readWs = async (...p: string[]) => new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ws(), ...p)));
 
-  async function deploy(w: Wizard, after: unknown[] = ['Deploy']): Promise<{ failure?: string; result?: DeployResult }> {
+  async function deploy(w: Wizard, after: unknown[] = ['confirm']): Promise<{ failure?: string; result?: DeployResult }> {
     const r = await run(api, 'homelab.cluster.deploy', [...answers({ template: String(template.vmid), key: { existing: keyLine }, ...w }), ...after]);
     return { failure: r.failure, result: r.result as DeployResult | undefined };
   }
@@ -305,6 +306,40 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     assert.equal(sim.state.guests.size, count);
   });
 
+  it('Cluster deploy summary: an answer picked there is asked again and changed; a refused plan keeps the answers for Try Again', async () => {
+    const count = sim.state.guests.size;
+    const all = answers({ name: 'jump', template: String(template.vmid), key: { existing: keyLine } });
+    // At the summary "Worker nodes" is picked: asked again (now 0), the steps after it asked again (the
+    // worker size now skipped) and answered as before, and the summary, now of one VM, dismissed.
+    const r = await run(api, 'homelab.cluster.deploy', [...all, 'Worker nodes', '0', '1, 1024, 10', 'spread', 'dhcp', keyLine, 'ops', undefined]);
+    assert.equal(r.failure, undefined);
+    const summaries = api.prompts.asked.filter((q) => q.startsWith('Deploy cluster "jump"'));
+    assert.deepEqual(summaries, [`Deploy cluster "jump": 3 VMs on ${C}?`, `Deploy cluster "jump": 1 VMs on ${C}?`]);
+    assert.equal(sim.state.guests.size, count, 'nothing created');
+
+    // The plan is refused (pinned to a node that is offline): Try Again opens the summary with every answer.
+    let failed: CommandFailure | undefined;
+    const sub = api.registry.onDidFail((f) => f.command === 'homelab.cluster.deploy' && (failed = f));
+    sim.setNodeOnline('pve3', false);
+    try {
+      const refused = await run(api, 'homelab.cluster.deploy', answers({ name: 'again', template: String(template.vmid), key: { existing: keyLine }, pins: 'again-cp-1=pve3' }));
+      assert.match(refused.failure ?? '(no failure)', /again-cp-1 is pinned to pve3, which is not online/);
+    } finally {
+      sim.setNodeOnline('pve3', true);
+      sub.dispose();
+    }
+    const retry = (failed as CommandFailure | undefined)?.retry;
+    assert.ok(retry, 'the refused plan offers Try Again');
+    const from = api.prompts.asked.length;
+    api.prompts.script(undefined); // the summary, dismissed: nothing else is asked
+    await retry();
+    const left = api.prompts.pendingAnswers;
+    api.prompts.clearScript();
+    assert.equal(left, 0);
+    assert.deepEqual(api.prompts.asked.slice(from), [`Deploy cluster "again": 3 VMs on ${C}?`], 'Try Again reopens the summary with the kept answers (pve3 is back, so the plan is made)');
+    assert.equal(sim.state.guests.size, count, 'nothing created');
+  });
+
   it('Cluster deploy: an injected clone failure is reported with its step; retry fails again; rollback deletes only what it created', async () => {
     const before = new Set(sim.state.guests.keys());
     // Another user takes the VM ID planned for the second worker right as the deployment starts.
@@ -315,7 +350,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     });
     let result: DeployResult | undefined;
     try {
-      ({ result } = await deploy({ name: 'k3' }, ['Deploy', 'Retry Failed VMs', 'Roll Back']));
+      ({ result } = await deploy({ name: 'k3' }, ['confirm', 'Retry Failed VMs', 'Roll Back']));
     } finally {
       sub.dispose();
     }
@@ -345,7 +380,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     let result: DeployResult | undefined;
     try {
       // The plan skips the stolen ID only if it is taken at planning time: it is not.
-      ({ result } = await deploy({ name: 'k4', workers: '1' }, ['Deploy', 'Retry Failed VMs']));
+      ({ result } = await deploy({ name: 'k4', workers: '1' }, ['confirm', 'Retry Failed VMs']));
     } finally {
       sub.dispose();
     }
@@ -362,7 +397,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     });
     let result: DeployResult | undefined;
     try {
-      ({ result } = await deploy({ name: 'k7', workers: '1' }, ['Deploy', 'Keep']));
+      ({ result } = await deploy({ name: 'k7', workers: '1' }, ['confirm', 'Keep']));
     } finally {
       sub.dispose();
     }
@@ -390,7 +425,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     });
     let result: DeployResult | undefined;
     try {
-      ({ result } = await deploy({ name: 'k5', workers: '5' }, ['Deploy', 'Roll Back']));
+      ({ result } = await deploy({ name: 'k5', workers: '5' }, ['confirm', 'Roll Back']));
     } finally {
       sub.dispose();
     }
@@ -415,7 +450,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     let failure: string | undefined;
     let result: DeployResult | undefined;
     try {
-      ({ failure, result } = await deploy({ name: 'k6', workers: '5', cpSize: '1, 1024, 10' }, ['Deploy', 'Roll Back']));
+      ({ failure, result } = await deploy({ name: 'k6', workers: '5', cpSize: '1, 1024, 10' }, ['confirm', 'Roll Back']));
     } finally {
       sub.dispose();
     }

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
+import type { CommandFailure } from '../../src/commands/registry';
 import type { HomelabApi } from '../../src/extension';
 import type { ProxmoxElement } from '../../src/views/proxmox/tree';
 import { makeCert } from '../proxmox-sim/cert';
@@ -59,7 +60,7 @@ describe('Proxmox explorer against the simulator', function () {
   });
 
   it('adds a cluster through the wizard: fingerprint in settings, secret only in SecretStorage', async () => {
-    const failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'API token', sim.tokenId, sim.tokenSecret, 'lab', 'Trust']);
+    const failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'API token', sim.tokenId, sim.tokenSecret, 'lab', 'confirm', 'Trust']);
     assert.equal(failure, undefined);
     const saved = vscode.workspace.getConfiguration('homelab').get<Record<string, unknown>[]>(SETTING)!;
     assert.equal(saved.length, 1);
@@ -201,7 +202,7 @@ describe('Proxmox explorer against the simulator', function () {
   });
 
   it('the audit-only token reads the inventory but its writes get 403', async () => {
-    const failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'API token', sim.auditTokenId, sim.auditTokenSecret, 'audit', 'Trust']);
+    const failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'API token', sim.auditTokenId, sim.auditTokenSecret, 'audit', 'confirm', 'Trust']);
     assert.equal(failure, undefined);
     const cluster = await find(api, undefined, 'audit');
     assert.equal((await children(api, cluster)).length, 3);
@@ -223,6 +224,32 @@ describe('Proxmox explorer against the simulator', function () {
     assert.equal(api.clusters.get('lab')!.name, 'homelab');
     await runScripted(api, 'homelab.proxmox.removeCluster', [undefined], 'lab');
     assert.ok(api.clusters.get('lab'), 'dismissing the confirmation keeps the cluster');
+  });
+
+  it('edits the credentials through a summary: a failed connection test changes nothing, Try Again keeps the answers', async () => {
+    const before = await api.clusters.auth(api.clusters.get('lab')!);
+    let failed: CommandFailure | undefined;
+    const sub = api.registry.onDidFail((f) => f.command === 'homelab.proxmox.editCluster' && (failed = f));
+    let failure: string | undefined;
+    try {
+      failure = await runScripted(api, 'homelab.proxmox.editCluster', ['Credentials', 'API token', sim.auditTokenId, '00000000-0000-4000-8000-000000000000', 'confirm'], 'lab');
+    } finally {
+      sub.dispose();
+    }
+    assert.match(failure ?? '(no failure)', /auth|token|401/i);
+    assert.deepEqual(await api.clusters.auth(api.clusters.get('lab')!), before, 'the stored credentials are unchanged');
+    const retry = (failed as CommandFailure | undefined)?.retry;
+    assert.ok(retry, 'the failure offers Try Again');
+    const from = api.prompts.asked.length;
+    api.prompts.script('API token secret', sim.auditTokenSecret, 'confirm');
+    await retry();
+    const left = api.prompts.pendingAnswers;
+    api.prompts.clearScript();
+    assert.equal(left, 0);
+    const asked = api.prompts.asked.slice(from);
+    assert.match(asked[0], /: Summary$/, 'Try Again reopens the summary');
+    assert.ok(!asked.some((q) => /: API token ID$/.test(q)), 'the token ID is kept');
+    assert.deepEqual(await api.clusters.auth(api.clusters.get('lab')!), { kind: 'token', tokenId: sim.auditTokenId, secret: sim.auditTokenSecret });
   });
 });
 
@@ -256,9 +283,9 @@ describe('Adding a cluster: bad input stores nothing', function () {
     ['a URL without port', () => ['https://pve1.lan'], /8006/],
     ['a token ID without "!"', () => [sim.url, 'API token', 'root@pam'], /!/],
     ['a secret that is not a UUID', () => [sim.url, 'API token', sim.tokenId, 'hunter2'], /UUID/i],
-    ['an unknown host', () => ['https://no-such-host.invalid:8006', 'API token', sim.tokenId, sim.tokenSecret, 'x'], /no-such-host\.invalid/],
-    ['a server that is not Proxmox', () => [htmlUrl, 'API token', sim.tokenId, sim.tokenSecret, 'x', 'Trust'], /not .*Proxmox|HTML/i],
-    ['a wrong secret', () => [sim.url, 'API token', sim.tokenId, '00000000-0000-4000-8000-000000000000', 'x', 'Trust'], /auth|token|401/i],
+    ['an unknown host', () => ['https://no-such-host.invalid:8006', 'API token', sim.tokenId, sim.tokenSecret, 'x', 'confirm'], /no-such-host\.invalid/],
+    ['a server that is not Proxmox', () => [htmlUrl, 'API token', sim.tokenId, sim.tokenSecret, 'x', 'confirm', 'Trust'], /not .*Proxmox|HTML/i],
+    ['a wrong secret', () => [sim.url, 'API token', sim.tokenId, '00000000-0000-4000-8000-000000000000', 'x', 'confirm', 'Trust'], /auth|token|401/i],
   ];
   for (const [what, answers, expected] of cases) {
     it(`refuses ${what} with a message naming it`, async () => {
@@ -271,15 +298,46 @@ describe('Adding a cluster: bad input stores nothing', function () {
   }
 
   it('declining the certificate stores nothing', async () => {
-    const failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'API token', sim.tokenId, sim.tokenSecret, 'x', undefined]);
+    const failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'API token', sim.tokenId, sim.tokenSecret, 'x', 'confirm', undefined]);
     assert.equal(failure, undefined, 'a declined prompt is a cancellation, not an error');
     assert.deepEqual(api.clusters.list(), []);
   });
 
   it('signs in with user and password (ticket) as an alternative', async () => {
-    const failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'User and password', sim.user, sim.password, 'ticket', 'Trust']);
+    const failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'User and password', sim.user, sim.password, 'ticket', 'confirm', 'Trust']);
     assert.equal(failure, undefined);
     const cluster = await find(api, undefined, 'ticket');
     assert.equal((await children(api, cluster)).length, 2);
+  });
+
+  it('a failing connection test keeps the answers: Try Again opens the summary, one answer is changed there, and only then is anything stored', async () => {
+    for (const c of api.clusters.list()) await api.clusters.remove(c.id);
+    let failed: CommandFailure | undefined;
+    const sub = api.registry.onDidFail((f) => f.command === 'homelab.proxmox.addCluster' && (failed = f));
+    let failure: string | undefined;
+    try {
+      failure = await runScripted(api, 'homelab.proxmox.addCluster', [sim.url, 'API token', sim.tokenId, '00000000-0000-4000-8000-000000000000', 'again', 'confirm', 'Trust']);
+    } finally {
+      sub.dispose();
+    }
+    assert.match(failure ?? '(no failure)', /auth|token|401/i);
+    assert.deepEqual(api.clusters.list(), [], 'a failed connection test stores nothing');
+    const retry = (failed as CommandFailure | undefined)?.retry;
+    assert.ok(retry, 'the failure offers Try Again');
+    const from = api.prompts.asked.length;
+    // Try Again: the summary first; the secret is picked there, typed anew, the name kept, confirmed.
+    api.prompts.script('API token secret', sim.tokenSecret, 'again', 'confirm', 'Trust');
+    await retry();
+    const left = api.prompts.pendingAnswers;
+    api.prompts.clearScript();
+    assert.equal(left, 0, 'every scripted answer was asked for');
+    const asked = api.prompts.asked.slice(from);
+    assert.match(asked[0], /^Add Proxmox Cluster: Summary$/, 'Try Again reopens the summary');
+    assert.ok(!asked.some((q) => /: (URL|How does Homelab sign in\?|API token ID)$/.test(q)), `URL, sign-in and token ID are kept, not asked again: ${asked.join(' | ')}`);
+    const saved = api.clusters.list();
+    assert.equal(saved.length, 1);
+    assert.equal(saved[0].name, 'again');
+    assert.deepEqual(await api.clusters.auth(saved[0]), { kind: 'token', tokenId: sim.tokenId, secret: sim.tokenSecret });
+    await api.clusters.remove(saved[0].id);
   });
 });

@@ -58,15 +58,25 @@ describe('UI: deploy a cluster from a template through the real wizard', () => {
     await answer(keyPath, /Path of the new private key/);
     await answer('ops', /Cloud-init user/);
 
-    const dialog = page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ timeout: 30_000 });
-    assert.match(await dialog.locator('.dialog-message-text').innerText(), /Deploy cluster "lab": 3 VMs on Demo lab\?/);
-    const detail = await dialog.locator('.dialog-message-detail').innerText();
-    for (const name of ['lab-cp-1', 'lab-worker-1', 'lab-worker-2']) assert.match(detail, new RegExp(`\\d+  ${name}  (control-plane|worker)  pve\\d  DHCP`));
-    assert.equal(sim.state.guests.size, 20, 'nothing created before the confirmation');
+    // The plan is the summary: every VM with ID, role, node and address, then each answer to change.
+    const widget = page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title', { hasText: 'Deploy cluster "lab": 3 VMs on Demo lab?' }).waitFor({ timeout: 30_000 });
     await wb.screenshot('cluster-deploy-plan');
+    const input = widget.locator('.quick-input-box input');
+    await input.fill('lab-'); // the list scrolls: filter it down to the VMs' lines
+    for (const name of ['lab-cp-1', 'lab-worker-1', 'lab-worker-2']) {
+      await widget.locator('.monaco-list-row', { hasText: new RegExp(`\\d+\\s+${name}\\s+(control-plane|worker)\\s+pve\\d\\s+DHCP`) }).first().waitFor();
+    }
+    assert.equal(sim.state.guests.size, 20, 'nothing created before the confirmation');
 
-    await dialog.locator('a.monaco-button', { hasText: 'Deploy' }).click();
+    // Picking an answer goes back to its step: the cloud-init user is changed, and the summary returns.
+    await input.fill('Cloud-init user');
+    await widget.locator('.monaco-list-row', { hasText: 'Cloud-init user' }).first().click();
+    await answer('admin', /Cloud-init user/);
+    await widget.locator('.quick-input-title', { hasText: 'Deploy cluster "lab"' }).waitFor();
+    await widget.locator('.monaco-list-row', { hasText: /Cloud-init user\s*admin/ }).first().waitFor();
+    await wb.screenshot('cluster-deploy-summary-changed');
+    await widget.locator('.monaco-list-row', { hasText: /^\s*Deploy\s*$/ }).first().click();
     // The key pair is written only after the confirmation.
     const deadline = Date.now() + 20_000;
     while (!existsSync(keyPath) && Date.now() < deadline) await page.waitForTimeout(100);

@@ -23,16 +23,23 @@ describe('UI: add a Proxmox cluster through the real dialogs', () => {
     await wb.page.keyboard.press('Enter');
   }
 
-  it('asks URL, token and name, shows the fingerprint to trust, then lists the nodes and VMs', async () => {
+  it('asks URL, token and name, sums them up, shows the fingerprint to trust, then lists the nodes and VMs', async () => {
     const { page } = wb;
     await wb.openHomelab();
     await page.locator('.part.sidebar .welcome-view-content a.monaco-button', { hasText: 'Add Proxmox cluster' }).click();
-    await answer('(1/5): URL', sim.url);
+    await answer('Add Proxmox Cluster: URL', sim.url);
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'API token' }).waitFor();
-    await answer('(2/5)', 'API token');
-    await answer('(3/5): API token ID', sim.tokenId);
-    await answer('(4/5): API token secret', sim.tokenSecret);
-    await answer('(5/5): Name', 'homelab');
+    await answer('How does Homelab sign in?', 'API token');
+    await answer('API token ID', sim.tokenId);
+    await answer('API token secret', sim.tokenSecret);
+    await answer(': Name', 'homelab');
+    // The summary: every answer (the secret masked), Enter on the first item connects.
+    const widget = page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title', { hasText: 'Add Proxmox Cluster: Summary' }).waitFor();
+    for (const text of [sim.url, sim.tokenId, '••••••••', 'homelab']) await widget.locator('.monaco-list-row', { hasText: text }).first().waitFor();
+    assert.equal(await widget.locator('.monaco-list-row', { hasText: sim.tokenSecret }).count(), 0, 'the secret is not shown');
+    await wb.screenshot('proxmox-add-cluster-summary');
+    await page.keyboard.press('Enter');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 20_000 });
     const detail = await dialog.locator('.dialog-message-detail').innerText();

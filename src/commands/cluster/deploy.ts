@@ -14,7 +14,8 @@ import type { ClusterConfig } from '../../services/proxmox/clusters';
 import { DeployTerminal } from '../../views/terminals/deploy-terminal';
 import { CancelledError } from '../../providers/cancellation';
 import type { CommandRegistry } from '../registry';
-import { runWizard } from '../wizard';
+import { RetryableError, runWizard, type SummaryLine, type WizardTrail } from '../wizard';
+import { isCancellation } from '../../providers/cancellation';
 import { reportActivity, type OperationDeps } from '../proxmox/operation';
 import { sourceDisks } from '../proxmox/clone';
 import { keyOf, WorkspaceFileStore } from '../../services/files';
@@ -56,6 +57,14 @@ interface WizardState {
   network?: PlanInput['network'];
   key?: KeyChoice;
   ciuser?: string;
+  /** Made by the summary step from the answers, so what is confirmed is what is deployed. */
+  plan?: Plan;
+}
+
+/** Answers kept for "Try again" after a failure that created nothing. */
+interface Kept {
+  state: WizardState;
+  trail: WizardTrail;
 }
 
 const expandHome = (p: string) => (p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
@@ -126,7 +135,7 @@ async function load(deps: ClusterDeployDeps, cluster: ClusterConfig): Promise<Lo
   };
 }
 
-async function wizard(deps: ClusterDeployDeps, l: Loaded, preset?: WizardState['template']): Promise<WizardState> {
+async function wizard(deps: ClusterDeployDeps, l: Loaded, cluster: ClusterConfig, kept: Kept, preset?: WizardState['template']): Promise<WizardState> {
   const { prompts } = deps;
   const { checkDnsLabel, parseCidr, checkGateway, isIpv4 } = await import('../../providers/proxmox/cloud-init');
   const { listPublicKeys, validatePublicKeyLine } = await import('../../providers/ssh');
@@ -136,7 +145,8 @@ async function wizard(deps: ClusterDeployDeps, l: Loaded, preset?: WizardState['
   const existingTags = new Set(l.vms.flatMap((v) => (v.tags ?? '').split(/[;, ]+/)));
   const sshDir = deps.tuning.sshDir ?? join(homedir(), '.ssh');
   const keys = await listPublicKeys(sshDir).catch(() => []);
-  const state: WizardState = { template: preset, sizes: { 'control-plane': { cores: 2, memoryMiB: 4096, diskGiB: 20 }, worker: { cores: 2, memoryMiB: 4096, diskGiB: 20 } } };
+  const state = kept.state;
+  if (preset) state.template = preset;
   const vmNames = (s: WizardState) => [
     ...Array.from({ length: s.controlPlanes ?? 1 }, (_, i) => `${s.name}-cp-${i + 1}`),
     ...Array.from({ length: s.workers ?? 0 }, (_, i) => `${s.name}-worker-${i + 1}`),
@@ -289,8 +299,58 @@ async function wizard(deps: ClusterDeployDeps, l: Loaded, preset?: WizardState['
       }, at);
       s.ciuser = v.trim();
     },
-  ]);
+    async (s, at) => {
+      // The plan is the summary: every VM with ID, node and address, and each answer to go back to.
+      s.plan = await makePlan(l, s);
+      const size = (r: RoleSize) => vscode.l10n.t('{0} vCPU · {1} MiB · {2} GiB', r.cores, r.memoryMiB, r.diskGiB);
+      const net = s.network!;
+      const key = s.key!;
+      const lines: SummaryLine[] = [
+        { label: vscode.l10n.t('Cluster name'), value: s.name!, step: 0 },
+        { label: vscode.l10n.t('Template'), value: `${s.template!.name ?? ''} (${s.template!.vmid})`, step: preset ? undefined : 1 },
+        { label: vscode.l10n.t('Control-plane nodes'), value: String(s.controlPlanes), step: 2 },
+        { label: vscode.l10n.t('Worker nodes'), value: String(s.workers), step: 3 },
+        { label: vscode.l10n.t('Control-plane size'), value: size(s.sizes['control-plane']), step: 4 },
+        ...(s.workers ? [{ label: vscode.l10n.t('Worker size'), value: size(s.sizes.worker), step: 5 }] : []),
+        { label: vscode.l10n.t('Placement'), value: s.pins ? Object.entries(s.pins).map(([a, b]) => `${a}=${b}`).join(', ') : vscode.l10n.t('Spread across online nodes'), step: 6 },
+        { label: vscode.l10n.t('Network'), value: net.kind === 'dhcp' ? vscode.l10n.t('DHCP') : `${net.firstAddress} via ${net.gateway}${net.dns ? ` · DNS ${net.dns}` : ''}`, step: 7 },
+        { label: vscode.l10n.t('SSH key'), value: key.kind === 'existing' ? key.label : key.kind === 'generate' ? vscode.l10n.t('new key pair {0}', key.path) : vscode.l10n.t('pasted key'), step: 8 },
+        { label: vscode.l10n.t('Cloud-init user'), value: s.ciuser!, step: 9 },
+        ...planSummary(s.plan).split('\n').filter(Boolean).map((line) => ({ label: line, value: '' })),
+      ];
+      await prompts.summaryStep(
+        vscode.l10n.t('Deploy cluster "{0}": {1} VMs on {2}?', s.plan.name, s.plan.vms.length, cluster.name),
+        lines, vscode.l10n.t('Deploy'), at,
+      );
+    },
+  ], kept.trail);
   return state;
+}
+
+/** The plan from the answers and the cluster as it is now (free IDs, addresses in use). */
+async function makePlan(l: Loaded, s: WizardState): Promise<Plan> {
+  const { planCluster, PlanError } = await import('../../providers/cluster/plan');
+  const tpl = s.template!;
+  const conf = await l.client.get<Record<string, unknown>>(`/nodes/${encodeURIComponent(tpl.node)}/qemu/${tpl.vmid}/config`);
+  const disks = sourceDisks(conf);
+  try {
+    return planCluster({
+      name: s.name!,
+      template: { vmid: tpl.vmid, name: tpl.name ?? String(tpl.vmid), node: tpl.node, isTemplate: !!conf.template, sharedStorage: disks.length > 0 && disks.every((d) => l.sharedStorages.has(d.storage)) },
+      controlPlanes: s.controlPlanes!,
+      workers: s.workers!,
+      sizes: s.sizes,
+      nodes: l.nodes,
+      pins: s.pins,
+      network: s.network!,
+      firstVmid: await l.client.nextId(),
+      takenVmids: new Set(l.vms.map((v) => v.vmid!).filter((v) => v !== undefined)),
+      takenAddresses: await addressesInUse(l.client, l.vms, s.network!),
+    });
+  } catch (e) {
+    if (e instanceof PlanError) throw new Error(vscode.l10n.t('Cannot deploy {0}: {1}', s.name!, e.problems.join(' ')));
+    throw e;
+  }
 }
 
 /** The confirmation text: every VM with ID, name, node, role and address. */
@@ -308,9 +368,8 @@ export function planSummary(plan: Plan): string {
   ].join('\n');
 }
 
-async function deployCluster(deps: ClusterDeployDeps, args: unknown[]): Promise<DeployResult> {
+async function deployCluster(deps: ClusterDeployDeps, args: unknown[], kept?: Kept): Promise<DeployResult> {
   const { resolveCluster } = await import('../proxmox/clusters');
-  const { planCluster, PlanError } = await import('../../providers/cluster/plan');
   // Called from a template's context menu (or with `{clusterId, templateVmid}`): that template is preset.
   const arg = args[0] as { kind?: string; clusterId?: string; resource?: ClusterResource; templateVmid?: number } | undefined;
   const presetVmid = arg?.kind === 'guest' ? arg.resource?.vmid : arg?.templateVmid;
@@ -322,43 +381,34 @@ async function deployCluster(deps: ClusterDeployDeps, args: unknown[]): Promise<
     if (!preset) throw new Error(vscode.l10n.t('There is no VM {0} in {1}.', presetVmid, cluster.name));
     if (preset.template !== 1) throw new Error(vscode.l10n.t('VM {0} ({1}) is not a template: convert it to a template first, or pick a template to deploy from.', presetVmid, preset.name ?? ''));
   }
-  const s = await wizard(deps, l, preset);
-  const tpl = s.template!;
-  const conf = await l.client.get<Record<string, unknown>>(`/nodes/${encodeURIComponent(tpl.node)}/qemu/${tpl.vmid}/config`);
-  const disks = sourceDisks(conf);
-  let plan: Plan;
+  const answers: Kept = kept ?? {
+    state: { sizes: { 'control-plane': { cores: 2, memoryMiB: 4096, diskGiB: 20 }, worker: { cores: 2, memoryMiB: 4096, diskGiB: 20 } } },
+    trail: { answered: [], skipped: [] },
+  };
+  // A failure from here until the VMs are cloned created nothing: "Try again" reopens the summary
+  // with every answer kept (the plan is made anew there, against the cluster as it is then).
+  const retryable = (e: unknown, reachedSummary: boolean) =>
+    isCancellation(e) || !reachedSummary ? e : new RetryableError(e instanceof Error ? e.message : String(e), () => deployCluster(deps, args, answers));
+  let s: WizardState;
   try {
-    plan = planCluster({
-      name: s.name!,
-      template: { vmid: tpl.vmid, name: tpl.name ?? String(tpl.vmid), node: tpl.node, isTemplate: !!conf.template, sharedStorage: disks.length > 0 && disks.every((d) => l.sharedStorages.has(d.storage)) },
-      controlPlanes: s.controlPlanes!,
-      workers: s.workers!,
-      sizes: s.sizes,
-      nodes: l.nodes,
-      pins: s.pins,
-      network: s.network!,
-      firstVmid: await l.client.nextId(),
-      takenVmids: new Set(l.vms.map((v) => v.vmid!).filter((v) => v !== undefined)),
-      takenAddresses: await addressesInUse(l.client, l.vms, s.network!),
-    });
+    s = await wizard(deps, l, cluster, answers, preset);
   } catch (e) {
-    if (e instanceof PlanError) throw new Error(vscode.l10n.t('Cannot deploy {0}: {1}', s.name!, e.problems.join(' ')));
-    throw e;
+    // Only the summary's own check (the plan) fails once every answer is in.
+    throw retryable(e, answers.trail.answered.length > 0 && answers.state.ciuser !== undefined);
   }
-  const deploy = vscode.l10n.t('Deploy');
-  await deps.prompts.confirm(
-    vscode.l10n.t('Deploy cluster "{0}": {1} VMs on {2}?', plan.name, plan.vms.length, cluster.name),
-    planSummary(plan),
-    deploy,
-  );
+  const plan = s.plan!;
   // Only now is anything written: the key pair (if asked for), then the VMs.
   let sshKey: string;
-  if (s.key!.kind === 'generate') {
-    const { generateEd25519KeyPair } = await import('../../providers/ssh');
-    const pair = await generateEd25519KeyPair({ privatePath: s.key!.path, comment: `homelab-${plan.name}` });
-    deps.log.info(`cluster ${plan.name}: new key pair ${pair.privatePath} (${pair.fingerprint})`);
-    sshKey = pair.publicKeyLine;
-  } else sshKey = s.key!.line;
+  try {
+    if (s.key!.kind === 'generate') {
+      const { generateEd25519KeyPair } = await import('../../providers/ssh');
+      const pair = await generateEd25519KeyPair({ privatePath: s.key!.path, comment: `homelab-${plan.name}` });
+      deps.log.info(`cluster ${plan.name}: new key pair ${pair.privatePath} (${pair.fingerprint})`);
+      sshKey = pair.publicKeyLine;
+    } else sshKey = s.key!.line;
+  } catch (e) {
+    throw retryable(e, true);
+  }
   return execute(deps, cluster, l.client, plan, [sshKey], s.ciuser!);
 }
 

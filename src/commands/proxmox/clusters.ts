@@ -6,6 +6,8 @@ import type { ProxmoxSession } from '../../services/proxmox/session';
 import type { ProxmoxElement } from '../../views/proxmox/tree';
 import type { Prompts } from '../prompts';
 import type { CommandRegistry } from '../registry';
+import { isCancellation } from '../../providers/cancellation';
+import { RetryableError, runWizard, type SummaryLine, type WizardStep, type WizardTrail } from '../wizard';
 import { DEMO_LAB_ID } from './demo-lab';
 
 export interface ClusterCommandDeps {
@@ -94,78 +96,197 @@ async function probe(url: string, trust: string | ClusterTrust, auth: ProxmoxAut
   }
 }
 
-async function askCredentials(deps: ClusterCommandDeps, step: (n: number) => string, existing?: ClusterConfig): Promise<{ auth: ClusterConfig['auth']; secret: string }> {
-  const { validateTokenId, validateTokenSecret } = await provider();
-  const kind = await deps.prompts.pick(
-    [
-      { label: vscode.l10n.t('API token'), id: 'token', detail: vscode.l10n.t('Recommended: user@realm!tokenname and its secret') },
-      { label: vscode.l10n.t('User and password'), id: 'ticket', detail: vscode.l10n.t('Signs in for a ticket, renewed every hour') },
-    ],
-    { title: step(2) + vscode.l10n.t('How does Homelab sign in?') },
-  );
-  if (kind.id === 'token') {
-    const tokenId = (await deps.prompts.input({
-      title: step(3) + vscode.l10n.t('API token ID'),
-      prompt: vscode.l10n.t('As shown under Datacenter → Permissions → API Tokens, e.g. root@pam!homelab'),
-      value: existing?.auth.kind === 'token' ? existing.auth.tokenId : '',
-      validateInput: validator(validateTokenId),
-    })).trim();
-    const secret = (await deps.prompts.input({
-      title: step(4) + vscode.l10n.t('API token secret'),
-      prompt: vscode.l10n.t('The UUID Proxmox showed once when the token was created. Kept in VS Code\'s secret storage only.'),
-      password: true,
-      validateInput: validator(validateTokenSecret),
-    })).trim();
-    return { auth: { kind: 'token', tokenId }, secret };
-  }
-  const username = (await deps.prompts.input({
-    title: step(3) + vscode.l10n.t('User'),
-    prompt: vscode.l10n.t('user@realm, e.g. root@pam'),
-    value: existing?.auth.kind === 'ticket' ? existing.auth.username : '',
-    validateInput: (v) => (/^[^\s@]+@[^\s@!]+$/.test(v.trim()) ? undefined : vscode.l10n.t('Enter the user as user@realm (for example root@pam).')),
-  })).trim();
-  const secret = await deps.prompts.input({
-    title: step(4) + vscode.l10n.t('Password'),
-    password: true,
-    validateInput: (v) => (v ? undefined : vscode.l10n.t('Enter the password.')),
-  });
-  return { auth: { kind: 'ticket', username }, secret };
+/** How Homelab signs in, as a wizard answers it (the secret lives only in memory until stored). */
+interface Credentials {
+  kind?: 'token' | 'ticket';
+  tokenId?: string;
+  username?: string;
+  secret?: string;
 }
 
-async function addCluster(deps: ClusterCommandDeps): Promise<ClusterConfig> {
-  const { parseClusterUrl } = await provider();
-  const step = (n: number) => `${vscode.l10n.t('Add Proxmox Cluster')} (${n}/5): `;
-  const urlInput = await deps.prompts.input({
-    title: step(1) + vscode.l10n.t('URL'),
-    prompt: vscode.l10n.t('The address of any node, with port 8006'),
-    placeHolder: 'https://pve1.lan:8006',
-    validateInput: validator((v) => {
-      try {
-        parseClusterUrl(v);
-        return undefined;
-      } catch (e) {
-        return (e as Error).message;
+function authOf(c: Credentials): { auth: ClusterConfig['auth']; secret: string } {
+  return c.kind === 'token'
+    ? { auth: { kind: 'token', tokenId: c.tokenId! }, secret: c.secret! }
+    : { auth: { kind: 'ticket', username: c.username! }, secret: c.secret! };
+}
+
+const proxmoxAuth = (c: Credentials): ProxmoxAuth => {
+  const { auth, secret } = authOf(c);
+  return auth.kind === 'token' ? { ...auth, secret } : { ...auth, password: secret };
+};
+
+/** Three wizard steps: token or password, the token ID or user, the secret or password. */
+async function credentialSteps<S extends Credentials>(deps: ClusterCommandDeps, title: (s: string) => string): Promise<WizardStep<S>[]> {
+  const { validateTokenId, validateTokenSecret } = await provider();
+  return [
+    async (s, at) => {
+      const [kind] = await deps.prompts.pickStep([
+        { label: vscode.l10n.t('API token'), id: 'token', detail: vscode.l10n.t('Recommended: user@realm!tokenname and its secret') },
+        { label: vscode.l10n.t('User and password'), id: 'ticket', detail: vscode.l10n.t('Signs in for a ticket, renewed every hour') },
+      ], { title: title(vscode.l10n.t('How does Homelab sign in?')) }, at);
+      if (s.kind !== kind.id) s.secret = undefined; // a token secret is no password
+      s.kind = kind.id as Credentials['kind'];
+    },
+    async (s, at) => {
+      if (s.kind === 'token') {
+        s.tokenId = (await deps.prompts.inputStep({
+          title: title(vscode.l10n.t('API token ID')),
+          prompt: vscode.l10n.t('As shown under Datacenter → Permissions → API Tokens, e.g. root@pam!homelab'),
+          value: s.tokenId ?? '',
+          validateInput: validator(validateTokenId),
+        }, at)).trim();
+        return;
       }
-    }),
-  });
-  const url = parseClusterUrl(urlInput.trim()).origin;
-  const { auth, secret } = await askCredentials(deps, step);
-  const name = (await deps.prompts.input({
-    title: step(5) + vscode.l10n.t('Name'),
-    value: new URL(url).hostname,
-    validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter a name for the cluster.')),
-  })).trim();
-  const fingerprint = await trustCertificate(deps, url);
-  const summary = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}…', name) },
-    () => probe(url, fingerprint, auth.kind === 'token' ? { ...auth, secret } : { ...auth, password: secret }),
-  );
+      s.username = (await deps.prompts.inputStep({
+        title: title(vscode.l10n.t('User')),
+        prompt: vscode.l10n.t('user@realm, e.g. root@pam'),
+        value: s.username ?? '',
+        validateInput: (v) => (/^[^\s@]+@[^\s@!]+$/.test(v.trim()) ? undefined : vscode.l10n.t('Enter the user as user@realm (for example root@pam).')),
+      }, at)).trim();
+    },
+    async (s, at) => {
+      const v = s.kind === 'token'
+        ? (await deps.prompts.inputStep({
+          title: title(vscode.l10n.t('API token secret')),
+          prompt: vscode.l10n.t('The UUID Proxmox showed once when the token was created. Kept in VS Code\'s secret storage only.'),
+          password: true,
+          value: s.secret ?? '',
+          validateInput: validator(validateTokenSecret),
+        }, at)).trim()
+        : await deps.prompts.inputStep({
+          title: title(vscode.l10n.t('Password')),
+          password: true,
+          value: s.secret ?? '',
+          validateInput: (x) => (x ? undefined : vscode.l10n.t('Enter the password.')),
+        }, at);
+      s.secret = v;
+    },
+  ];
+}
+
+/** Summary lines of the credential steps, which sit at `first`, `first + 1` and `first + 2`. */
+function credentialLines(c: Credentials, first: number): SummaryLine[] {
+  return [
+    { label: vscode.l10n.t('Sign in with'), value: c.kind === 'token' ? vscode.l10n.t('API token') : vscode.l10n.t('User and password'), step: first },
+    c.kind === 'token'
+      ? { label: vscode.l10n.t('API token ID'), value: c.tokenId ?? '', step: first + 1 }
+      : { label: vscode.l10n.t('User'), value: c.username ?? '', step: first + 1 },
+    { label: c.kind === 'token' ? vscode.l10n.t('API token secret') : vscode.l10n.t('Password'), value: '••••••••', step: first + 2 },
+  ];
+}
+
+/** Answers of Add Proxmox Cluster, kept for "Try again" (in memory only: it holds the secret). */
+interface AddAnswers {
+  state: Credentials & { url?: string; name?: string };
+  trail: WizardTrail;
+}
+
+/** A failure before anything was stored offers "Try again" with the answers; a cancellation stays one. */
+function keepAnswers(e: unknown, retry: () => Promise<unknown>): unknown {
+  if (isCancellation(e) || e instanceof RetryableError) return e;
+  return new RetryableError(e instanceof Error ? e.message : String(e), retry);
+}
+
+async function addCluster(deps: ClusterCommandDeps, kept?: AddAnswers): Promise<ClusterConfig> {
+  const { parseClusterUrl } = await provider();
+  const title = (s: string) => `${vscode.l10n.t('Add Proxmox Cluster')}: ${s}`;
+  const answers: AddAnswers = kept ?? { state: {}, trail: { answered: [], skipped: [] } };
+  const cred = await credentialSteps<AddAnswers['state']>(deps, title);
+  await runWizard(answers.state, [
+    async (s, at) => {
+      const v = await deps.prompts.inputStep({
+        title: title(vscode.l10n.t('URL')),
+        prompt: vscode.l10n.t('The address of any node, with port 8006'),
+        placeHolder: 'https://pve1.lan:8006',
+        value: s.url ?? '',
+        validateInput: validator((x) => {
+          try {
+            parseClusterUrl(x);
+            return undefined;
+          } catch (e) {
+            return (e as Error).message;
+          }
+        }),
+      }, at);
+      s.url = parseClusterUrl(v.trim()).origin;
+    },
+    ...cred,
+    async (s, at) => {
+      s.name = (await deps.prompts.inputStep({
+        title: title(vscode.l10n.t('Name')),
+        value: s.name ?? new URL(s.url!).hostname,
+        validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter a name for the cluster.')),
+      }, at)).trim();
+    },
+    async (s, at) => {
+      await deps.prompts.summaryStep(title(vscode.l10n.t('Summary')), [
+        { label: vscode.l10n.t('URL'), value: s.url!, step: 0 },
+        ...credentialLines(s, 1),
+        { label: vscode.l10n.t('Name'), value: s.name!, step: 4 },
+      ], vscode.l10n.t('Connect to {0}', s.url!), at);
+    },
+  ], answers.trail);
+  const { url, name } = answers.state as Required<AddAnswers['state']>;
+  let fingerprint: string;
+  let summary: string;
+  try {
+    fingerprint = await trustCertificate(deps, url);
+    summary = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}…', name) },
+      () => probe(url, fingerprint, proxmoxAuth(answers.state)),
+    );
+  } catch (e) {
+    // Nothing is stored yet: "Try again" reopens the summary with every answer as it was.
+    throw keepAnswers(e, () => addCluster(deps, answers));
+  }
   // Only now, with everything verified, is anything stored.
+  const { auth, secret } = authOf(answers.state);
   const cluster: ClusterConfig = { id: deps.clusters.newId(name), name, url, fingerprint, auth };
   await deps.clusters.save(cluster, secret);
   deps.log.info(`added cluster ${name} (${url}): ${summary}`);
   void vscode.window.showInformationMessage(vscode.l10n.t('Connected to {0}: {1}.', name, summary));
   return cluster;
+}
+
+/** New credentials for a cluster: asked, checked the way the cluster is trusted, then stored. */
+async function editCredentials(deps: ClusterCommandDeps, cluster: ClusterConfig, kept?: { state: Credentials; trail: WizardTrail }): Promise<void> {
+  const title = (s: string) => `${vscode.l10n.t('Edit {0}', cluster.name)}: ${s}`;
+  const answers = kept ?? {
+    state: cluster.auth.kind === 'token' ? { kind: 'token' as const, tokenId: cluster.auth.tokenId } : { kind: 'ticket' as const, username: cluster.auth.username },
+    trail: { answered: [], skipped: [] },
+  };
+  const cred = await credentialSteps<Credentials>(deps, title);
+  await runWizard(answers.state, [
+    ...cred,
+    async (s, at) => deps.prompts.summaryStep(title(vscode.l10n.t('Summary')), credentialLines(s, 0), vscode.l10n.t('Test and save'), at),
+  ], answers.trail);
+  try {
+    // Checked the way the cluster is trusted: its pin, or its CA file (never the system CAs).
+    await probe(cluster.url, await (await provider()).clusterTrust(cluster), proxmoxAuth(answers.state));
+  } catch (e) {
+    throw keepAnswers(e, () => editCredentials(deps, cluster, answers));
+  }
+  const { auth, secret } = authOf(answers.state);
+  await deps.clusters.save({ ...cluster, auth }, secret);
+  deps.connections.reset(cluster.id);
+}
+
+/** A new address (and so a certificate to trust), or the same one re-trusted; saved once it works. */
+async function editAddress(deps: ClusterCommandDeps, cluster: ClusterConfig, askUrl: boolean, keptUrl?: string): Promise<void> {
+  const { parseClusterUrl } = await provider();
+  const step = () => `${vscode.l10n.t('Edit {0}', cluster.name)}: `;
+  const url = askUrl
+    ? parseClusterUrl((await deps.prompts.input({ title: step() + vscode.l10n.t('URL'), value: keptUrl ?? cluster.url, validateInput: validator((v) => { try { parseClusterUrl(v); return undefined; } catch (e) { return (e as Error).message; } }) })).trim()).origin
+    : cluster.url;
+  try {
+    // A new address means a new certificate to trust; nothing is saved until it is trusted and works.
+    const fingerprint = await trustCertificate(deps, url, url === cluster.url ? cluster.fingerprint : undefined);
+    await probe(url, fingerprint, await deps.clusters.auth(cluster));
+    await deps.clusters.save({ ...cluster, url, fingerprint });
+  } catch (e) {
+    throw keepAnswers(e, () => editAddress(deps, cluster, askUrl, url));
+  }
+  deps.connections.reset(cluster.id);
 }
 
 async function editCluster(deps: ClusterCommandDeps, arg: unknown): Promise<void> {
@@ -184,23 +305,8 @@ async function editCluster(deps: ClusterCommandDeps, arg: unknown): Promise<void
     const name = (await deps.prompts.input({ title: step() + vscode.l10n.t('Name'), value: cluster.name, validateInput: (v) => (v.trim() ? undefined : vscode.l10n.t('Enter a name for the cluster.')) })).trim();
     return deps.clusters.save({ ...cluster, name });
   }
-  if (what.id === 'credentials') {
-    const { auth, secret } = await askCredentials(deps, step, cluster);
-    // Checked the way the cluster is trusted: its pin, or its CA file (never the system CAs).
-    await probe(cluster.url, await (await provider()).clusterTrust(cluster), auth.kind === 'token' ? { ...auth, secret } : { ...auth, password: secret });
-    await deps.clusters.save({ ...cluster, auth }, secret);
-    deps.connections.reset(cluster.id);
-    return;
-  }
-  const { parseClusterUrl } = await provider();
-  const url = what.id === 'url'
-    ? parseClusterUrl((await deps.prompts.input({ title: step() + vscode.l10n.t('URL'), value: cluster.url, validateInput: validator((v) => { try { parseClusterUrl(v); return undefined; } catch (e) { return (e as Error).message; } }) })).trim()).origin
-    : cluster.url;
-  // A new address means a new certificate to trust; nothing is saved until it is trusted and works.
-  const fingerprint = await trustCertificate(deps, url, url === cluster.url ? cluster.fingerprint : undefined);
-  await probe(url, fingerprint, await deps.clusters.auth(cluster));
-  await deps.clusters.save({ ...cluster, url, fingerprint });
-  deps.connections.reset(cluster.id);
+  if (what.id === 'credentials') return editCredentials(deps, cluster);
+  return editAddress(deps, cluster, what.id === 'url');
 }
 
 async function removeCluster(deps: ClusterCommandDeps, arg: unknown): Promise<void> {
