@@ -84,6 +84,7 @@ describe('kubernetes port-forward (provider)', function () {
       await rejects(openPortForward(env.client, ns, pod, 0, () => undefined), 'invalid', /1 to 65535/);
       assert.equal(env.server!.requestCounts.total, before);
     });
+
     it('[test server only] the pod going away ends the stream', async () => {
       // Last: the deployment replaces the pod, which other tests forward to.
       const s = await openPortForward(env.client, ns, pod, 80, () => undefined);
@@ -91,6 +92,5 @@ describe('kubernetes port-forward (provider)', function () {
       await s.closed;
       assert.equal(env.server!.openPortForwards(), 0);
     });
-
   });
 });
