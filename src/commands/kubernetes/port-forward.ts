@@ -9,12 +9,21 @@ function knownPorts(obj: { spec?: unknown }, kind: string): number[] {
   return kind === 'services' ? (spec.ports ?? []).map((p) => p.port) : (spec.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => p.containerPort);
 }
 
-/** The forward a command was invoked on: a tree row, or an id (tests, other commands). */
-function forwardArg(forwards: PortForwards, arg: unknown): PortForwardInfo {
-  const id = typeof arg === 'string' ? arg : (arg as { forwardId?: string; id?: string } | undefined)?.forwardId ?? (arg as { id?: string } | undefined)?.id;
-  const f = id ? forwards.get(id) : undefined;
-  if (!f) throw new Error(vscode.l10n.t('Run this command on a port-forward in the Kubernetes view.'));
-  return f;
+/** The forward a command was invoked on: a tree row or an id; from the palette, the selected row or a pick. */
+async function forwardArg(deps: KubernetesCommandDeps, forwards: PortForwards, arg: unknown, title: string): Promise<PortForwardInfo> {
+  const idOf = (x: unknown) => typeof x === 'string' ? x : (x as { forwardId?: string } | undefined)?.forwardId;
+  const id = idOf(arg) ?? (arg === undefined ? idOf(deps.view.selection[0]) : undefined);
+  if (id) {
+    const f = forwards.get(id);
+    if (!f) throw new Error(vscode.l10n.t('This port-forward is no longer running.'));
+    return f;
+  }
+  const all = forwards.list();
+  if (!all.length) throw new Error(vscode.l10n.t('No port-forward is running.'));
+  const picked = await deps.prompts.pick(all.map((f) => ({
+    label: `127.0.0.1:${f.localPort}`, description: `${f.target.context}/${f.target.namespace}/${f.target.kind === 'services' ? 'svc/' : ''}${f.target.name}:${f.target.port}`, id: f.id,
+  })), { title });
+  return forwards.get(picked.id) ?? all[0];
 }
 
 /** Port-forward from a pod or service; stop; open in a browser (through VS Code's port mapping). */
@@ -55,13 +64,13 @@ export function registerPortForwardCommands(deps: KubernetesCommandDeps & { forw
   });
 
   registry.register('homelab.kubernetes.portForwardStop', async (arg?: unknown) => {
-    const f = forwardArg(forwards, arg ?? deps.view.selection[0]);
+    const f = await forwardArg(deps, forwards, arg, vscode.l10n.t('Stop Port-Forward'));
     await forwards.stop(f.id);
     return f.localPort;
   });
 
   registry.register('homelab.kubernetes.portForwardOpen', async (arg?: unknown) => {
-    const f = forwardArg(forwards, arg ?? deps.view.selection[0]);
+    const f = await forwardArg(deps, forwards, arg, vscode.l10n.t('Open in Browser'));
     if (f.state === 'ended') throw new Error(f.message ?? vscode.l10n.t('This port-forward has ended.'));
     return open(f);
   });

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import * as vscode from 'vscode';
-import type { KubeObject } from '../../providers/kubernetes/resources';
+import { isRunning, pickPod, targetPort, type ServicePort } from './pod-choice';
 import type { KubernetesSession } from './session';
 
 /** What is forwarded: a pod's port, or a service's port (through one ready pod behind it). */
@@ -174,15 +174,13 @@ export class PortForwards implements vscode.Disposable {
       return;
     }
     const svc = this.session.object(context, 'services', namespace, name);
-    const spec = (svc?.spec ?? {}) as { selector?: Record<string, string>; ports?: { port: number; targetPort?: number | string; name?: string }[] };
+    const spec = (svc?.spec ?? {}) as { selector?: Record<string, string>; ports?: ServicePort[] };
     const sp = spec.ports?.find((p) => p.port === port);
     const selector = Object.entries(spec.selector ?? {});
     const problem = !svc ? vscode.l10n.t('Service {0}/{1} is gone.', namespace, name)
       : !sp ? vscode.l10n.t('Service {0}/{1} has no port {2}.', namespace, name, port)
         : !selector.length ? vscode.l10n.t('Service {0}/{1} has no selector: no pod to forward to.', namespace, name) : undefined;
-    const ready = problem ? [] : pods.filter((p) => isReady(p) && selector.every(([k, v]) => p.metadata.labels?.[k] === v)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-    // Stay on the current pod while it is ready; else the first ready one.
-    const pod = ready.find((p) => p.metadata.name === f.pod) ?? ready[0];
+    const pod = problem ? undefined : pickPod(pods, spec.selector ?? {}, f.pod);
     if (!pod) {
       if (f.pod) this.log.warn(`port-forward ${f.id}: pod ${f.pod} went away; no ready pod behind service ${namespace}/${name}`);
       f.pod = undefined; f.podPort = undefined; f.state = 'waiting';
@@ -224,25 +222,4 @@ export class PortForwards implements vscode.Disposable {
     this.session.setDemand('port-forwards', []);
     this.changed.dispose();
   }
-}
-
-function isRunning(p: KubeObject): boolean {
-  return (p.status as { phase?: string } | undefined)?.phase === 'Running';
-}
-
-function isReady(p: KubeObject): boolean {
-  const st = p.status as { conditions?: { type: string; status: string }[] } | undefined;
-  return !p.metadata.deletionTimestamp && isRunning(p) && !!st?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
-/** The pod port a service port goes to: its targetPort (a number, or a container port's name), else the port itself. */
-export function targetPort(pod: KubeObject, sp: { port: number; targetPort?: number | string }): number {
-  if (typeof sp.targetPort === 'number') return sp.targetPort;
-  if (typeof sp.targetPort === 'string' && /^\d+$/.test(sp.targetPort)) return Number(sp.targetPort);
-  if (typeof sp.targetPort === 'string') {
-    const containers = ((pod.spec as { containers?: { ports?: { name?: string; containerPort: number }[] }[] } | undefined)?.containers ?? []);
-    const named = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === sp.targetPort);
-    if (named) return named.containerPort;
-  }
-  return sp.port;
 }
