@@ -132,6 +132,22 @@ runnableOnlyIf(!REAL_KUBECONFIG, 'needs the API test server (it binds pod ports 
       await assert.rejects(roundTrip(f.localPort, 'x'), /ECONNREFUSED/);
     });
 
+    it('Kubernetes: Open in Browser maps the local port through VS Code; from the palette a forward is picked', async () => {
+      const [pod] = await runningPods();
+      const { result: f } = await run<PortForwardInfo>('homelab.kubernetes.portForward', ['80', '0'], pod);
+      const [row] = await eventually(async () => { const r = await forwardRows(); assert.equal(r.length, 1); return r; }, 'the forward is listed');
+      const opened = await Promise.race([run<string>('homelab.kubernetes.portForwardOpen', [], row), sleep(15_000).then(() => ({ result: undefined, failure: 'openExternal did not return' }))]);
+      assert.equal(opened.failure, undefined);
+      assert.match(opened.result ?? '', new RegExp(String(f!.localPort)), 'the external URI names the forwarded port');
+      // From the palette (no argument, nothing selected): the forward is picked by its local address.
+      const stop = await run<number>('homelab.kubernetes.portForwardStop', [`127.0.0.1:${f!.localPort}`]);
+      assert.equal(stop.failure, undefined);
+      assert.equal(stop.result, f!.localPort);
+      assert.equal(api.kubernetesForwards.list().length, 0);
+      const none = await run('homelab.kubernetes.portForwardStop', []);
+      assert.match(none.failure ?? '', /No port-forward is running/);
+    });
+
     it('Kubernetes: bad input is refused before anything listens', async () => {
       const [pod] = await runningPods();
       const bad = await run('homelab.kubernetes.portForward', ['70000'], pod);
