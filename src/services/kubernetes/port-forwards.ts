@@ -45,6 +45,8 @@ export class PortForwards implements vscode.Disposable {
   /** The list or a forward's state changed (with the forwards of now). */
   readonly onDidChange = this.changed.event;
   private readonly forwards = new Map<string, Forward>();
+  /** Targets of forwards being started: their watches are wanted before they are listed. */
+  private readonly starting = new Set<PortForwardTarget>();
   private readonly sub: vscode.Disposable;
 
   constructor(private readonly session: KubernetesSession, private readonly log: { info(m: string): void; warn(m: string): void }) {
@@ -72,13 +74,27 @@ export class PortForwards implements vscode.Disposable {
     k8s.portforward.parsePort(target.port);
     k8s.portforward.parsePort(localPort, true);
     await this.session.client(target.context); // a broken context fails here, before listening
-    this.demand([...this.forwards.values()].map((f) => f.target).concat(target));
+    this.starting.add(target);
+    try {
+      return await this.listen(target, localPort);
+    } finally {
+      this.starting.delete(target);
+      this.demandAll();
+    }
+  }
+
+  private async listen(target: PortForwardTarget, localPort: number): Promise<PortForwardInfo> {
+    this.demandAll();
     // The pods (and the service) must be known to pick a pod and to notice it going away.
-    await this.session.whenSynced(target.context, 'pods', target.namespace);
-    if (target.kind === 'services') await this.session.whenSynced(target.context, 'services', target.namespace);
+    for (const kind of target.kind === 'services' ? ['pods', 'services'] as const : ['pods'] as const) {
+      if (!await this.session.whenSynced(target.context, kind, target.namespace)) {
+        const why = this.session.status(target.context, kind, target.namespace).error?.message ?? vscode.l10n.t('No answer from the API server yet.');
+        throw new Error(vscode.l10n.t('Cannot forward: the {0} of namespace {1} cannot be watched ({2}).', kind, target.namespace, why));
+      }
+    }
     const f: Forward = { id: `pf-${nextId++}`, target, localPort, state: 'waiting', connections: 0, server: createServer(), sockets: new Set() };
     this.choosePod(f);
-    if (target.kind === 'pods' && !f.pod) { this.demandAll(); throw new Error(f.message); }
+    if (target.kind === 'pods' && !f.pod) throw new Error(f.message);
     f.server.on('connection', (s) => this.connect(f, s));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -86,7 +102,6 @@ export class PortForwards implements vscode.Disposable {
         f.server.listen(localPort, '127.0.0.1', () => { f.server.off('error', reject); resolve(); });
       });
     } catch (e) {
-      this.demandAll();
       if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(vscode.l10n.t('Local port {0} is already in use: choose another port, or 0 for any free port.', localPort));
       if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new PortInUseError(vscode.l10n.t('Local port {0} may not be used by this user: choose a port above 1023, or 0 for any free port.', localPort));
       throw e;
@@ -195,7 +210,7 @@ export class PortForwards implements vscode.Disposable {
   }
 
   private demandAll(): void {
-    this.demand([...this.forwards.values()].filter((f) => f.state !== 'ended').map((f) => f.target));
+    this.demand([...[...this.forwards.values()].filter((f) => f.state !== 'ended').map((f) => f.target), ...this.starting]);
   }
 
   /** Watches pods (and services) of every forwarded namespace, for as long as a forward lives. */
