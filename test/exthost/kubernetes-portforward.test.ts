@@ -155,6 +155,13 @@ runnableOnlyIf(!REAL_KUBECONFIG, 'needs the API test server (it binds pod ports 
       const gone = await run('homelab.kubernetes.portForward', [], { ...pod, name: 'no-such-pod', id: `${pod.id}-x` });
       assert.match(gone.failure ?? '', /no-such-pod/);
       await assert.rejects(api.kubernetesForwards.start({ context: env.context, namespace: ns, kind: 'pods', name: 'no-such-pod', port: 80 }, 0), /Pod .*no-such-pod is gone/);
+      // RBAC refuses the namespace's pods: said plainly, nothing listens.
+      env.server!.forbidNamespace('locked');
+      try {
+        await assert.rejects(api.kubernetesForwards.start({ context: env.context, namespace: 'locked', kind: 'pods', name: 'x', port: 80 }, 0), /the pods of namespace locked cannot be watched \(.*forbidden/i);
+      } finally {
+        env.server!.allowNamespace('locked');
+      }
       assert.equal(api.kubernetesForwards.list().length, 0);
     });
 
