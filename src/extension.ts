@@ -33,7 +33,7 @@ import type { Connections } from './services/proxmox/connections';
 import { Landing } from './views/landing';
 import { JournalPanels } from './views/journal/panel';
 import { registerKubernetesCommands } from './commands/kubernetes';
-import { KubernetesSession } from './services/kubernetes';
+import { KubernetesSession, PortForwards } from './services/kubernetes';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { EVENTS_SCHEME, KubernetesEventsProvider } from './views/kubernetes/events-document';
@@ -70,7 +70,8 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
   proxmoxTree.attach(proxmoxView);
   const kubernetesSession = new KubernetesSession(log);
-  const kubernetesTree = new KubernetesTreeProvider(kubernetesSession);
+  const kubernetesForwards = new PortForwards(kubernetesSession, log);
+  const kubernetesTree = new KubernetesTreeProvider(kubernetesSession, kubernetesForwards);
   const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
   kubernetesTree.attach(kubernetesView);
   const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
@@ -78,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     proxmoxTree,
     proxmoxView,
     kubernetesSession,
+    kubernetesForwards,
     kubernetesTree,
     kubernetesView,
     kubernetesYaml,
@@ -96,7 +98,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
 
   registerGeneralCommands(registry, log);
   registerClusterCommands(registry, { clusters, connections, session: proxmoxSession, prompts, log, startDemoLab });
-  registerKubernetesCommands({ registry, session: kubernetesSession, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
+  registerKubernetesCommands({ registry, session: kubernetesSession, forwards: kubernetesForwards, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
 
   const journal = new JournalPanels(context.extensionUri, log);
   const tracker = new TrackerPanels(context.extensionUri, log);
@@ -161,7 +163,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
   if (!hooks) return undefined;
   return testApi({
-    registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession,
+    registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
     operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics,
   });
 }

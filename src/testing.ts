@@ -10,7 +10,7 @@ import type { ActivityLog } from './services/activity';
 import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
 import type { ProxmoxSession } from './services/proxmox/session';
-import type { KubernetesSession } from './services/kubernetes';
+import type { KubernetesSession, PortForwards } from './services/kubernetes';
 import type { DashboardPanels } from './views/dashboard/panel';
 import type { JournalPanels } from './views/journal/panel';
 import type { KubeElement, KubernetesTreeProvider } from './views/kubernetes/tree';
@@ -55,6 +55,8 @@ export interface HomelabApi {
   readonly kubernetesView: vscode.TreeView<KubeElement>;
   /** Kubernetes kubeconfig, clients and watches (no UI). */
   readonly kubernetesSession: KubernetesSession;
+  /** Live Kubernetes port-forwards. */
+  readonly kubernetesForwards: PortForwards;
   /** Pinned Proxmox clients per cluster (tests wrap one to inject a failure at a pipeline step). */
   readonly connections: Connections;
   /** Clusters, connections and the inventory cache with its refresh policy. */

@@ -41,6 +41,9 @@ export const COMMAND_IDS = [
   'homelab.kubernetes.exec',
   'homelab.kubernetes.toggleAllNamespaces',
   'homelab.kubernetes.showEvents',
+  'homelab.kubernetes.portForward',
+  'homelab.kubernetes.portForwardStop',
+  'homelab.kubernetes.portForwardOpen',
   // journal
   'homelab.journal.open',
   'homelab.journal.newEntry',

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Controller } from './controller';
 import { EXEC_PROTOCOLS, runExec } from './exec';
+import { PORTFORWARD_PROTOCOLS, runPortForward } from './portforward';
 import { issueClientCert, makeTestPki, TestPki } from './certs';
 import { clone, deepEqual, deletePath, getPath, isObject, Json, JsonObject, jsonPatch, leafPaths, mergePatch, strategicMergePatch } from './patch';
 import { apiVersionOf, findServed, SERVED, ServedResource } from './resources';
@@ -59,6 +60,10 @@ export interface K8sTestServer {
   cutWatches(opts?: { graceful?: boolean }): number;
   /** Breaks every open log follow (socket destroyed mid-stream). */
   cutLogs(): number;
+  /** Connections to `port` of a pod (`'*'`: any pod of the namespace) go to 127.0.0.1:`localPort` (port-forward). */
+  bindPort(namespace: string, pod: string, port: number, localPort: number): void;
+  /** Open port-forward connections (a deleted pod's are closed, as the kubelet's streams end). */
+  openPortForwards(): number;
   /** Forgets history: resuming a watch from any earlier resourceVersion now gets 410 Gone. */
   expireHistory(opts?: { cutWatches?: boolean }): void;
   forbidNamespace(ns: string): void;
@@ -168,6 +173,12 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
   let latencyMs = 0;
   const zero = (): RequestCounts => ({ total: 0, list: 0, watch: 0, get: 0, create: 0, update: 0, patch: 0, delete: 0, log: 0, exec: 0, discovery: 0, unauthorized: 0, forbidden: 0 });
   const requestCounts = zero();
+  const portBinds = new Map<string, number>();
+  const forwards = new Map<{ close(): void }, { ns: string; pod: string }>();
+  store.on('event', (ev: StoreEvent) => {
+    if (ev.plural !== 'pods' || ev.type !== 'DELETED') return;
+    for (const [f, at] of forwards) if (at.ns === ev.namespace && at.pod === ev.object.metadata.name) { forwards.delete(f); f.close(); }
+  });
   const wss = ws.WebSocketServer ? new ws.WebSocketServer({ noServer: true, handleProtocols: (p) => EXEC_PROTOCOLS.find((x) => p.has(x)) ?? false }) : undefined;
 
   for (const ns of opts.namespaces ?? ['default', 'kube-system']) store.create('namespaces', { metadata: { name: ns } });
@@ -533,6 +544,24 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const user = authenticate(req);
     if (!user) { requestCounts.unauthorized++; reject(401, 'Unauthorized', 'Unauthorized'); return; }
+    const pf = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/);
+    if (pf && wss) {
+      const [ns, name] = [decodeURIComponent(pf[1]), decodeURIComponent(pf[2])];
+      if (forbidden.has(ns)) { requestCounts.forbidden++; reject(403, 'Forbidden', `pods "${name}" is forbidden: User "${user}" cannot create resource "pods/portforward" in API group "" in the namespace "${ns}"`); return; }
+      const pod = store.get('pods', ns, name);
+      if (!pod) { reject(404, 'NotFound', `pods "${name}" not found`); return; }
+      if ((pod.status as JsonObject | undefined)?.phase !== 'Running') { reject(400, 'BadRequest', `unable to upgrade connection: pod ${name} is not running`); return; }
+      const ports = url.searchParams.getAll('ports').flatMap((p) => p.split(',')).map(Number);
+      if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) { reject(400, 'BadRequest', 'invalid port(s): ports must be 1-65535'); return; }
+      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+      if (!offered.some((p) => PORTFORWARD_PROTOCOLS.includes(p))) { reject(400, 'BadRequest', `unable to upgrade connection: no supported subprotocol offered (want ${PORTFORWARD_PROTOCOLS.join(', ')})`); return; }
+      wss.handleUpgrade(req, socket, head, (sock) => {
+        const f = runPortForward(sock, { namespace: ns, pod: name, ports, resolve: (n, p, port) => portBinds.get(`${n}/${p}:${port}`) ?? portBinds.get(`${n}/*:${port}`) });
+        forwards.set(f, { ns, pod: name });
+        sock.on('close', () => forwards.delete(f));
+      });
+      return;
+    }
     const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/);
     if (!m || !wss) { reject(404, 'NotFound', 'the server could not find the requested resource'); return; }
     const [ns, name] = [decodeURIComponent(m[1]), decodeURIComponent(m[2])];
@@ -572,6 +601,8 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       for (const w of [...watchers]) { w.stop(); if (o?.graceful) w.res.end(); else w.socket.destroy(); }
       return n;
     },
+    bindPort: (namespace, pod, port, localPort) => { portBinds.set(`${namespace}/${pod}:${port}`, localPort); },
+    openPortForwards: () => forwards.size,
     cutLogs: () => {
       const n = logFollowers.size;
       for (const w of [...logFollowers]) { w.stop(); w.socket.destroy(); }
@@ -588,6 +619,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     close: async () => {
       controller?.stop();
       for (const w of [...watchers]) { w.stop(); w.socket.destroy(); }
+      for (const f of forwards.keys()) f.close();
       wss?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

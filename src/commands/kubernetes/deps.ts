@@ -2,13 +2,15 @@ import * as vscode from 'vscode';
 import type { Prompts } from '../prompts';
 import type { CommandRegistry } from '../registry';
 import type { KubeObject } from '../../providers/kubernetes/resources';
-import type { KubernetesSession } from '../../services/kubernetes';
+import type { KubernetesSession, PortForwards } from '../../services/kubernetes';
 import type { KubeElement, ObjectElement } from '../../views/kubernetes/elements';
 import type { KubernetesYamlProvider } from '../../views/kubernetes/yaml-document';
 
 export interface KubernetesCommandDeps {
   registry: CommandRegistry;
   session: KubernetesSession;
+  /** Live port-forwards. */
+  forwards?: PortForwards;
   prompts: Prompts;
   log: vscode.LogOutputChannel;
   yaml: KubernetesYamlProvider;

@@ -1,6 +1,7 @@
 import { registerApplyCommands } from './apply';
 import { registerContextCommands } from './context';
 import { registerEventsCommands } from './events';
+import { registerPortForwardCommands } from './port-forward';
 import type { KubernetesCommandDeps } from './deps';
 import { registerTerminalCommands } from './terminals';
 import { registerWorkloadCommands } from './workloads';
@@ -15,4 +16,5 @@ export function registerKubernetesCommands(deps: KubernetesCommandDeps): void {
   registerApplyCommands(deps);
   registerTerminalCommands(deps);
   registerEventsCommands(deps);
+  if (deps.forwards) registerPortForwardCommands({ ...deps, forwards: deps.forwards });
 }

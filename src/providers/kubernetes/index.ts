@@ -6,3 +6,4 @@ export * as errors from './errors';
 export * as informer from './informer';
 export * as kubeconfig from './kubeconfig';
 export * as resources from './resources';
+export * as portforward from './portforward';

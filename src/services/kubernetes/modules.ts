@@ -4,6 +4,7 @@ import type * as client from '../../providers/kubernetes/client';
 import type * as errors from '../../providers/kubernetes/errors';
 import type * as informer from '../../providers/kubernetes/informer';
 import type * as kubeconfig from '../../providers/kubernetes/kubeconfig';
+import type * as portforward from '../../providers/kubernetes/portforward';
 import type * as resources from '../../providers/kubernetes/resources';
 
 export interface KubernetesModules {
@@ -12,6 +13,7 @@ export interface KubernetesModules {
   errors: typeof errors;
   informer: typeof informer;
   kubeconfig: typeof kubeconfig;
+  portforward: typeof portforward;
   resources: typeof resources;
 }
 

@@ -10,6 +10,9 @@ export type KubeElement =
   | { kind: 'allGroup'; id: string; context: string; resource: KindName }
   /** `all`: shown under an all-namespaces group (the namespace is its description). */
   | { kind: 'object'; id: string; context: string; namespace: string; resource: KindName; name: string; all?: boolean }
+  /** The context's port-forwards (shown while it has some). */
+  | { kind: 'forwards'; id: string; context: string }
+  | { kind: 'forward'; id: string; context: string; forwardId: string }
   | { kind: 'condition'; id: string; parent: string; text: string; detail: string; ok: boolean }
   | { kind: 'message'; id: string; context?: string; parent?: string; text: string; detail: string; severity: 'error' | 'info'; command?: vscode.Command };
 
@@ -17,6 +20,7 @@ export type ObjectElement = Extract<KubeElement, { kind: 'object' }>;
 export type ContextElement = Extract<KubeElement, { kind: 'context' }>;
 export type GroupElement = Extract<KubeElement, { kind: 'group' }>;
 export type AllGroupElement = Extract<KubeElement, { kind: 'allGroup' }>;
+export type ForwardElement = Extract<KubeElement, { kind: 'forward' }>;
 
 // Ids hold names only (never volatile text): a refresh keeps selection and expansion.
 export const ctxId = (context: string) => `k8s/${context}`;
@@ -24,6 +28,8 @@ export const nsId = (context: string, ns: string) => `k8s/${context}/ns/${ns}`;
 export const groupId = (context: string, ns: string, kind: KindName) => `k8s/${context}/ns/${ns}/k/${kind}`;
 export const objId = (context: string, ns: string, kind: KindName, name: string) => `k8s/${context}/ns/${ns}/k/${kind}/o/${name}`;
 export const allGroupId = (context: string, kind: KindName) => `k8s/${context}/all/k/${kind}`;
+export const forwardsId = (context: string) => `k8s/${context}/forwards`;
+export const forwardId = (context: string, id: string) => `k8s/${context}/forwards/${id}`;
 export const allObjId = (context: string, ns: string, kind: KindName, name: string) => `k8s/${context}/all/k/${kind}/o/${ns}/${name}`;
 
 /** Group labels (literal strings so the l10n tooling finds them). */

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { KubernetesSession, ObjectsChange, WatchDemand } from '../../services/kubernetes';
+import type { KubernetesSession, ObjectsChange, PortForwards, WatchDemand } from '../../services/kubernetes';
 import { settings } from '../../services/settings';
-import { allGroupId, allObjId, ctxId, groupId, nsId, objId, type KubeElement } from './elements';
+import { allGroupId, allObjId, ctxId, forwardsId, groupId, nsId, objId, type KubeElement } from './elements';
 
 /** What the coordinator needs of the tree: its element cache and its change events. */
 export interface RefreshTarget {
@@ -31,7 +31,11 @@ export class KubernetesRefresh implements vscode.Disposable {
   private staleWhileHidden = false;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly session: KubernetesSession, private readonly tree: RefreshTarget) {
+  constructor(private readonly session: KubernetesSession, forwards: PortForwards | undefined, private readonly tree: RefreshTarget) {
+    // Port-forwards: the context shows or hides its group, the group lists them again.
+    if (forwards) this.disposables.push(forwards.onDidChange(() => {
+      for (const e of [...this.tree.elements()]) if (e.kind === 'context') { this.queue(e); this.queue(this.tree.getElement(forwardsId(e.context))); }
+    }));
     this.disposables.push(
       session.onDidChangeContexts((e) => {
         if (e.reset) this.tree.reset();

@@ -1,14 +1,36 @@
 import * as vscode from 'vscode';
 import type { KubeError } from '../../providers/kubernetes/errors';
-import type { KubernetesSession } from '../../services/kubernetes';
+import type { KubernetesSession, PortForwards } from '../../services/kubernetes';
 import { kindLabel, type KubeElement } from './elements';
 import { eventsOf, latestWarnings, type KubeEvent } from './events';
 import { CONTEXT_VALUES, healthIcon, KIND_ICONS, objectTooltip, WORKLOAD_KINDS } from './items';
 
 /** The TreeItem of an element, from what the session holds now (no request). */
-export function treeItem(session: KubernetesSession, e: KubeElement): vscode.TreeItem {
+export function treeItem(session: KubernetesSession, e: KubeElement, forwards?: PortForwards): vscode.TreeItem {
   const t = vscode.l10n.t;
   switch (e.kind) {
+    case 'forwards': {
+      const item = new vscode.TreeItem(t('Port Forwards'), vscode.TreeItemCollapsibleState.Expanded);
+      item.id = e.id;
+      item.iconPath = new vscode.ThemeIcon('plug');
+      item.description = String(forwards?.list(e.context).length ?? 0);
+      item.contextValue = 'k8s-forwards';
+      return item;
+    }
+    case 'forward': {
+      const f = forwards?.get(e.forwardId);
+      const item = new vscode.TreeItem(f ? `127.0.0.1:${f.localPort} → ${f.target.kind === 'services' ? 'svc/' : ''}${f.target.name}:${f.target.port}` : e.forwardId, vscode.TreeItemCollapsibleState.None);
+      item.id = e.id;
+      if (!f) return item;
+      const state = f.state === 'active' ? t('via {0}', `${f.pod}:${f.podPort}`) : f.state === 'waiting' ? t('waiting for a ready pod') : t('ended');
+      item.description = [f.target.namespace, state, f.connections ? t('{0} connection(s)', f.connections) : ''].filter(Boolean).join(' · ');
+      item.tooltip = [`${f.target.context}/${f.target.namespace}/${f.target.kind}/${f.target.name}:${f.target.port}`, f.message ?? ''].filter(Boolean).join('\n\n');
+      item.iconPath = f.state === 'active' ? new vscode.ThemeIcon('plug', new vscode.ThemeColor('testing.iconPassed'))
+        : f.state === 'waiting' ? new vscode.ThemeIcon('watch', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+          : new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('errorForeground'));
+      item.contextValue = f.state === 'ended' ? 'k8s-forward-ended' : 'k8s-forward';
+      return item;
+    }
     case 'context': {
       const cfg = session.loadedKubeconfig;
       const current = cfg?.currentContext === e.context;

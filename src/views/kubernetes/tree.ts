@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { Kubeconfig } from '../../providers/kubernetes/kubeconfig';
-import type { KubernetesSession } from '../../services/kubernetes';
+import type { KubernetesSession, PortForwards } from '../../services/kubernetes';
 import { settings } from '../../services/settings';
-import { allGroupId, allObjId, ctxId, groupId, kindLabel, nsId, objId, type AllGroupElement, type ContextElement, type GroupElement, type KubeElement, type ObjectElement } from './elements';
+import { allGroupId, allObjId, ctxId, forwardId, forwardsId, groupId, kindLabel, nsId, objId, type AllGroupElement, type ContextElement, type GroupElement, type KubeElement, type ObjectElement } from './elements';
 import { conditionRows, visibleNamespaces, WORKLOAD_KINDS } from './items';
 import { KubernetesRefresh } from './refresh';
 import { errorText, resolveItem, treeItem } from './tree-item';
@@ -23,8 +23,8 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   private readonly elements = new Map<string, KubeElement>();
   private readonly refresher: KubernetesRefresh;
 
-  constructor(private readonly session: KubernetesSession) {
-    this.refresher = new KubernetesRefresh(session, {
+  constructor(private readonly session: KubernetesSession, private readonly forwards?: PortForwards) {
+    this.refresher = new KubernetesRefresh(session, forwards, {
       getElement: (id) => this.elements.get(id),
       elements: () => this.elements.values(),
       fire: (list) => {
@@ -66,7 +66,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   }
 
   getTreeItem(e: KubeElement): vscode.TreeItem {
-    return treeItem(this.session, e);
+    return treeItem(this.session, e, this.forwards);
   }
 
   resolveTreeItem(item: vscode.TreeItem, e: KubeElement): vscode.TreeItem | Promise<vscode.TreeItem> {
@@ -80,6 +80,8 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       case 'group': return this.elements.get(nsId(e.context, e.namespace));
       case 'allGroup': return this.elements.get(ctxId(e.context));
       case 'object': return this.elements.get(e.all ? allGroupId(e.context, e.resource) : groupId(e.context, e.namespace, e.resource));
+      case 'forwards': return this.elements.get(ctxId(e.context));
+      case 'forward': return this.elements.get(forwardsId(e.context));
       case 'condition': return this.elements.get(e.parent);
       case 'message': return e.parent ? this.elements.get(e.parent) : undefined;
     }
@@ -96,6 +98,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
         return k8s.resources.TREE_KINDS.map((resource) => this.element({ kind: 'group', id: groupId(e.context, e.namespace, resource), context: e.context, namespace: e.namespace, resource }));
       }
       case 'group': return this.groupChildren(e);
+      case 'forwards': return (this.forwards?.list(e.context) ?? []).map((f) => this.element({ kind: 'forward', id: forwardId(e.context, f.id), context: e.context, forwardId: f.id }));
       case 'allGroup': return this.allGroupChildren(e);
       case 'object': {
         const obj = this.session.object(e.context, e.resource, e.namespace, e.name);
@@ -131,6 +134,12 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   }
 
   private async contextChildren(e: ContextElement): Promise<KubeElement[]> {
+    // The context's port-forwards come first, while it has some.
+    const forwards: KubeElement[] = this.forwards?.list(e.context).length ? [this.element({ kind: 'forwards', id: forwardsId(e.context), context: e.context })] : [];
+    return [...forwards, ...await this.contextContent(e)];
+  }
+
+  private async contextContent(e: ContextElement): Promise<KubeElement[]> {
     this.refresher.expand(e);
     const cfg = await this.session.kubeconfig();
     const info = cfg.contexts.find((c) => c.name === e.context);

@@ -13,6 +13,7 @@ const TREE_ONLY: Record<string, string> = {
   'homelab.kubernetes.logs': 'acts on one pod picked in the tree; no pod picker yet (issue 17)',
   'homelab.kubernetes.logsWithOptions': 'acts on one pod picked in the tree; no pod picker yet (issue 17)',
   'homelab.kubernetes.exec': 'acts on one pod picked in the tree; no pod picker yet (issue 17)',
+  'homelab.kubernetes.portForward': 'acts on one pod or service picked in the tree; no object picker yet (issue 17)',
 };
 
 interface MenuEntry { command: string; when?: string; group?: string }

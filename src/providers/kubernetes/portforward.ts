@@ -1,0 +1,88 @@
+// One connection to a pod's port over the API (the pods/portforward subresource, WebSocket,
+// v4.channel.k8s.io): no kubectl. Each local TCP connection gets its own WebSocket, as kubectl's
+// and client-node's port-forwards do. Frames carry a channel byte: 0 data, 1 error (one port per
+// stream); the server's first frame on each channel is the port number (2 bytes), not data.
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { KubeClient } from './client';
+import { fromStatus, KubeError } from './errors';
+import { objectPath } from './resources';
+
+export const PORTFORWARD_PROTOCOL = 'v4.channel.k8s.io';
+
+export interface PortForwardStream {
+  write(data: Buffer): void;
+  close(): void;
+  /** Resolves when the stream ended; with the error the server reported, if any. */
+  closed: Promise<{ error?: string }>;
+}
+
+interface WsClientSocket {
+  readonly readyState: number;
+  send(data: Buffer, cb?: (err?: Error) => void): void;
+  close(code?: number): void;
+  terminate(): void;
+  on(ev: 'open', cb: () => void): this;
+  on(ev: 'message', cb: (data: Buffer, isBinary: boolean) => void): this;
+  on(ev: 'close', cb: () => void): this;
+  on(ev: 'error', cb: (err: Error) => void): this;
+  on(ev: 'unexpected-response', cb: (req: ClientRequest, res: IncomingMessage) => void): this;
+}
+type WsCtor = new (url: string, protocols: string[], opts: object) => WsClientSocket;
+
+/** Checks a port number (a remote one: 1-65535; a local one may be 0, "any free port"). */
+export function parsePort(input: string | number, allowZero = false): number {
+  const n = typeof input === 'number' ? input : /^\s*\d{1,5}\s*$/.test(input) ? Number(input) : NaN;
+  if (!Number.isInteger(n) || n > 65535 || n < (allowZero ? 0 : 1)) throw new KubeError('invalid', allowZero ? 'A port is a whole number from 0 (any free port) to 65535.' : 'A port is a whole number from 1 to 65535.');
+  return n;
+}
+
+/**
+ * Opens one stream to `port` of a pod. Resolves once the WebSocket is open; a refused upgrade
+ * (pod gone, not running, forbidden) rejects with the server's Status as a KubeError.
+ */
+export async function openPortForward(client: KubeClient, namespace: string, pod: string, port: number, onData: (data: Buffer) => void): Promise<PortForwardStream> {
+  parsePort(port);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const WebSocket = require('ws') as WsCtor;
+  const opts: Record<string, unknown> = {};
+  await client.kc.applyToHTTPSOptions(opts);
+  const path = objectPath('pods', namespace, pod, 'portforward');
+  const url = `${client.server.replace(/^http/, 'ws')}${path}?ports=${port}`;
+  const where = { method: 'GET', path, server: client.server, context: client.context };
+  const sock = await new Promise<WsClientSocket>((resolve, reject) => {
+    const s = new WebSocket(url, [PORTFORWARD_PROTOCOL], opts);
+    s.on('open', () => resolve(s));
+    s.on('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try { body = JSON.parse(text); } catch { /* plain */ }
+        reject(fromStatus(res.statusCode ?? 0, body, where));
+      });
+    });
+    s.on('error', (e) => reject(client.toKubeError(e, where)));
+  });
+  // The first frame of each channel is its port number: skipped once per channel.
+  const seen = new Set<number>();
+  let error = '';
+  const closed = new Promise<{ error?: string }>((resolve) => {
+    sock.on('close', () => resolve(error ? { error } : {}));
+    sock.on('error', (e) => { error ||= e.message; });
+  });
+  sock.on('message', (data) => {
+    if (data.length === 0) return;
+    const ch = data[0];
+    let payload = data.subarray(1);
+    if (!seen.has(ch)) { seen.add(ch); payload = payload.subarray(2); }
+    if (!payload.length) return;
+    if (ch === 0) onData(payload);
+    else if (ch === 1) error += payload.toString('utf8');
+  });
+  return {
+    write: (d) => { if (sock.readyState === 1) sock.send(Buffer.concat([Buffer.from([0]), d])); },
+    close: () => { if (sock.readyState <= 1) sock.close(1000); },
+    closed,
+  };
+}
