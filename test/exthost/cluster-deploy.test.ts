@@ -121,7 +121,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
   it('Cluster deploy 1+2 over DHCP with a new ed25519 key: plan confirmed, VMs configured and reached over SSH, files and tree group', async () => {
     const before = sim.state.guests.size;
     const keyPath = join(dir, 'new', 'k1_ed25519');
-    const { failure, result } = await deploy({ name: 'k1', key: { generate: keyPath } }, ['Deploy', TRUST]);
+    const { failure, result } = await deploy({ name: 'k1', key: { generate: keyPath } }, ['confirm', TRUST]);
     assert.equal(failure, undefined);
     assert.equal(result?.status, 'deployed');
     const plan = result!.plan;
@@ -200,7 +200,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     rmSync(api.knownHostsPath, { force: true });
     const asked = api.prompts.details.length;
     try {
-      const { result } = await deploy({ name: 'hk1', workers: '1' }, ['Deploy', undefined, 'Retry Failed VMs', TRUST]);
+      const { result } = await deploy({ name: 'hk1', workers: '1' }, ['confirm', undefined, 'Retry Failed VMs', TRUST]);
       assert.equal(result?.status, 'deployed');
       const questions = api.prompts.details.slice(asked);
       const keyQuestions = questions.filter((d) => d.question.startsWith('Trust the SSH host keys'));
@@ -231,7 +231,7 @@ describe('Cluster deploy: wizard, plan, execution, retry, rollback, destroy', fu
     writeFileSync(api.knownHostsPath, old, { mode: 0o600 });
     const asked = api.prompts.details.length;
     try {
-      const { result } = await deploy({ name: 'hk2', workers: '0' }, ['Deploy', 'Roll Back']);
+      const { result } = await deploy({ name: 'hk2', workers: '0' }, ['confirm', 'Roll Back']);
       assert.equal(result?.status, 'rolled-back');
       const questions = api.prompts.details.slice(asked);
       assert.ok(!questions.some((d) => d.question.startsWith('Trust the SSH host keys')), 'a changed key is not offered for trust');
