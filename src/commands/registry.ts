@@ -32,7 +32,8 @@ export class CommandRegistry implements vscode.Disposable {
 
   /** `id` must be listed in src/commands/ids.ts (the one list of command ids). */
   register(id: CommandId, handler: CommandHandler): void {
-    if (this.deferred.delete(id)) {
+    // A lazily registered id (or one again, when a load that failed midway is retried).
+    if (this.deferred.delete(id) || this.loaded.has(id)) {
       this.loaded.set(id, handler);
       return;
     }
