@@ -2,9 +2,9 @@
 // the extension-host test suites (out/exthost/). --production minifies for packaging.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const production = process.argv.includes('--production');
@@ -73,12 +73,119 @@ const lazyVendor = {
   },
 };
 
+/**
+ * dist/lazy.js (entry src/lazy.ts): the command modules and webview panel hosts, which the extension
+ * `require`s on first use (src/extension.ts imports './lazy', made external here). A module the
+ * extension bundle already holds is not copied into dist/lazy.js: there it becomes a stub that takes
+ * the module's namespace from dist/extension.js (exported as `__homelabShared`), so every class and
+ * every piece of module state exists once (`instanceof CancelledError` holds across both bundles).
+ */
+const lazyEntry = {
+  name: 'lazy-entry',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/lazy$/ }, (a) => (a.importer.endsWith(join('src', 'extension.ts')) ? { path: './lazy.js', external: true } : undefined));
+  },
+};
+const SHARED = '__homelabShared';
+function sharedFrom(mainInputs, used) {
+  return {
+    name: 'shared-from-extension',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/extension\.js$/, namespace: 'shared' }, (a) => ({ path: a.path, external: true }));
+      build.onResolve({ filter: /^\./ }, async (a) => {
+        if (a.pluginData?.shared === false || a.kind === 'entry-point') return undefined;
+        const r = await build.resolve(a.path, { resolveDir: a.resolveDir, kind: a.kind, importer: a.importer, pluginData: { shared: false } });
+        if (r.errors.length || r.external) return undefined;
+        const rel = relative(root, r.path);
+        // Only the project's own (ESM) modules: a package's internal requires stay as they are.
+        if (!rel.startsWith('src/') || !mainInputs.has(rel)) return undefined;
+        used.add(rel);
+        return { path: rel, namespace: 'shared' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'shared' }, (a) => ({ contents: `module.exports = require('./extension.js').${SHARED}[${JSON.stringify(a.path)}];`, loader: 'js' }));
+    },
+  };
+}
+
+/**
+ * A module the extension bundle only `import()`s (the Proxmox and Nix providers, behind the services'
+ * dynamic imports) goes into dist/lazy.js as well, exported there as `__homelabDeferred`: the
+ * extension's `await import(...)` then loads it on first use instead of activation parsing it.
+ */
+const DEFERRED = '__homelabDeferred';
+function deferToLazy(deferred) {
+  return {
+    name: 'defer-to-lazy',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/lazy\.js$/, namespace: 'deferred' }, (a) => ({ path: a.path, external: true }));
+      build.onResolve({ filter: /^\./ }, async (a) => {
+        if (a.kind !== 'dynamic-import' || a.pluginData?.deferred === false) return undefined;
+        const r = await build.resolve(a.path, { resolveDir: a.resolveDir, kind: a.kind, importer: a.importer, pluginData: { deferred: false } });
+        if (r.errors.length || r.external) return undefined;
+        const rel = relative(root, r.path);
+        if (!rel.startsWith('src/')) return undefined;
+        deferred.add(rel);
+        return { path: rel, namespace: 'deferred' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'deferred' }, (a) => ({ contents: `module.exports = require('./lazy.js').${DEFERRED}[${JSON.stringify(a.path)}];`, loader: 'js' }));
+    },
+  };
+}
+
+/** `export const <name> = { "<module>": <its namespace>, … }` after `first` (an entry's source). */
+function entryWithTable(first, name, modules) {
+  return [
+    first,
+    ...modules.map((rel, i) => `import * as m${i} from ${JSON.stringify(`./${rel}`)};`),
+    `export const ${name} = { ${modules.map((rel, i) => `${JSON.stringify(rel)}: m${i}`).join(', ')} };`,
+  ].join('\n');
+}
+
+/**
+ * Builds dist/extension.js and dist/lazy.js (see lazyEntry); returns the extension bundle's result.
+ * Exporting a module's namespace keeps all of it (and what it imports) in the extension bundle, which
+ * can make more modules shareable: repeated until the set settles, so no module is in both bundles.
+ */
+async function buildExtension() {
+  const deferred = new Set();
+  const main = { ...nodeCommon, plugins: [lazy, lazyVendor, lazyEntry, deferToLazy(deferred)], write: false };
+  let used = new Set();
+  for (let round = 1; ; round++) {
+    const ext = await esbuild.build({
+      ...main,
+      stdin: { contents: entryWithTable(`export * from './src/extension';`, SHARED, [...used].sort()), resolveDir: root, sourcefile: 'extension-entry.ts', loader: 'ts' },
+      outfile: join(root, 'dist/extension.js'),
+    });
+    // Modules with code in the extension bundle (a barrel that only re-exports has none: the lazy
+    // bundle takes the barrel itself and resolves its re-exports one by one).
+    const inputs = Object.values(ext.metafile.outputs).find((o) => o.inputs[relative(process.cwd(), join(root, 'src/extension.ts'))])?.inputs ?? {};
+    const mainInputs = new Set(Object.entries(inputs).filter(([, v]) => v.bytesInOutput > 0).map(([f]) => relative(root, resolve(f))));
+    const next = new Set();
+    const lazyBuild = await esbuild.build({
+      ...nodeCommon,
+      write: false,
+      plugins: [lazy, lazyVendor, sharedFrom(mainInputs, next)],
+      stdin: { contents: entryWithTable(`export * from './src/lazy';`, DEFERRED, [...deferred].sort()), resolveDir: root, sourcefile: 'lazy-entry.ts', loader: 'ts' },
+      outfile: join(root, 'dist/lazy.js'),
+    });
+    if ([...next].every((m) => used.has(m)) || round === 6) {
+      if (![...next].every((m) => used.has(m))) throw new Error('build: the modules shared by dist/extension.js and dist/lazy.js do not settle');
+      for (const f of [...ext.outputFiles, ...lazyBuild.outputFiles]) {
+        mkdirSync(dirname(f.path), { recursive: true });
+        writeFileSync(f.path, f.contents);
+      }
+      return ext;
+    }
+    used = new Set([...used, ...next]);
+  }
+}
+
 // l10n/bundle.l10n.json: the messages of vscode.l10n.t (src/) and of the pages' t() (webview-ui/).
 execFileSync(process.execPath, [join(root, 'scripts/l10n.mjs')], { stdio: 'inherit' });
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const builds = [
-  esbuild.build({ ...nodeCommon, entryPoints: { extension: join(root, 'src/extension.ts') }, outdir: join(root, 'dist'), plugins: [lazy, lazyVendor] }),
+  buildExtension(),
   ...lazyVendors.map((name) => esbuild.build({ ...nodeCommon, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `vendor-${name}.js` }, outfile: join(root, `dist/vendor/${name}.js`) })),
   ...Object.entries(lazyBundles).map(([name, entry]) => esbuild.build({ ...nodeCommon, entryPoints: { [name]: join(root, entry) }, outdir: join(root, 'dist') })),
   // The tracker parser's worker thread (large files are parsed off the extension host's main thread).

@@ -1,52 +1,45 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import { registerClusterDeployCommands, type DeployTuning } from './commands/cluster/deploy';
-import { registerClusterManageCommands } from './commands/cluster/manage';
+import type { DeployTuning } from './commands/cluster/deploy';
 import { registerGeneralCommands } from './commands/general';
-import { registerJournalCommands } from './commands/journal';
-import { registerTrackerCommands } from './commands/tracker';
-import { registerDashboardCommands } from './commands/dashboard';
+import { COMMAND_IDS } from './commands/ids';
 import { Prompts } from './commands/prompts';
-import { connectDemoLab, registerClusterCommands, type DemoLab } from './commands/proxmox/clusters';
-import { registerCloneCommands } from './commands/proxmox/clone';
-import { registerLifecycleCommands } from './commands/proxmox/lifecycle';
-import { registerMigrateCommands } from './commands/proxmox/migrate';
-import { registerShellCommands } from './commands/proxmox/shell';
-import { registerTaskCommands } from './commands/proxmox/tasks';
-import { registerTemplateCommands } from './commands/proxmox/template';
+import type { DemoLab } from './commands/proxmox/clusters';
 import { CommandRegistry } from './commands/registry';
 import { ActivityLog } from './services/activity';
 import { Operations } from './services/operations';
 import { ProxmoxSession } from './services/proxmox/session';
 import { Terminals } from './services/terminals';
-import { registerBuildCommand, type BuildDeps } from './commands/nix/build';
-import { registerEjectCommand } from './commands/nix/eject';
+import type { BuildDeps } from './commands/nix/build';
 import { workspaceDir } from './commands/nix/settings';
 import { pipelineStateStore } from './services/files';
 import { PipelineRuns } from './services/pipeline';
-import { registerUploadCommands } from './commands/proxmox/upload';
-import { registerPipelineCommands } from './commands/template/pipeline';
-import { PIPELINE_STATE_FILE, templateSteps, type TemplateDeps } from './providers/nix/template';
+import { PIPELINE_STATE_FILE } from './providers/nix/pipeline-file';
+import type { TemplateDeps } from './providers/nix/template';
 import { PipelineTreeProvider } from './views/pipeline/tree';
 import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
 import { Landing } from './views/landing';
-import { JournalPanels } from './views/journal/panel';
-import { registerKubernetesCommands } from './commands/kubernetes';
 import { KubernetesSession, PortForwards } from './services/kubernetes';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { EVENTS_SCHEME, KubernetesEventsProvider } from './views/kubernetes/events-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
 import { TaskTerminal } from './views/terminals/task-terminal';
-import { TrackerPanels } from './views/tracker/panel';
-import { DashboardPanels } from './views/dashboard/panel';
 import { DASHBOARD_VIEW_TYPE } from './protocol/dashboard';
 import { StatusRecordingChoice, useStatusRecording } from './views/tracker/status-recording';
 import { askOnceForActivityLog } from './views/journal/activity-consent';
 import { JOURNAL_VIEW_TYPE } from './protocol/journal';
 import { TRACKER_VIEW_TYPE } from './protocol/tracker';
 import { testApi, testHooksEnabled, type HomelabApi } from './testing';
+
+/** dist/lazy.js (src/lazy.ts): command modules and panel hosts, required on first use, not at activation. */
+type Lazy = typeof import('./lazy');
+let lazyModule: Lazy | undefined;
+const lazy = (): Lazy => (lazyModule ??= require('./lazy') as Lazy);
+
+/** Commands registered at activation with their real handler (tiny, no module of their own to load). */
+const EAGER_COMMANDS = new Set<string>(['homelab.showLog', 'homelab.openWalkthrough']);
 
 // Tests reach internals only through src/testing.ts (never in production: see activationExports).
 export type { HomelabApi } from './testing';
@@ -96,38 +89,30 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     return sim;
   };
 
-  registerGeneralCommands(registry, log);
-  registerClusterCommands(registry, { clusters, connections, session: proxmoxSession, prompts, log, startDemoLab });
-  registerKubernetesCommands({ registry, session: kubernetesSession, forwards: kubernetesForwards, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
-
-  const journal = new JournalPanels(context.extensionUri, log);
-  const tracker = new TrackerPanels(context.extensionUri, log);
+  // Webview panel hosts (and the markdown, dashboard and chart code behind them) are created on first
+  // use: by their command, or by VS Code restoring a panel (the serializers below load them then).
+  let panelHosts: { journal: import('./views/journal/panel').JournalPanels; tracker: import('./views/tracker/panel').TrackerPanels; dashboard: import('./views/dashboard/panel').DashboardPanels } | undefined;
+  const panels = (): NonNullable<typeof panelHosts> => {
+    if (panelHosts) return panelHosts;
+    const { JournalPanels, TrackerPanels, DashboardPanels } = lazy();
+    panelHosts = { journal: new JournalPanels(context.extensionUri, log), tracker: new TrackerPanels(context.extensionUri, log), dashboard: new DashboardPanels(context.extensionUri, log, prompts) };
+    context.subscriptions.push(panelHosts.journal, panelHosts.tracker, panelHosts.dashboard);
+    return panelHosts;
+  };
+  const restore = (host: () => vscode.WebviewPanelSerializer): vscode.WebviewPanelSerializer => ({ deserializeWebviewPanel: (panel, state) => host().deserializeWebviewPanel(panel, state) });
   context.subscriptions.push(
-    journal, tracker,
-    vscode.window.registerWebviewPanelSerializer(JOURNAL_VIEW_TYPE, journal),
-    vscode.window.registerWebviewPanelSerializer(TRACKER_VIEW_TYPE, tracker),
+    vscode.window.registerWebviewPanelSerializer(JOURNAL_VIEW_TYPE, restore(() => panels().journal)),
+    vscode.window.registerWebviewPanelSerializer(TRACKER_VIEW_TYPE, restore(() => panels().tracker)),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, restore(() => panels().dashboard)),
   );
-  registerJournalCommands(registry, { panels: journal, prompts, log });
-  registerTrackerCommands(registry, { panels: tracker });
-  const dashboard = new DashboardPanels(context.extensionUri, log, prompts);
-  context.subscriptions.push(dashboard, vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, dashboard));
-  registerDashboardCommands(registry, { panels: dashboard });
   useStatusRecording(new StatusRecordingChoice(context.workspaceState, prompts));
   activity.onMissingJournal = askOnceForActivityLog(context.workspaceState);
 
   const knownHostsPath = join(context.globalStorageUri.fsPath, 'known_hosts');
   const ops = { session: proxmoxSession, clusters, connections, prompts, log, operations };
-  registerLifecycleCommands(registry, ops);
-  registerTemplateCommands(registry, ops);
-  registerCloneCommands(registry, ops);
-  registerMigrateCommands(registry, ops);
-  registerTaskCommands(registry, ops);
-  registerShellCommands(registry, { ...ops, knownHostsPath });
   const deployTuning: DeployTuning = {};
-  registerClusterDeployCommands(registry, { ...ops, knownHostsPath, tuning: deployTuning });
-  registerClusterManageCommands(registry, ops);
 
-  // NixOS template pipeline.
+  // NixOS template pipeline. The view needs only the steps' ids and titles, and only once a run exists.
   const bundledDir = join(context.extensionPath, 'resources', 'nix');
   const nixDiagnostics = vscode.languages.createDiagnosticCollection('nix');
   const build: BuildDeps = { prompts, terminals, log, bundledDir, workDir: join(context.globalStorageUri.fsPath, 'nix-build'), knownHostsPath, diagnostics: nixDiagnostics };
@@ -135,12 +120,31 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     const ws = workspaceDir();
     return ws ? (await pipelineStateStore(join(ws, PIPELINE_STATE_FILE))).load() : undefined;
   });
-  const pipelineTree = new PipelineTreeProvider(pipeline, templateSteps({} as TemplateDeps));
+  const pipelineTree = new PipelineTreeProvider(pipeline, () => lazy().templateSteps({} as TemplateDeps));
   context.subscriptions.push(nixDiagnostics, pipeline, pipelineTree, vscode.window.createTreeView('homelab.pipeline', { treeDataProvider: pipelineTree }));
-  registerEjectCommand(registry, { prompts, bundledDir });
-  registerBuildCommand(registry, build);
-  registerUploadCommands(registry, ops);
-  registerPipelineCommands(registry, { ...ops, build, pipeline });
+
+  // Commands: registered now, their modules (dist/lazy.js) loaded on the first invocation of any.
+  registerGeneralCommands(registry, log);
+  registry.registerLazy(COMMAND_IDS.filter((id) => !EAGER_COMMANDS.has(id)), () => {
+    const l = lazy();
+    l.registerClusterCommands(registry, { clusters, connections, session: proxmoxSession, prompts, log, startDemoLab });
+    l.registerKubernetesCommands({ registry, session: kubernetesSession, forwards: kubernetesForwards, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
+    l.registerJournalCommands(registry, { panels: panels().journal, prompts, log });
+    l.registerTrackerCommands(registry, { panels: panels().tracker });
+    l.registerDashboardCommands(registry, { panels: panels().dashboard });
+    l.registerLifecycleCommands(registry, ops);
+    l.registerTemplateCommands(registry, ops);
+    l.registerCloneCommands(registry, ops);
+    l.registerMigrateCommands(registry, ops);
+    l.registerTaskCommands(registry, ops);
+    l.registerShellCommands(registry, { ...ops, knownHostsPath });
+    l.registerClusterDeployCommands(registry, { ...ops, knownHostsPath, tuning: deployTuning });
+    l.registerClusterManageCommands(registry, ops);
+    l.registerEjectCommand(registry, { prompts, bundledDir });
+    l.registerBuildCommand(registry, build);
+    l.registerUploadCommands(registry, ops);
+    l.registerPipelineCommands(registry, { ...ops, build, pipeline });
+  });
 
   // First run: context keys that tick the walkthrough from real state and show views when they have content.
   const landing = new Landing({
@@ -154,7 +158,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
 
   // `npm run demo` starts the simulator itself and hands its address to the extension host.
   const demo = process.env.HOMELAB_DEMO_CLUSTER;
-  if (demo) void connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
+  if (demo) void lazy().connectDemoLab({ clusters }, JSON.parse(demo) as DemoLab).catch((e) => log.error(`demo lab: ${e}`));
   if (demo && !context.workspaceState.get<boolean>('homelab.demoLandingShown')) {
     void context.workspaceState.update('homelab.demoLandingShown', true);
     void landing.showDemoLanding().catch((e) => log.error(`demo landing: ${e}`));
@@ -162,6 +166,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
 
   log.info(`Homelab ${context.extension.packageJSON.version} activated`);
   if (!hooks) return undefined;
+  const { journal, tracker, dashboard } = panels();
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
     operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics,

@@ -22,6 +22,10 @@ export interface CommandFailure {
  */
 export class CommandRegistry implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  /** Ids registered by `registerLazy` whose module has not registered their real handler yet. */
+  private readonly deferred = new Set<string>();
+  /** The real handlers of lazily registered ids, set when their module loads. */
+  private readonly loaded = new Map<string, CommandHandler>();
   private readonly failed = new vscode.EventEmitter<CommandFailure>();
   /** Fires when a command ends in an error the user was shown (tests and telemetry-free diagnostics). */
   readonly onDidFail = this.failed.event;
@@ -30,7 +34,37 @@ export class CommandRegistry implements vscode.Disposable {
 
   /** `id` must be listed in src/commands/ids.ts (the one list of command ids). */
   register(id: CommandId, handler: CommandHandler): void {
+    // A lazily registered id (or one again, when a load that failed midway is retried).
+    if (this.deferred.delete(id) || this.loaded.has(id)) {
+      this.loaded.set(id, handler);
+      return;
+    }
     this.disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, handler, args)));
+  }
+
+  /**
+   * Registers `ids` now without loading their module: on the first invocation of any of them, `load`
+   * runs (it `require`s the module and calls its `register…` functions, which land here), then the
+   * call goes on to the real handler, inside the same `run` as always: a first invocation shows
+   * errors and handles cancellation exactly like any other.
+   */
+  registerLazy(ids: readonly CommandId[], load: () => void): void {
+    for (const id of ids) this.deferred.add(id);
+    let done = false;
+    const ensureLoaded = (): void => {
+      if (done) return;
+      load();
+      done = true;
+    };
+    for (const id of ids) {
+      const handler: CommandHandler = (...args) => {
+        ensureLoaded();
+        const real = this.loaded.get(id);
+        if (!real) throw new Error(`${id}: its module registered no handler`);
+        return real(...args);
+      };
+      this.disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, handler, args)));
+    }
   }
 
   private async run(id: string, handler: CommandHandler, args: unknown[]): Promise<unknown> {

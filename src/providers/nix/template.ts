@@ -11,8 +11,7 @@ import { uploadIso, formatRate, type UploadClient, type UploadProgress } from '.
 import { formatDuration, type PipelineStep, type StepContext } from './pipeline';
 
 export const TEMPLATE_PIPELINE = 'nixos-template';
-/** Where the command keeps the state file, relative to the workspace folder. */
-export const PIPELINE_STATE_FILE = 'homelab/pipeline/nixos-template.json';
+export { PIPELINE_STATE_FILE } from './pipeline-file';
 
 export interface TemplateInputs {
   node: string;

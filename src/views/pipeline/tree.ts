@@ -25,7 +25,8 @@ export class PipelineTreeProvider implements vscode.TreeDataProvider<PipelineEle
 
   constructor(
     private readonly runs: PipelineRuns,
-    private readonly steps: readonly { id: string; title: string }[],
+    /** The steps' ids and titles; a function is called on the first render of a run (loaded lazily). */
+    private steps: readonly { id: string; title: string }[] | (() => readonly { id: string; title: string }[]),
   ) {
     // While a step runs, its duration ticks once a second.
     this.subscription = runs.onDidChange((state) => {
@@ -54,7 +55,7 @@ export class PipelineTreeProvider implements vscode.TreeDataProvider<PipelineEle
     const s = this.runs.current;
     if (!s) return [];
     const { pipelineRows } = await import('../../providers/nix/pipeline');
-    const out: PipelineElement[] = pipelineRows(s, this.steps).map((row) => ({ kind: 'step', row }));
+    const out: PipelineElement[] = pipelineRows(s, typeof this.steps === 'function' ? (this.steps = this.steps()) : this.steps).map((row) => ({ kind: 'step', row }));
     if (s.status === 'failed' || s.status === 'cancelled') {
       for (const r of [...s.created, ...(s.leftovers ?? [])]) out.push({ kind: 'created', resource: r });
     }
