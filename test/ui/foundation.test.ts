@@ -8,11 +8,22 @@ describe('UI: the Homelab sidebar in a real browser', () => {
   });
   after(async () => wb?.close());
 
-  it('shows both views with their empty-state guidance', async () => {
+  it('shows Proxmox open, Kubernetes collapsed with its guidance, and no Pipeline view before a pipeline exists', async () => {
     await wb.openHomelab();
     const sidebar = wb.page.locator('.part.sidebar');
     await sidebar.locator('.welcome-view-content', { hasText: 'No Proxmox cluster yet' }).waitFor();
-    await sidebar.locator('.welcome-view-content', { hasText: 'No Kubernetes context found' }).waitFor();
+    // Kubernetes starts collapsed (package.json "visibility": "collapsed"): its header is there, its body is not.
+    const kubernetes = sidebar.locator('.pane-header[aria-label^="Kubernetes"]');
+    await kubernetes.waitFor();
+    assert.equal(await kubernetes.getAttribute('aria-expanded'), 'false');
+    const kubeWelcome = sidebar.locator('.welcome-view-content', { hasText: 'No Kubernetes context found' });
+    assert.equal(await kubeWelcome.isVisible(), false);
+    await kubernetes.click();
+    await kubeWelcome.waitFor();
+    assert.equal(await kubernetes.getAttribute('aria-expanded'), 'true');
+    // The Pipeline view waits for homelab.pipelineExists; this workspace has no pipeline.
+    assert.equal(await sidebar.locator('.pane-header[aria-label^="Pipeline"]').count(), 0);
+    assert.equal(await sidebar.locator('.welcome-view-content', { hasText: 'No NixOS template pipeline' }).count(), 0);
     await wb.screenshot('foundation-empty-sidebar');
   });
 

@@ -32,9 +32,16 @@ describe('UI: Kubernetes tree, scale from the context menu, logs terminal', () =
   it('expands a Deployment, scales it from the context menu, sees the new count, opens the logs terminal', async () => {
     const { page } = wb;
     await wb.openHomelab();
+    // The Kubernetes view starts collapsed (package.json "visibility": "collapsed"): open it.
     const header = page.locator('.part.sidebar .pane-header[aria-label^="Kubernetes"]');
     await header.waitFor();
-    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    assert.equal(await header.getAttribute('aria-expanded'), 'false');
+    await header.click();
+    await page.locator('.part.sidebar .pane-header[aria-label^="Kubernetes"][aria-expanded="true"]').waitFor();
+    // The Proxmox view (empty here) would keep most of the height: fold it so the tree's lower rows render.
+    const proxmox = page.locator('.part.sidebar .pane-header[aria-label^="Proxmox"]');
+    if ((await proxmox.getAttribute('aria-expanded')) === 'true') await proxmox.click();
+    await page.locator('.part.sidebar .pane-header[aria-label^="Proxmox"][aria-expanded="false"]').waitFor();
     /** Right-clicks a row and picks a menu entry (hover first: a click during the menu's fade-in is lost). */
     const contextMenu = async (target: ReturnType<typeof row>, entry: string) => {
       const action = page.locator('.context-view .action-item', { hasText: new RegExp(`^${entry}$`) });

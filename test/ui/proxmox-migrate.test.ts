@@ -29,6 +29,10 @@ describe('UI: migrate a VM from its context menu (Proxmox ops)', () => {
     await wb.openHomelab();
     const row = (text: string | RegExp) => page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
     await row('Demo lab').waitFor({ timeout: 30_000 });
+    // The demo's first start opens the walkthrough (a Welcome editor) beside the tree. Let it arrive
+    // before clicking, so its taking the focus cannot close the context menu or the wizard.
+    await page.locator('.tabs-container .tab', { hasText: 'Welcome' }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+    await page.waitForTimeout(500);
     await row(/^pve1/).waitFor({ timeout: 20_000 });
     await row(/^pve1/).click();
     await row('VMs').click();
@@ -47,14 +51,25 @@ describe('UI: migrate a VM from its context menu (Proxmox ops)', () => {
       await page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first().waitFor();
       await page.keyboard.press('Enter');
     };
+    const rows = page.locator('.quick-input-widget .monaco-list-row');
+    /** The summary step (2/2): says the VM moves live with its local disk copied, to the chosen node. */
+    const summary = async (target: string) => {
+      await title.filter({ hasText: new RegExp(`Migrate ${name}.*: summary \\(2/2\\)`) }).waitFor({ timeout: 20_000 });
+      await rows.first().filter({ hasText: `Migrate to ${target}` }).waitFor();
+      await rows.filter({ hasText: 'Target node' }).filter({ hasText: target }).waitFor();
+      await rows.filter({ hasText: 'Live migration' }).filter({ hasText: /running: moved live/ }).waitFor();
+      await rows.filter({ hasText: `Local disks copied to ${target}` }).filter({ hasText: `vm-${vm.vmid}-disk-0` }).waitFor();
+    };
     await choose(/target node/, 'pve2');
-    await choose(/live migration/, 'Migrate live');
-    await title.filter({ hasText: /Local disks must be copied/ }).waitFor();
+    await summary('pve2');
     await wb.screenshot('proxmox-migrate-wizard');
-    // Back goes to the live-migration step, then forward again.
+    assert.equal(vm.node, 'pve1', 'nothing moves before the summary is confirmed');
+    // Back goes to the target-node step, then forward again.
     await page.locator('.quick-input-widget .quick-input-titlebar a[aria-label="Back"], .quick-input-widget .quick-input-titlebar .codicon-quick-input-back').first().click();
-    await choose(/live migration/, 'Migrate live');
-    await choose(/Local disks must be copied/, 'Copy the local disks');
+    await choose(/target node/, 'pve2');
+    await summary('pve2');
+    // The confirming row is first and active: Enter starts the migration.
+    await page.keyboard.press('Enter');
 
     const terminal = page.locator('.terminal-wrapper .xterm-rows, .terminal .xterm-rows').first();
     await terminal.waitFor({ timeout: 20_000 });
