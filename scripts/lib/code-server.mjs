@@ -1,8 +1,9 @@
 // Starts code-server (real VS Code: web workbench + Node extension host) isolated in a run folder.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { codeServerEntry, node24 } from './tools.mjs';
 
 export const quietSettings = {
@@ -77,14 +78,27 @@ export function installVsix(runDir, vsix) {
   });
 }
 
+/** The extension's settings declared `machine` or `machine-overridable` in package.json. */
+function machineScopedSettings() {
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8'));
+  const sections = [pkg.contributes?.configuration ?? []].flat();
+  return new Set(sections.flatMap((c) => Object.entries(c.properties ?? {}).filter(([, v]) => /^machine/.test(v.scope ?? '')).map(([k]) => k)));
+}
+
 /**
  * Starts code-server on 127.0.0.1:port. `smokeTest` enables VS Code's test-driver payload
  * (extensionTestsPath); without it the workbench behaves as for a user (toasts, dialogs).
  */
 export async function startCodeServer({ runDir, port, workspace, smokeTest = false, env: extraEnv = {}, settings = {}, logFile = undefined }) {
   const d = dirs(runDir);
+  // code-server's window is remote: machine-scoped settings in the (browser side) user settings are
+  // ignored there, so they go to the server's Machine settings, where a user of code-server sets them.
+  const machineKeys = machineScopedSettings();
+  const pick = (machine) => Object.fromEntries(Object.entries({ ...quietSettings, ...settings }).filter(([k]) => machineKeys.has(k) === machine));
   mkdirSync(join(d.userData, 'User'), { recursive: true });
-  writeFileSync(join(d.userData, 'User/settings.json'), JSON.stringify({ ...quietSettings, ...settings }, null, 2));
+  mkdirSync(join(d.userData, 'Machine'), { recursive: true });
+  writeFileSync(join(d.userData, 'User/settings.json'), JSON.stringify(pick(false), null, 2));
+  writeFileSync(join(d.userData, 'Machine/settings.json'), JSON.stringify(pick(true), null, 2));
   const args = [
     codeServerEntry, '--config', '/dev/null', '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',

@@ -39,6 +39,13 @@ describe('UI: learning tracker panel', () => {
     const select = file0.locator(`tr[data-line="${story.locator.line}"] vscode-single-select`);
     await select.click();
     await select.locator('li[role="option"]', { hasText: 'Done' }).click();
+    // No Status column: the first status change asks (a real modal dialog) how to record it.
+    assert.equal(model0.sections.flatMap((s) => s.tables).find((t) => t.stories.includes(story))!.statusColumn, -1, 'the fixture has no Status column');
+    const dialog = wb.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 20_000 });
+    assert.match(await dialog.locator('.dialog-message-text').innerText(), /has no Status column/);
+    assert.ok(readFileSync(phase0).equals(before0), 'nothing is written before the answer');
+    await dialog.locator('a.monaco-button', { hasText: 'Add a Status column' }).click();
     const after0 = await waitForBytes(() => readFileSync(phase0), before0);
     assert.ok(after0.equals(setStoryStatus(before0, story.locator, 'done')), 'only the story (and the new Status column) changed');
     await file0.locator(`tr[data-line="${story.locator.line}"] .status-icon.status-done`).waitFor();

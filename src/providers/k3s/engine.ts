@@ -183,17 +183,22 @@ export abstract class NodeEngine<S extends string> {
       this.update(p, { state: 'running', step: steps[0], startedAt: p.startedAt ?? this.now() });
       for (const step of steps) {
         if (signal.aborted) return await stop('cancelled');
-        for (const dep of this.dependencies(p, step)) {
-          const d = this.find(dep);
-          if (!FINISHED.has(d.state)) {
-            release?.();
-            release = undefined;
+        // Wait for every dependency before the step shows as running again: reporting "running"
+        // between two dependencies would say the step started while it still waits.
+        const unfinished = () => this.dependencies(p, step).filter((dep) => !FINISHED.has(this.find(dep).state));
+        let waiting = unfinished();
+        if (waiting.length) {
+          release?.();
+          release = undefined;
+          while (waiting.length) {
+            const dep = waiting[0];
             this.update(p, { state: 'waiting', step, message: `waits for ${dep}` });
             const ok = await this.waitFor(dep, signal);
             if (!ok) return await stop('blocked', `waits for ${dep}, which did not finish: retry it first`);
-            if (this.limited(p)) release = await this.slots.acquire(signal);
-            this.update(p, { state: 'running', message: undefined });
+            waiting = unfinished();
           }
+          if (this.limited(p)) release = await this.slots.acquire(signal);
+          this.update(p, { state: 'running', message: undefined });
         }
         this.update(p, { step });
         try {
