@@ -94,8 +94,8 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
   private readonly parser: TrackerParser;
   /** Per file, what its last read gave: a file whose mtime, size and mode did not change is not read again. */
   private readonly parsed = new Map<string, { mtime: number; size: number; readonly: boolean; label: string; version: FileVersion; view: TrackerFileView }>();
-  /** Files read (not served from the cache) by the last load; for tests. */
-  lastLoadReads: string[] = [];
+  /** How often each file was read from disk (tests: a reload re-reads only what changed). */
+  readonly readCounts = new Map<string, number>();
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -119,7 +119,6 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
     const uris = await findTrackerFiles(globs);
     const files: TrackerFileView[] = [];
     const shownNow = new Map<string, Shown>();
-    const reads: string[] = [];
     for (const uri of uris) {
       const key = keyOf(uri);
       const label = vscode.workspace.asRelativePath(uri, false);
@@ -139,7 +138,7 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
           files.push(cached.view);
           continue;
         }
-        reads.push(key);
+        this.readCounts.set(key, (this.readCounts.get(key) ?? 0) + 1);
         const bytes = await this.store.read(key);
         shown.version = versionOf(bytes, st);
         const view = fileView(key, label, await this.parser.parse(bytes, key), shown.readonly);
@@ -150,7 +149,6 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
       }
     }
     this.shown = shownNow;
-    this.lastLoadReads = reads;
     for (const k of [...this.parsed.keys()]) if (!shownNow.has(k)) this.parsed.delete(k);
     // Files with story tables first (the trackers proper), then goal lists; by path within each.
     const rank = (f: TrackerFileView): number => (f.sections.some((s) => s.tables.length) ? 0 : 1);
