@@ -7,7 +7,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type { IncomingMessage } from 'node:http';
 import type { ClientRequest } from 'node:http';
 import { KubeClient } from './client';
-import { fromStatus, isKubeError, KubeError } from './errors';
+import { isKubeError, KubeError } from './errors';
+import { openKubeSocket, type WsClientSocket } from './websocket';
 import { k8s, type K8s } from './lib';
 import { apiVersionOf, KindName, KINDS, KubeObject, objectPath } from './resources';
 
@@ -286,18 +287,6 @@ export interface ExecSession {
   exit: Promise<ExecExit>;
 }
 
-/** Minimal typing of the `ws` client (client-node's WebSocket library; no @types/ws). */
-interface WsClientSocket {
-  readonly protocol: string;
-  readonly readyState: number;
-  close(code?: number): void;
-  on(ev: 'open', cb: () => void): this;
-  on(ev: 'message', cb: (data: Buffer, isBinary: boolean) => void): this;
-  on(ev: 'close', cb: () => void): this;
-  on(ev: 'error', cb: (err: Error) => void): this;
-  on(ev: 'unexpected-response', cb: (req: ClientRequest, res: IncomingMessage) => void): this;
-}
-type WsCtor = new (url: string, protocols: string[], opts: object) => WsClientSocket;
 type WebSocketInterface = NonNullable<ConstructorParameters<typeof K8s.Exec>[1]>;
 
 /**
@@ -308,31 +297,11 @@ type WebSocketInterface = NonNullable<ConstructorParameters<typeof K8s.Exec>[1]>
 function execConnector(client: KubeClient, protocols: string[]): WebSocketInterface {
   return {
     connect: async (path: string, textHandler: ((text: string) => boolean) | null, binaryHandler: ((stream: number, buff: Buffer) => boolean) | null) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const WebSocket = require('ws') as WsCtor;
-      const opts: Record<string, unknown> = {};
-      await client.kc.applyToHTTPSOptions(opts);
-      const url = client.server.replace(/^http/, 'ws') + path;
-      const where = { method: 'GET', path: path.split('?')[0], server: client.server, context: client.context };
-      return new Promise((resolve, reject) => {
-        const sock = new WebSocket(url, protocols, opts);
-        sock.on('open', () => resolve(sock as never));
-        sock.on('unexpected-response', (_req, res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            try { body = JSON.parse(text); } catch { /* plain */ }
-            reject(fromStatus(res.statusCode ?? 0, body, where));
-          });
-        });
-        sock.on('error', (e) => reject(client.toKubeError(e, where)));
-        sock.on('message', (data, isBinary) => {
-          const keep = isBinary ? (binaryHandler?.(data[0], data.subarray(1)) ?? true) : (textHandler?.(data.toString('utf8')) ?? true);
-          if (!keep) sock.close(1000);
-        });
-      });
+      const sock = await openKubeSocket(client, path, protocols, (s) => s.on('message', (data, isBinary) => {
+        const keep = isBinary ? (binaryHandler?.(data[0], data.subarray(1)) ?? true) : (textHandler?.(data.toString('utf8')) ?? true);
+        if (!keep) s.close(1000);
+      }));
+      return sock as never;
     },
   } as unknown as WebSocketInterface;
 }

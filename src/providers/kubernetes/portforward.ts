@@ -2,9 +2,9 @@
 // v4.channel.k8s.io): no kubectl. Each local TCP connection gets its own WebSocket, as kubectl's
 // and client-node's port-forwards do. Frames carry a channel byte: 0 data, 1 error (one port per
 // stream); the server's first frame on each channel is the port number (2 bytes), not data.
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { KubeClient } from './client';
-import { fromStatus, KubeError } from './errors';
+import { KubeError } from './errors';
+import { openKubeSocket } from './websocket';
 import { objectPath } from './resources';
 
 export const PORTFORWARD_PROTOCOL = 'v4.channel.k8s.io';
@@ -16,18 +16,6 @@ export interface PortForwardStream {
   closed: Promise<{ error?: string }>;
 }
 
-interface WsClientSocket {
-  readonly readyState: number;
-  send(data: Buffer, cb?: (err?: Error) => void): void;
-  close(code?: number): void;
-  terminate(): void;
-  on(ev: 'open', cb: () => void): this;
-  on(ev: 'message', cb: (data: Buffer, isBinary: boolean) => void): this;
-  on(ev: 'close', cb: () => void): this;
-  on(ev: 'error', cb: (err: Error) => void): this;
-  on(ev: 'unexpected-response', cb: (req: ClientRequest, res: IncomingMessage) => void): this;
-}
-type WsCtor = new (url: string, protocols: string[], opts: object) => WsClientSocket;
 
 /** Checks a port number (a remote one: 1-65535; a local one may be 0, "any free port"). */
 export function parsePort(input: string | number, allowZero = false): number {
@@ -42,28 +30,8 @@ export function parsePort(input: string | number, allowZero = false): number {
  */
 export async function openPortForward(client: KubeClient, namespace: string, pod: string, port: number, onData: (data: Buffer) => void): Promise<PortForwardStream> {
   parsePort(port);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const WebSocket = require('ws') as WsCtor;
-  const opts: Record<string, unknown> = {};
-  await client.kc.applyToHTTPSOptions(opts);
   const path = objectPath('pods', namespace, pod, 'portforward');
-  const url = `${client.server.replace(/^http/, 'ws')}${path}?ports=${port}`;
-  const where = { method: 'GET', path, server: client.server, context: client.context };
-  const sock = await new Promise<WsClientSocket>((resolve, reject) => {
-    const s = new WebSocket(url, [PORTFORWARD_PROTOCOL], opts);
-    s.on('open', () => resolve(s));
-    s.on('unexpected-response', (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try { body = JSON.parse(text); } catch { /* plain */ }
-        reject(fromStatus(res.statusCode ?? 0, body, where));
-      });
-    });
-    s.on('error', (e) => reject(client.toKubeError(e, where)));
-  });
+  const sock = await openKubeSocket(client, `${path}?ports=${port}`, [PORTFORWARD_PROTOCOL]);
   // The first frame of each channel is its port number: skipped once per channel.
   const seen = new Set<number>();
   let error = '';
