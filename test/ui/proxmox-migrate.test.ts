@@ -29,10 +29,6 @@ describe('UI: migrate a VM from its context menu (Proxmox ops)', () => {
     await wb.openHomelab();
     const row = (text: string | RegExp) => page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
     await row('Demo lab').waitFor({ timeout: 30_000 });
-    // The demo's first start opens the walkthrough (a Welcome editor) beside the tree. Let it arrive
-    // before clicking, so its taking the focus cannot close the context menu or the wizard.
-    await page.locator('.tabs-container .tab', { hasText: 'Welcome' }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
-    await page.waitForTimeout(500);
     await row(/^pve1/).waitFor({ timeout: 20_000 });
     await row(/^pve1/).click();
     await row('VMs').click();

@@ -64,6 +64,7 @@ export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
     // Contributions arrive seconds after the workbench: wait for our activity-bar icon.
     await page.locator('.part.activitybar .action-item a[aria-label^="Homelab"]').waitFor({ timeout: 60_000 });
     mkdirSync(screenshotDir, { recursive: true });
+    let landingSeen = false;
     const wb: Workbench = {
       page,
       url: server.url,
@@ -86,6 +87,13 @@ export async function openWorkbench(o: WorkbenchOptions): Promise<Workbench> {
           await icon.click();
         }
         await page.locator('.part.sidebar .pane-header[aria-label^="Proxmox"]').waitFor({ state: 'attached' });
+        if (o.env?.HOMELAB_DEMO_CLUSTER && !landingSeen) {
+          // The demo's first activation opens the walkthrough by itself, taking the keyboard focus when
+          // it arrives. Let it arrive before a test types, or keys meant for a quick input land in it.
+          await page.locator('.getting-started-step').first().waitFor({ timeout: 60_000 });
+          await page.waitForTimeout(500);
+          landingSeen = true;
+        }
       },
       async close() {
         openPages.delete(page);
