@@ -29,6 +29,8 @@ export abstract class MarkdownPanel<In, Out, S> implements vscode.Disposable {
   private loading: Promise<unknown> = Promise.resolve();
   /** Per file: the last message being handled for it (messages for one file run one at a time). */
   private readonly perFile = new Map<string, Promise<unknown>>();
+  /** The state last read (set by `load`), sent again when the page (re)loads. */
+  state: S | undefined;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -57,6 +59,22 @@ export abstract class MarkdownPanel<In, Out, S> implements vscode.Disposable {
   /** Reads the files and returns the state for the page. */
   protected abstract load(): Promise<S>;
   protected abstract postState(state: S): Thenable<unknown>;
+
+  /**
+   * The page is ready (first load, or shown again): the command that opened the panel usually read
+   * the files already, so that state is sent; otherwise they are read now.
+   */
+  protected async pageReady(): Promise<void> {
+    if (this.state) await this.postState(this.state);
+    else await this.reload();
+  }
+
+  /** Opens a file beside the panel with the cursor on a line (1-based) the page pointed at. */
+  protected async openAt(uri: vscode.Uri | undefined, line = 1, preview?: boolean): Promise<void> {
+    if (!uri) return;
+    const pos = new vscode.Position(Math.max(0, line - 1), 0);
+    await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.Beside, preview });
+  }
 
   scheduleReload(): void {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { labWorkspace, webview } from './lab-workspace';
+import { cspWatch, labWorkspace, webview } from './lab-workspace';
 import { openWorkbench, type Workbench } from './workbench';
 
 /** The lab workspace as a git repository whose tracker changed over three commits. */
@@ -31,10 +31,7 @@ function gitWorkspace(): string {
 
 describe('UI: learning dashboard', () => {
   let wb: Workbench | undefined;
-  const cspViolations: string[] = [];
-  const watchCsp = (w: Workbench): void => {
-    w.page.on('console', (m) => { if (/Content Security Policy|Refused to (load|apply|execute)/i.test(m.text())) cspViolations.push(m.text()); });
-  };
+  const csp = cspWatch();
   afterEach(async () => {
     await wb?.close();
     wb = undefined;
@@ -62,7 +59,7 @@ describe('UI: learning dashboard', () => {
 
   it('draws progress over time from git, estimates vs actuals, metrics and weekly activity (dark)', async () => {
     wb = await openWorkbench({ name: 'dashboard-dark', workspace: gitWorkspace(), colorScheme: 'dark' });
-    watchCsp(wb);
+    csp.watch(wb.page);
     const frame = await openDashboard(wb);
     await frame.locator('#progress svg.chart path.line').first().waitFor();
     await checkCharts(frame);
@@ -79,12 +76,12 @@ describe('UI: learning dashboard', () => {
     await wb.screenshot('dashboard-dark');
     await frame.locator('#metrics h2').scrollIntoViewIfNeeded();
     await wb.screenshot('dashboard-dark-metrics');
-    assert.deepEqual(cspViolations, [], 'the strict CSP blocked nothing the page needs');
+    assert.deepEqual(csp.violations, [], 'the strict CSP blocked nothing the page needs');
   });
 
   it('says why the history is empty outside a git repository; the rest works (light)', async () => {
     wb = await openWorkbench({ name: 'dashboard-light', workspace: labWorkspace('dashboard-nogit'), colorScheme: 'light' });
-    watchCsp(wb);
+    csp.watch(wb.page);
     const frame = await openDashboard(wb);
     await frame.locator('#progress .why', { hasText: 'not a git repository' }).waitFor();
     assert.equal(await frame.locator('#progress svg.chart').count(), 0);
@@ -92,12 +89,12 @@ describe('UI: learning dashboard', () => {
     await wb.page.keyboard.press('Control+b').catch(() => undefined);
     await frame.locator('body').evaluate('window.scrollTo(0, 0)');
     await wb.screenshot('dashboard-light');
-    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(csp.violations, []);
   });
 
   it('renders in the high-contrast theme', async () => {
     wb = await openWorkbench({ name: 'dashboard-hc', workspace: gitWorkspace(), colorScheme: 'dark', settings: { 'workbench.colorTheme': 'Default High Contrast' } });
-    watchCsp(wb);
+    csp.watch(wb.page);
     const frame = await openDashboard(wb);
     await checkCharts(frame);
     // High contrast draws a border round every mark (--vscode-contrastBorder).
@@ -106,6 +103,6 @@ describe('UI: learning dashboard', () => {
     await wb.page.keyboard.press('Control+b').catch(() => undefined);
     await frame.locator('body').evaluate('window.scrollTo(0, 0)');
     await wb.screenshot('dashboard-high-contrast');
-    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(csp.violations, []);
   });
 });

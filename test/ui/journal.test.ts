@@ -1,16 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labWorkspace, webview } from './lab-workspace';
+import { cspWatch, labWorkspace, webview } from './lab-workspace';
 import { openWorkbench, type Workbench } from './workbench';
 
 describe('UI: journal panel', () => {
   const ws = labWorkspace('journal');
   let wb: Workbench | undefined;
-  const cspViolations: string[] = [];
-  const watchCsp = (w: Workbench): void => {
-    w.page.on('console', (m) => { if (/Content Security Policy|Refused to (load|apply|execute)/i.test(m.text())) cspViolations.push(m.text()); });
-  };
+  const csp = cspWatch();
   afterEach(async () => {
     await wb?.close();
     wb = undefined;
@@ -25,7 +22,7 @@ describe('UI: journal panel', () => {
 
   it('shows phases, entries and activity; searches; opens an entry (dark)', async () => {
     wb = await openWorkbench({ name: 'journal-dark', workspace: ws, colorScheme: 'dark' });
-    watchCsp(wb);
+    csp.watch(wb.page);
     const frame = await openJournal(wb);
     const phases = await frame.locator('.timeline .phase h3').allInnerTexts();
     assert.ok(phases.length >= 3, `phases: ${phases.join(' | ')}`);
@@ -48,7 +45,7 @@ describe('UI: journal panel', () => {
     await wb.page.keyboard.press('Control+b').catch(() => undefined);
     await frame.locator('body').evaluate('window.scrollTo(0, 0)');
     await wb.screenshot('journal-dark');
-    assert.deepEqual(cspViolations, [], 'the strict CSP blocked nothing the page needs');
+    assert.deepEqual(csp.violations, [], 'the strict CSP blocked nothing the page needs');
   });
 
   it('creates a new entry through the real input box, linked from the README (light)', async () => {

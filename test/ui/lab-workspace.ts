@@ -54,3 +54,12 @@ export async function waitForBytes(read: () => Buffer, changedFrom: Buffer, ms =
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** What a webview's strict CSP blocked, read from the browser console (the pages need no inline style or script). */
+export function cspWatch(): { violations: string[]; watch(page: Page): void } {
+  const violations: string[] = [];
+  return {
+    violations,
+    watch: (page) => page.on('console', (m) => { if (/Content Security Policy|Refused to (load|apply|execute)/i.test(m.text())) violations.push(m.text()); }),
+  };
+}

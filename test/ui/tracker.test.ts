@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTracker, setStoryStatus, toggleChecklist } from '../../src/providers/markdown';
-import { labWorkspace, waitForBytes, webview } from './lab-workspace';
+import { cspWatch, labWorkspace, waitForBytes, webview } from './lab-workspace';
 import { openWorkbench, type Workbench } from './workbench';
 
 describe('UI: learning tracker panel', () => {
@@ -10,11 +10,7 @@ describe('UI: learning tracker panel', () => {
   const phase0 = join(ws, 'docs/Phase0-learning-tracker.md');
   const phase1 = join(ws, 'docs/Phase1.md');
   let wb: Workbench | undefined;
-  // Anything the strict CSP blocked would show here (the page must not need inline styles or scripts).
-  const cspViolations: string[] = [];
-  const watchCsp = (w: Workbench): void => {
-    w.page.on('console', (m) => { if (/Content Security Policy|Refused to (load|apply|execute)/i.test(m.text())) cspViolations.push(m.text()); });
-  };
+  const csp = cspWatch();
   afterEach(async () => {
     await wb?.close();
     wb = undefined;
@@ -29,7 +25,7 @@ describe('UI: learning tracker panel', () => {
 
   it('sets a story status and ticks a checklist item from the panel; the files change only there (dark)', async () => {
     wb = await openWorkbench({ name: 'tracker-dark', workspace: ws, colorScheme: 'dark' });
-    watchCsp(wb);
+    csp.watch(wb.page);
     const frame = await openTracker(wb);
     // The user's Phase 0 tracker: no Status column yet; set story 2 of epic 0.1 to Done.
     const before0 = readFileSync(phase0);
@@ -65,7 +61,7 @@ describe('UI: learning tracker panel', () => {
     // Show the edited story table of the user's Phase 0 tracker.
     await file0.locator(`tr[data-line="${story.locator.line}"]`).evaluate((el: { scrollIntoView(o: object): void }) => el.scrollIntoView({ block: 'center' }));
     await wb.screenshot('tracker-dark');
-    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(csp.violations, []);
   });
 
   it('renders in a light theme, with the parse problems of the files shown', async () => {
@@ -98,11 +94,11 @@ describe('UI: learning tracker panel', () => {
 
   it('renders in the high-contrast theme', async () => {
     wb = await openWorkbench({ name: 'tracker-hc', workspace: ws, colorScheme: 'dark', settings: { 'workbench.colorTheme': 'Default High Contrast' } });
-    watchCsp(wb);
+    csp.watch(wb.page);
     const frame = await openTracker(wb);
     await frame.locator('vscode-single-select').first().waitFor();
     await wb.page.keyboard.press('Control+b').catch(() => undefined);
     await wb.screenshot('tracker-high-contrast');
-    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(csp.violations, []);
   });
 });

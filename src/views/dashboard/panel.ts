@@ -36,7 +36,6 @@ function repaired(s: DashboardState): DashboardState {
 }
 
 export class DashboardPanel extends MarkdownPanel<DashboardToHost, DashboardToWebview, DashboardState> {
-  state: DashboardState | undefined;
   /** Every operation of the log at the last load, for reports. */
   private operations: OperationView[] = [];
   private files = new Map<string, vscode.Uri>();
@@ -122,19 +121,12 @@ export class DashboardPanel extends MarkdownPanel<DashboardToHost, DashboardToWe
   protected async handle(m: MessageOf<DashboardToHost>): Promise<void> {
     switch (m.type) {
       case 'ready':
-        if (this.state) await this.channel.post('state', this.state);
-        else await this.reload();
-        return;
+        return this.pageReady();
       case 'refresh':
         await this.reload();
         return;
-      case 'open': {
-        const uri = this.files.get(m.payload.key);
-        if (!uri) return;
-        const pos = new vscode.Position(m.payload.line - 1, 0);
-        await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.Beside });
-        return;
-      }
+      case 'open':
+        return this.openAt(this.files.get(m.payload.key), m.payload.line);
       case 'link':
         try {
           await this.linkOperation(m.payload.storyId);

@@ -48,7 +48,6 @@ export async function journalFiles(folder: vscode.Uri, depth = 3): Promise<vscod
 }
 
 export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview, JournalState> {
-  state: JournalState | undefined;
   private journal: Journal = { entries: [] };
   /** Files the page may name, swapped in whole when a load finishes (requests may arrive meanwhile). */
   private files = new Map<string, vscode.Uri>();
@@ -159,9 +158,7 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
   protected async handle(m: MessageOf<JournalToHost>): Promise<void> {
     switch (m.type) {
       case 'ready':
-        if (this.state) await this.channel.post('state', this.state);
-        else await this.reload();
-        return;
+        return this.pageReady();
       case 'refresh':
         await this.reload();
         return;
@@ -171,13 +168,8 @@ export class JournalPanel extends MarkdownPanel<JournalToHost, JournalToWebview,
       case 'search':
         await this.channel.respond(SearchRequest, m.id, this.search(m.payload.query));
         return;
-      case 'edit': {
-        const uri = this.files.get(m.payload.key);
-        if (!uri) return;
-        const pos = new vscode.Position((m.payload.line ?? 1) - 1, 0);
-        await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.Beside, preview: false });
-        return;
-      }
+      case 'edit':
+        return this.openAt(this.files.get(m.payload.key), m.payload.line ?? 1, false);
       case 'newEntry':
         await vscode.commands.executeCommand('homelab.journal.newEntry');
         return;

@@ -88,8 +88,6 @@ function total(files: TrackerFileView[]): ProgressView {
 export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview, TrackerState> {
   /** Files the page may edit, swapped in whole when a load finishes. */
   private shown = new Map<string, Shown>();
-  /** The state last sent to the page. */
-  state: TrackerState | undefined;
   /** Large files are parsed on a worker thread, so a load never blocks the extension host for long. */
   private readonly parser: TrackerParser;
   /** Per file, what its last read gave: a file whose mtime, size and mode did not change is not read again. */
@@ -160,20 +158,12 @@ export class TrackerPanel extends MarkdownPanel<TrackerToHost, TrackerToWebview,
   protected async handle(m: MessageOf<TrackerToHost>): Promise<void> {
     switch (m.type) {
       case 'ready':
-        // The command that opened the panel usually read the files already: send that state.
-        if (this.state) await this.channel.post('state', this.state);
-        else await this.reload();
-        return;
+        return this.pageReady();
       case 'refresh':
         await this.reload();
         return;
-      case 'open': {
-        const shown = this.shown.get(m.payload.key);
-        if (!shown) return;
-        const pos = new vscode.Position(m.payload.line - 1, 0);
-        await vscode.window.showTextDocument(shown.uri, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.Beside });
-        return;
-      }
+      case 'open':
+        return this.openAt(this.shown.get(m.payload.key)?.uri, m.payload.line);
       case 'setStatus': {
         const p = m.payload;
         const recording = await this.recordingFor(p.key, p.line, p.status);
