@@ -8,6 +8,7 @@ import type { KubeElement, ObjectElement } from '../../src/views/kubernetes/tree
 import type { K8sExecTerminal } from '../../src/views/terminals/k8s-exec-terminal';
 import type { K8sLogsTerminal } from '../../src/views/terminals/k8s-logs-terminal';
 import { writeKubeconfig } from '../k8s-server';
+import { load as yamlLoad } from 'js-yaml';
 import { deployment, readyNodes, REAL_KUBECONFIG, setupK8sEnv, type K8sEnv } from './k8s-env';
 import { activateHomelab, runScripted } from './util';
 import { notRun, runnableOnlyIf } from '../harness/not-run';
@@ -230,6 +231,75 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
       await env.other.request('DELETE', `/api/v1/namespaces/${other}`).catch(() => undefined);
     }
     await eventually(async () => assert.ok((await kids(await walk(env.context))).map(label).includes(ns)), 'namespace by namespace again');
+  });
+
+  /**
+   * A context whose user may read ConfigMaps in `namespaces` only (namespace-scoped RBAC): on the test
+   * server its cluster-scope lists are refused; on a real cluster it is a service account bound to
+   * the `view` role in each of them, with a token from the TokenRequest API.
+   */
+  async function namespaceScopedContext(name: string, namespaces: string[]): Promise<{ path: string; undo(): Promise<void> }> {
+    const path = join(env.tmp, `${name}.yaml`);
+    if (env.server) {
+      const user = `${name}-user`;
+      const cert = env.server.issueClientCert(user);
+      env.server.forbidClusterScope(['namespaces', 'configmaps'], user);
+      writeKubeconfig(path, { contexts: [{ name, server: env.server.url, caPem: env.server.caPem, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem, namespace: ns }] });
+      return { path, undo: async () => env.server!.allowClusterScope() };
+    }
+    await post(`/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns } });
+    for (const n of namespaces) {
+      await post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${n}/rolebindings`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: n },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: ns }],
+      });
+    }
+    const tr = await env.other.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
+    const real = yamlLoad(readFileSync(REAL_KUBECONFIG!, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data'?: string } }[] };
+    const cluster = real.clusters[0].cluster;
+    writeKubeconfig(path, { contexts: [{ name, server: cluster.server, caPem: Buffer.from(cluster['certificate-authority-data'] ?? '', 'base64').toString(), token: tr.status.token, namespace: ns }] });
+    return { path, undo: async () => undefined }; // the namespace's deletion removes the account and its bindings
+  }
+
+  it('Kubernetes: all namespaces under namespace-scoped RBAC: falls back namespace by namespace and says so', async () => {
+    const other = `${ns}-rbac`;
+    const hidden = `${ns}-rbac-no`;
+    for (const n of [other, hidden]) {
+      await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { 'homelab-test': 'true' } } });
+      await post(`/api/v1/namespaces/${n}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'scoped', namespace: n }, data: { a: '1' } });
+    }
+    await post(cmPath(), configMap('scoped', { a: '1', b: '2' }));
+    const ctx = 'ns-scoped';
+    const scoped = await namespaceScopedContext(ctx, [ns, other]);
+    try {
+      // The context's own namespace is known; the other allowed one comes from the namespace filter.
+      await settings().update('namespaceFilter', [ns, other], vscode.ConfigurationTarget.Global);
+      await settings().update('kubeconfig', [env.kubeconfigPath, scoped.path], vscode.ConfigurationTarget.Global);
+      await eventually(async () => assert.ok((await kids()).some((e) => label(e) === ctx)), 'the scoped context is listed');
+      const on = await run<boolean>('homelab.kubernetes.toggleAllNamespaces', [], await walk(ctx));
+      assert.equal(on.result, true);
+      const rows = async () => (await kids(await walk(ctx, 'ConfigMaps'))).map((e) => e.kind === 'object' ? `${e.namespace}/${e.name} ${desc(e)}` : `${label(e)}: ${desc(e)}`);
+      const got = await eventually(async () => {
+        const r = await rows();
+        assert.ok(r.includes(`${other}/scoped ${other} · 1 key`), r.join(' | '));
+        return r;
+      }, 'the allowed namespaces are listed');
+      assert.equal(got[0], 'Listing across namespaces is forbidden: shown namespace by namespace, where allowed', 'the view says why');
+      assert.ok(got.includes(`${ns}/scoped ${ns} · 2 keys`), got.join(' | '));
+      assert.ok(!got.some((r) => r.startsWith(`${hidden}/`)), 'a namespace it may not read is not shown');
+      const watches = tree().activeWatches().filter((k) => k.startsWith(`${ctx}:configmaps@`)).sort();
+      assert.deepEqual(watches, [`${ctx}:configmaps@${ns}`, `${ctx}:configmaps@${other}`].sort(), 'one watch per allowed namespace, none across them');
+      // Still live, per namespace.
+      await env.other.request('PATCH', `/api/v1/namespaces/${other}/configmaps/scoped`, { body: { data: { c: '3' } }, contentType: 'application/merge-patch+json' });
+      await eventually(async () => assert.ok((await rows()).includes(`${other}/scoped ${other} · 2 keys`)), 'a change shows live');
+    } finally {
+      await settings().update('allNamespaces', undefined, vscode.ConfigurationTarget.Global);
+      await settings().update('namespaceFilter', undefined, vscode.ConfigurationTarget.Global);
+      await settings().update('kubeconfig', [env.kubeconfigPath], vscode.ConfigurationTarget.Global);
+      await scoped.undo();
+      for (const n of [other, hidden]) await env.other.request('DELETE', `/api/v1/namespaces/${n}`).catch(() => undefined);
+    }
   });
 
   const event = (name: string, type: 'Normal' | 'Warning', reason: string, involved: { kind: string; name: string }, secondsAgo: number, message = `${reason} happened`) => post(`/api/v1/namespaces/${ns}/events`, {
