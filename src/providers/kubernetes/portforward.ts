@@ -1,7 +1,8 @@
 // One connection to a pod's port over the API (the pods/portforward subresource, WebSocket,
 // v4.channel.k8s.io): no kubectl. Each local TCP connection gets its own WebSocket, as kubectl's
 // and client-node's port-forwards do. Frames carry a channel byte: 0 data, 1 error (one port per
-// stream); the server's first frame on each channel is the port number (2 bytes), not data.
+// stream). The kubelet's own streaming server first sends each channel's port number (a frame of 2
+// bytes, little endian), not data; containerd's (a real v1.32 node) sends no such frame.
 import type { KubeClient } from './client';
 import { KubeError } from './errors';
 import { openKubeSocket } from './websocket';
@@ -32,7 +33,9 @@ export async function openPortForward(client: KubeClient, namespace: string, pod
   parsePort(port);
   const path = objectPath('pods', namespace, pod, 'portforward');
   const sock = await openKubeSocket(client, `${path}?ports=${port}`, [PORTFORWARD_PROTOCOL]);
-  // The first frame of each channel is its port number: skipped once per channel.
+  // A first frame of a channel that is exactly the port number (2 bytes) is the server's header,
+  // not data; a server that sends none starts with data (whose first bytes must not be eaten).
+  const header = Buffer.from([port & 0xff, (port >> 8) & 0xff]);
   const seen = new Set<number>();
   let error = '';
   const closed = new Promise<{ error?: string }>((resolve) => {
@@ -42,8 +45,8 @@ export async function openPortForward(client: KubeClient, namespace: string, pod
   sock.on('message', (data) => {
     if (data.length === 0) return;
     const ch = data[0];
-    let payload = data.subarray(1);
-    if (!seen.has(ch)) { seen.add(ch); payload = payload.subarray(2); }
+    const payload = data.subarray(1);
+    if (!seen.has(ch)) { seen.add(ch); if (payload.equals(header)) return; }
     if (!payload.length) return;
     if (ch === 0) onData(payload);
     else if (ch === 1) error += payload.toString('utf8');
