@@ -20,6 +20,11 @@ import { KubeconfigSpec, writeKubeconfig } from './kubeconfig';
 const yaml: { load(s: string): unknown } = require('js-yaml');
 
 export interface K8sServerOptions {
+  /**
+   * Port-forward streams start with each channel's port number (default true, as the kubelet's own
+   * streaming server does); false sends data and errors at once, as a real v1.32 node at times does.
+   */
+  portForwardHeaders?: boolean;
   /** Accepted bearer tokens; default one random token. Empty array disables token auth. */
   tokens?: string[];
   /** Accept client certificates signed by the server's client CA (default true). */
@@ -569,7 +574,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
       if (!offered.some((p) => PORTFORWARD_PROTOCOLS.includes(p))) { reject(400, 'BadRequest', `unable to upgrade connection: no supported subprotocol offered (want ${PORTFORWARD_PROTOCOLS.join(', ')})`); return; }
       wss.handleUpgrade(req, socket, head, (sock) => {
-        const f = runPortForward(sock, { namespace: ns, pod: name, ports, resolve: (n, p, port) => portBinds.get(`${n}/${p}:${port}`) ?? portBinds.get(`${n}/*:${port}`) });
+        const f = runPortForward(sock, { namespace: ns, pod: name, ports, header: opts.portForwardHeaders ?? true, resolve: (n, p, port) => portBinds.get(`${n}/${p}:${port}`) ?? portBinds.get(`${n}/*:${port}`) });
         forwards.set(f, { ns, pod: name });
         sock.on('close', () => forwards.delete(f));
       });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { containersRun, deploymentManifest, eventually, NO_CONTAINERS, setupEnv, TestEnv } from './env';
+import { containersRun, deploymentManifest, eventually, NO_CONTAINERS, onTestServerOnly, setupEnv, TestEnv } from './env';
 import { notRunRegistry } from '../../harness/not-run';
 import { openPortForward, parsePort } from '../../../src/providers/kubernetes/portforward';
 import { isKubeError, KubeError } from '../../../src/providers/kubernetes/errors';
@@ -43,6 +43,32 @@ describe('kubernetes port-forward (provider)', function () {
     assert.equal(parsePort('0', true), 0);
     for (const bad of ['0', '65536', '-1', 'http', '80.5', '']) assert.throws(() => parsePort(bad), /port is a whole number/, bad);
     assert.throws(() => parsePort('70000', true), /0 \(any free port\)/);
+  });
+
+  onTestServerOnly(() => {
+    it('[test server only] a server that sends no port header first (a real node, at times): no data is eaten', async () => {
+      const env = await setupEnv({ portForwardHeaders: false });
+      const echo = await echoServer();
+      try {
+        await env.client.request<KubeObject>('POST', `/apis/apps/v1/namespaces/${env.namespace}/deployments`, { body: deploymentManifest('web', env.namespace, 1) });
+        const pod = await eventually(async () => {
+          const p = (await env.client.request<KubeList>('GET', `/api/v1/namespaces/${env.namespace}/pods`)).items.find((x) => x.status?.phase === 'Running');
+          assert.ok(p);
+          return p.metadata.name;
+        });
+        env.server!.bindPort(env.namespace, pod, 80, echo.port);
+        let got = '';
+        const s = await openPortForward(env.client, env.namespace, pod, 80, (d) => { got += d.toString(); });
+        s.write(Buffer.from('ab'));
+        await eventually(() => assert.equal(got, 'echo:ab'));
+        s.close();
+        const refused = await openPortForward(env.client, env.namespace, pod, 9999, () => undefined);
+        assert.match((await refused.closed).error ?? '', /^error forwarding port 9999 /, 'the error text is whole');
+      } finally {
+        echo.server.close();
+        await env.close();
+      }
+    });
   });
 
   {
