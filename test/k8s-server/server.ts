@@ -21,8 +21,8 @@ const yaml: { load(s: string): unknown } = require('js-yaml');
 
 export interface K8sServerOptions {
   /**
-   * Port-forward streams start with each channel's port number (default true, as the kubelet's own
-   * streaming server does); false sends data and errors at once, as a real v1.32 node at times does.
+   * Port-forward streams start with each channel's port number (default true, as a kubelet does);
+   * false sends data and errors at once (the client must not rely on the header).
    */
   portForwardHeaders?: boolean;
   /** Accepted bearer tokens; default one random token. Empty array disables token auth. */
