@@ -42,6 +42,17 @@ const lazy = {
     build.onResolve({ filter: /providers\/kubernetes$/ }, () => ({ path: './kubernetes.js', external: true }));
   },
 };
+/**
+ * @kubernetes/client-node is most of dist/kubernetes.js, and the first render of the Kubernetes view
+ * (reading the kubeconfig, listing its contexts) does not need it: it is dist/vendor/client-node.js,
+ * required by src/providers/kubernetes/lib.ts on first use (a client, an informer).
+ */
+const clientNodeApart = {
+  name: 'client-node-apart',
+  setup(build) {
+    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: './vendor/client-node.js', external: true }));
+  },
+};
 
 /**
  * Large libraries the first view render does not need (undici: Proxmox HTTPS, ssh2: shells and
@@ -70,6 +81,20 @@ const lazyVendor = {
     build.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'lazy-vendor' }));
     build.onResolve({ filter: /^\.\/vendor\// }, (a) => ({ path: a.path, external: true }));
     build.onLoad({ filter: /.*/, namespace: 'lazy-vendor' }, (a) => ({ contents: vendorStub(a.path), loader: 'js', resolveDir: root }));
+  },
+};
+
+/**
+ * `import * as vscode from 'vscode'` in each of ~30 modules would make esbuild copy every property
+ * of VS Code's API object into a fresh namespace object per module (__toESM of an external CommonJS
+ * module): some 400 getters each, tens of ms of activation on a loaded machine. Every import of
+ * 'vscode' goes through one ES module instead, which copies them once.
+ */
+const vscodeOnce = {
+  name: 'vscode-once',
+  setup(build) {
+    build.onResolve({ filter: /^vscode$/ }, (a) => (a.namespace === 'vscode-once' ? { path: 'vscode', external: true } : { path: 'vscode', namespace: 'vscode-once' }));
+    build.onLoad({ filter: /.*/, namespace: 'vscode-once' }, () => ({ contents: 'export * from "vscode";', loader: 'js' }));
   },
 };
 
@@ -148,7 +173,7 @@ function entryWithTable(first, name, modules) {
  */
 async function buildExtension() {
   const deferred = new Set();
-  const main = { ...nodeCommon, plugins: [lazy, lazyVendor, lazyEntry, deferToLazy(deferred)], write: false };
+  const main = { ...nodeCommon, plugins: [vscodeOnce, lazy, lazyVendor, lazyEntry, deferToLazy(deferred)], write: false };
   let used = new Set();
   for (let round = 1; ; round++) {
     const ext = await esbuild.build({
@@ -164,7 +189,7 @@ async function buildExtension() {
     const lazyBuild = await esbuild.build({
       ...nodeCommon,
       write: false,
-      plugins: [lazy, lazyVendor, sharedFrom(mainInputs, next)],
+      plugins: [vscodeOnce, lazy, lazyVendor, sharedFrom(mainInputs, next)],
       stdin: { contents: entryWithTable(`export * from './src/lazy';`, DEFERRED, [...deferred].sort()), resolveDir: root, sourcefile: 'lazy-entry.ts', loader: 'ts' },
       outfile: join(root, 'dist/lazy.js'),
     });
@@ -187,7 +212,8 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 const builds = [
   buildExtension(),
   ...lazyVendors.map((name) => esbuild.build({ ...nodeCommon, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `vendor-${name}.js` }, outfile: join(root, `dist/vendor/${name}.js`) })),
-  ...Object.entries(lazyBundles).map(([name, entry]) => esbuild.build({ ...nodeCommon, entryPoints: { [name]: join(root, entry) }, outdir: join(root, 'dist') })),
+  ...Object.entries(lazyBundles).map(([name, entry]) => esbuild.build({ ...nodeCommon, plugins: [clientNodeApart], entryPoints: { [name]: join(root, entry) }, outdir: join(root, 'dist') })),
+  esbuild.build({ ...nodeCommon, stdin: { contents: `module.exports = require('@kubernetes/client-node');`, resolveDir: root, sourcefile: 'vendor-client-node.js' }, outfile: join(root, 'dist/vendor/client-node.js') }),
   // The tracker parser's worker thread (large files are parsed off the extension host's main thread).
   esbuild.build({ ...nodeCommon, entryPoints: { 'tracker-worker': join(root, 'src/providers/markdown/parse-worker.ts') }, outdir: join(root, 'dist') }),
   // The built-in Proxmox simulator behind "Open the demo lab": its own bundle, loaded on demand.

@@ -13,11 +13,14 @@ export async function run(): Promise<void> {
   if (ext.isActive) throw new Error('the extension is already active: this host cannot measure a cold activation');
   const settleMs = Number(process.env.HOMELAB_BENCH_SETTLE_MS ?? 10_000);
   await new Promise((r) => setTimeout(r, settleMs));
+  // HOMELAB_BENCH_CPUPROFILE=<file>: a V8 CPU profile of the span (to see what activation spends on).
+  const profile = process.env.HOMELAB_BENCH_CPUPROFILE ? await startProfile() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const exports: unknown = await ext.activate();
   const activateMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  if (profile) writeFileSync(process.env.HOMELAB_BENCH_CPUPROFILE!, JSON.stringify(await profile()));
   // VS Code's own marks around loading and activating the extension (what "Running Extensions"
   // reports), where this host version records them where we can read them.
   const hostMarks = readHostMarks(extensionId);
@@ -32,6 +35,22 @@ export async function run(): Promise<void> {
     exportKeys: exports === undefined || exports === null ? null : Object.keys(exports as object),
   };
   if (process.env.HOMELAB_TEST_RESULTS) writeFileSync(process.env.HOMELAB_TEST_RESULTS, JSON.stringify({ passed: 1, failed: 0, pending: 0, failures: [], result }));
+}
+
+/** Starts the V8 profiler in this thread; the returned function stops it and gives the profile. */
+async function startProfile(): Promise<() => Promise<unknown>> {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    session.disconnect();
+    return profile;
+  };
 }
 
 /** Spans between VS Code's performance marks for our extension (node perf_hooks or its polyfill). */

@@ -1,6 +1,8 @@
 // Port-forward commands in the extension host: start from a pod and a service, listed under the
 // context's "Port Forwards", real TCP data through the forward, stop frees the port, a port in use
 // is refused, a pod going away ends its forward and a service's forward moves to another pod.
+// On the test server the pods' ports are local TCP servers (bindPort); on a real cluster
+// (HOMELAB_TEST_KUBECONFIG) the pods run busybox `nc` answering the same way.
 import * as assert from 'node:assert/strict';
 import { connect, createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +12,7 @@ import type { PortForwardInfo } from '../../src/services/kubernetes';
 import type { KubeElement, ObjectElement } from '../../src/views/kubernetes/tree';
 import { deployment, REAL_KUBECONFIG, setupK8sEnv, type K8sEnv } from './k8s-env';
 import { activateHomelab, runScripted } from './util';
-import { runnableOnlyIf } from '../harness/not-run';
+import { notRun } from '../harness/not-run';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function eventually<T>(fn: () => T | Promise<T>, what: string, ms = 20_000): Promise<T> {
@@ -30,14 +32,20 @@ async function echo(name: string): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-/** One request/answer over a fresh local TCP connection to 127.0.0.1:port. */
+/**
+ * The pods' command on a real cluster: port 80 answers `pod:<chunk>`, port 8080 `svc:<chunk>` (the
+ * prefix comes on connect, then everything is echoed back).
+ */
+const NC_ECHO = "nc -ll -p 8080 -e sh -c 'printf svc:; exec cat' & exec nc -ll -p 80 -e sh -c 'printf pod:; exec cat'";
+
+/** One request/answer (`<4-char prefix>:<text>`) over a fresh local TCP connection to 127.0.0.1:port. */
 function roundTrip(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     let got = '';
     const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer on ${port} (got "${got}")`)); }, 5000);
     s.on('connect', () => s.write(text));
-    s.on('data', (d) => { got += d.toString(); if (got.length >= text.length + 2) { clearTimeout(timer); s.destroy(); resolve(got); } });
+    s.on('data', (d) => { got += d.toString(); if (got.length >= text.length + 4) { clearTimeout(timer); s.destroy(); resolve(got); } });
     s.on('error', (e) => { clearTimeout(timer); reject(e); });
     s.on('close', () => { clearTimeout(timer); reject(new Error(`connection closed (got "${got}")`)); });
   });
@@ -52,7 +60,7 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-runnableOnlyIf(!REAL_KUBECONFIG, 'needs the API test server (it binds pod ports to local TCP servers)', () => {
+{
   describe('Kubernetes port-forward commands', function () {
     this.timeout(120_000);
     let api: HomelabApi;
@@ -88,11 +96,15 @@ runnableOnlyIf(!REAL_KUBECONFIG, 'needs the API test server (it binds pod ports 
       api = await activateHomelab();
       env = await setupK8sEnv();
       ns = env.namespace;
-      podPort = await echo('pod');
-      svcPort = await echo('svc');
-      env.server!.bindPort(ns, '*', 80, podPort.port);
-      env.server!.bindPort(ns, '*', 8080, svcPort.port);
-      await env.other.request('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { body: deployment('web', ns, 2) });
+      if (env.server) {
+        podPort = await echo('pod');
+        svcPort = await echo('svc');
+        env.server.bindPort(ns, '*', 80, podPort.port);
+        env.server.bindPort(ns, '*', 8080, svcPort.port);
+      } else console.log(`    (real cluster mode: ${REAL_KUBECONFIG}, namespace ${ns})`);
+      const web = deployment('web', ns, 2);
+      web.spec.template.spec.containers[0].command = ['sh', '-c', NC_ECHO];
+      await env.other.request('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { body: web });
       await env.other.request('POST', `/api/v1/namespaces/${ns}/services`, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] } } });
       await settings().update('kubeconfig', [env.kubeconfigPath], vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand('homelab.kubernetes.focus');
@@ -155,12 +167,16 @@ runnableOnlyIf(!REAL_KUBECONFIG, 'needs the API test server (it binds pod ports 
       const gone = await run('homelab.kubernetes.portForward', [], { ...pod, name: 'no-such-pod', id: `${pod.id}-x` });
       assert.match(gone.failure ?? '', /no-such-pod/);
       await assert.rejects(api.kubernetesForwards.start({ context: env.context, namespace: ns, kind: 'pods', name: 'no-such-pod', port: 80 }, 0), /Pod .*no-such-pod is gone/);
-      // RBAC refuses the namespace's pods: said plainly, nothing listens.
-      env.server!.forbidNamespace('locked');
+      assert.equal(api.kubernetesForwards.list().length, 0);
+    });
+
+    it('Kubernetes: a namespace whose pods RBAC refuses is said plainly; nothing listens', async function () {
+      if (!env.server) notRun(this, 'needs the API test server (its RBAC fault hook)');
+      env.server.forbidNamespace('locked');
       try {
         await assert.rejects(api.kubernetesForwards.start({ context: env.context, namespace: 'locked', kind: 'pods', name: 'x', port: 80 }, 0), /the pods of namespace locked cannot be watched \(.*forbidden/i);
       } finally {
-        env.server!.allowNamespace('locked');
+        env.server.allowNamespace('locked');
       }
       assert.equal(api.kubernetesForwards.list().length, 0);
     });
@@ -204,4 +220,4 @@ runnableOnlyIf(!REAL_KUBECONFIG, 'needs the API test server (it binds pod ports 
       assert.equal(await portFree(f!.localPort), true);
     });
   });
-});
+}

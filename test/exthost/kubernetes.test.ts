@@ -8,6 +8,7 @@ import type { KubeElement, ObjectElement } from '../../src/views/kubernetes/tree
 import type { K8sExecTerminal } from '../../src/views/terminals/k8s-exec-terminal';
 import type { K8sLogsTerminal } from '../../src/views/terminals/k8s-logs-terminal';
 import { writeKubeconfig } from '../k8s-server';
+import { load as yamlLoad } from 'js-yaml';
 import { deployment, readyNodes, REAL_KUBECONFIG, setupK8sEnv, type K8sEnv } from './k8s-env';
 import { activateHomelab, runScripted } from './util';
 import { notRun, runnableOnlyIf } from '../harness/not-run';
@@ -232,6 +233,75 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     await eventually(async () => assert.ok((await kids(await walk(env.context))).map(label).includes(ns)), 'namespace by namespace again');
   });
 
+  /**
+   * A context whose user may read ConfigMaps in `namespaces` only (namespace-scoped RBAC): on the test
+   * server its cluster-scope lists are refused; on a real cluster it is a service account bound to
+   * the `view` role in each of them, with a token from the TokenRequest API.
+   */
+  async function namespaceScopedContext(name: string, namespaces: string[]): Promise<{ path: string; undo(): Promise<void> }> {
+    const path = join(env.tmp, `${name}.yaml`);
+    if (env.server) {
+      const user = `${name}-user`;
+      const cert = env.server.issueClientCert(user);
+      env.server.forbidClusterScope(['namespaces', 'configmaps'], user);
+      writeKubeconfig(path, { contexts: [{ name, server: env.server.url, caPem: env.server.caPem, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem, namespace: ns }] });
+      return { path, undo: async () => env.server!.allowClusterScope() };
+    }
+    await post(`/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns } });
+    for (const n of namespaces) {
+      await post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${n}/rolebindings`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: n },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: ns }],
+      });
+    }
+    const tr = await env.other.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
+    const real = yamlLoad(readFileSync(REAL_KUBECONFIG!, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data'?: string } }[] };
+    const cluster = real.clusters[0].cluster;
+    writeKubeconfig(path, { contexts: [{ name, server: cluster.server, caPem: Buffer.from(cluster['certificate-authority-data'] ?? '', 'base64').toString(), token: tr.status.token, namespace: ns }] });
+    return { path, undo: async () => undefined }; // the namespace's deletion removes the account and its bindings
+  }
+
+  it('Kubernetes: all namespaces under namespace-scoped RBAC: falls back namespace by namespace and says so', async () => {
+    const other = `${ns}-rbac`;
+    const hidden = `${ns}-rbac-no`;
+    for (const n of [other, hidden]) {
+      await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { 'homelab-test': 'true' } } });
+      await post(`/api/v1/namespaces/${n}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'scoped', namespace: n }, data: { a: '1' } });
+    }
+    await post(cmPath(), configMap('scoped', { a: '1', b: '2' }));
+    const ctx = 'ns-scoped';
+    const scoped = await namespaceScopedContext(ctx, [ns, other]);
+    try {
+      // The context's own namespace is known; the other allowed one comes from the namespace filter.
+      await settings().update('namespaceFilter', [ns, other], vscode.ConfigurationTarget.Global);
+      await settings().update('kubeconfig', [env.kubeconfigPath, scoped.path], vscode.ConfigurationTarget.Global);
+      await eventually(async () => assert.ok((await kids()).some((e) => label(e) === ctx)), 'the scoped context is listed');
+      const on = await run<boolean>('homelab.kubernetes.toggleAllNamespaces', [], await walk(ctx));
+      assert.equal(on.result, true);
+      const rows = async () => (await kids(await walk(ctx, 'ConfigMaps'))).map((e) => e.kind === 'object' ? `${e.namespace}/${e.name} ${desc(e)}` : `${label(e)}: ${desc(e)}`);
+      const got = await eventually(async () => {
+        const r = await rows();
+        assert.ok(r.includes(`${other}/scoped ${other} · 1 key`), r.join(' | '));
+        return r;
+      }, 'the allowed namespaces are listed');
+      assert.equal(got[0], 'Listing across namespaces is forbidden: shown namespace by namespace, where allowed', 'the view says why');
+      assert.ok(got.includes(`${ns}/scoped ${ns} · 2 keys`), got.join(' | '));
+      assert.ok(!got.some((r) => r.startsWith(`${hidden}/`)), 'a namespace it may not read is not shown');
+      const watches = tree().activeWatches().filter((k) => k.startsWith(`${ctx}:configmaps@`)).sort();
+      assert.deepEqual(watches, [`${ctx}:configmaps@${ns}`, `${ctx}:configmaps@${other}`].sort(), 'one watch per allowed namespace, none across them');
+      // Still live, per namespace.
+      await env.other.request('PATCH', `/api/v1/namespaces/${other}/configmaps/scoped`, { body: { data: { c: '3' } }, contentType: 'application/merge-patch+json' });
+      await eventually(async () => assert.ok((await rows()).includes(`${other}/scoped ${other} · 2 keys`)), 'a change shows live');
+    } finally {
+      await settings().update('allNamespaces', undefined, vscode.ConfigurationTarget.Global);
+      await settings().update('namespaceFilter', undefined, vscode.ConfigurationTarget.Global);
+      await settings().update('kubeconfig', [env.kubeconfigPath], vscode.ConfigurationTarget.Global);
+      await scoped.undo();
+      for (const n of [other, hidden]) await env.other.request('DELETE', `/api/v1/namespaces/${n}`).catch(() => undefined);
+    }
+  });
+
   const event = (name: string, type: 'Normal' | 'Warning', reason: string, involved: { kind: string; name: string }, secondsAgo: number, message = `${reason} happened`) => post(`/api/v1/namespaces/${ns}/events`, {
     apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns }, type, reason, message, count: 1,
     involvedObject: { apiVersion: 'v1', kind: involved.kind, name: involved.name, namespace: ns },
@@ -262,21 +332,30 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('Kubernetes: events are bounded: the newest 200 of a crowded namespace are shown', async function () {
+  it('Kubernetes: events are bounded: the newest 200 of a crowded namespace (10,000+ on the test server) are shown', async function () {
     const crowded = `${ns}-ev`;
     await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: crowded, labels: { 'homelab-test': 'true' } } });
     try {
-      const at = (i: number) => new Date(Date.now() - (300 - i) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-      for (let i = 0; i < 230; i++) {
-        await env.other.request('POST', `/api/v1/namespaces/${crowded}/events`, { body: { apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}`, namespace: crowded }, type: 'Normal', reason: `R${i}`, message: 'm', involvedObject: { kind: 'ConfigMap', name: 'c', namespace: crowded }, firstTimestamp: at(i), lastTimestamp: at(i) } });
+      // 10,050 through the test server's store (as fast as another writer); a real cluster gets 230
+      // through the API (the integration suite lists 10,050 there).
+      const count = env.server ? 10_050 : 230;
+      // Name order is not time order: the newest are spread over every page of the list.
+      const secondsOf = (i: number) => (i * 7919) % count;
+      const now = Date.now(); // once: creating them through the API takes seconds
+      const at = (i: number) => new Date(now - (count + 60 - secondsOf(i)) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const ev = (i: number) => ({ apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}`, namespace: crowded }, type: 'Normal', reason: `R${secondsOf(i)}`, message: 'm', involvedObject: { kind: 'ConfigMap', name: 'c', namespace: crowded }, firstTimestamp: at(i), lastTimestamp: at(i) });
+      for (let i = 0; i < count; i++) {
+        if (env.server) env.server.store.create('events', ev(i));
+        else await env.other.request('POST', `/api/v1/namespaces/${crowded}/events`, { body: ev(i) });
       }
       const uri = vscode.Uri.from({ scheme: 'homelab-k8s-events', path: `/${encodeURIComponent(env.context)}/${encodeURIComponent(crowded)}.events` });
       const text = (await vscode.workspace.openTextDocument(uri)).getText();
       const rows = text.split('\n').filter((l) => /^ {2}Normal/.test(l));
       assert.equal(rows.length, 200);
-      assert.match(rows[0], / R229 /, 'the newest first');
-      assert.ok(!rows.some((r) => / R29 /.test(r)), 'the oldest left out');
-      assert.match(text, /30 older events not shown/);
+      assert.match(rows[0], new RegExp(` R${count - 1} `), 'the newest first');
+      assert.match(rows[199], new RegExp(` R${count - 200} `), 'the 200th newest last');
+      assert.ok(!rows.some((r) => new RegExp(` R${count - 201} `).test(r)), 'older ones left out');
+      assert.match(text, new RegExp(`${count - 200} older events not shown`));
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       await env.other.request('DELETE', `/api/v1/namespaces/${crowded}`).catch(() => undefined);

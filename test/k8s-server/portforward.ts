@@ -10,14 +10,16 @@ export const PORTFORWARD_PROTOCOLS = ['v4.channel.k8s.io'];
 /** Where connections to a pod's port go: a local TCP port, or undefined (nothing listens). */
 export type PortResolver = (namespace: string, pod: string, port: number) => number | undefined;
 
-export function runPortForward(ws: WsSocket, ctx: { namespace: string; pod: string; ports: number[]; resolve: PortResolver }): { close(): void } {
+export function runPortForward(ws: WsSocket, ctx: { namespace: string; pod: string; ports: number[]; header: boolean; resolve: PortResolver }): { close(): void } {
   const sockets: Socket[] = [];
   const portBytes = (p: number) => Buffer.from([p & 0xff, (p >> 8) & 0xff]);
   const send = (ch: number, data: Buffer) => { if (ws.readyState === 1) ws.send(Buffer.concat([Buffer.from([ch]), data])); };
   const fail = (i: number, message: string) => { send(2 * i + 1, Buffer.from(message)); ws.close(1000); };
   ctx.ports.forEach((port, i) => {
-    send(2 * i, portBytes(port));
-    send(2 * i + 1, portBytes(port));
+    if (ctx.header) {
+      send(2 * i, portBytes(port));
+      send(2 * i + 1, portBytes(port));
+    }
     const local = ctx.resolve(ctx.namespace, ctx.pod, port);
     if (local === undefined) { fail(i, `error forwarding port ${port} to pod ${ctx.pod}: connection refused (nothing listens on ${port})`); return; }
     const s = connect(local, '127.0.0.1');

@@ -20,6 +20,11 @@ import { KubeconfigSpec, writeKubeconfig } from './kubeconfig';
 const yaml: { load(s: string): unknown } = require('js-yaml');
 
 export interface K8sServerOptions {
+  /**
+   * Port-forward streams start with each channel's port number (default true, as a kubelet does);
+   * false sends data and errors at once (the client must not rely on the header).
+   */
+  portForwardHeaders?: boolean;
   /** Accepted bearer tokens; default one random token. Empty array disables token auth. */
   tokens?: string[];
   /** Accept client certificates signed by the server's client CA (default true). */
@@ -68,6 +73,14 @@ export interface K8sTestServer {
   expireHistory(opts?: { cutWatches?: boolean }): void;
   forbidNamespace(ns: string): void;
   allowNamespace(ns: string): void;
+  /**
+   * RBAC with namespace-scoped roles only: a list or watch of these resources across all namespaces
+   * (or of the namespaces themselves) is refused with 403 "... at the cluster scope", as a
+   * kube-apiserver refuses a user whose RoleBindings grant them namespace by namespace. Only for
+   * `user` (a client certificate's CN, see issueClientCert) when given, else for everyone.
+   */
+  forbidClusterScope(plurals: string[], user?: string): void;
+  allowClusterScope(): void;
   setLatency(ms: number): void;
   addToken(token: string): void;
   /** Makes a token invalid from now on, as an expired service-account token is (401). */
@@ -166,6 +179,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
   const store = new Store(opts.historyWindow ?? 1000);
   const controller = opts.controller === false ? undefined : new Controller(store, opts.podReadyDelayMs ?? 300);
   const forbidden = new Set<string>();
+  const clusterForbidden = new Map<string, Set<string>>(); // user ('*': everyone) -> plurals
   const watchers = new Set<Watcher>();
   const logFollowers = new Set<Watcher>();
   const bookmarkMs = opts.bookmarkIntervalMs ?? 1000;
@@ -409,6 +423,10 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       const sub = t.sub ? `/${t.sub}` : '';
       throw new HttpError(403, 'Forbidden', `${t.res.plural}${sub}${t.name && t.res.plural !== 'namespaces' ? ` "${t.name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${t.res.plural}${sub}" ${groupPart} in the namespace "${nsForAuthz}"`, { name: t.name ?? '', group: t.res.group, kind: t.res.plural });
     }
+    if (!nsForAuthz && !t.name && [user, '*'].some((u) => clusterForbidden.get(u)?.has(t.res.plural))) {
+      requestCounts.forbidden++;
+      throw new HttpError(403, 'Forbidden', `${t.res.plural} is forbidden: User "${user}" cannot ${verb} resource "${t.res.plural}" in API group "${t.res.group}" at the cluster scope`, { group: t.res.group, kind: t.res.plural });
+    }
     const dry = q.getAll('dryRun').includes('All');
     if (q.has('dryRun') && !dry) throw new HttpError(400, 'BadRequest', `invalid dry run value: ${q.get('dryRun')}; supported: All`);
     const contentType = String(req.headers['content-type'] ?? 'application/json');
@@ -556,7 +574,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
       if (!offered.some((p) => PORTFORWARD_PROTOCOLS.includes(p))) { reject(400, 'BadRequest', `unable to upgrade connection: no supported subprotocol offered (want ${PORTFORWARD_PROTOCOLS.join(', ')})`); return; }
       wss.handleUpgrade(req, socket, head, (sock) => {
-        const f = runPortForward(sock, { namespace: ns, pod: name, ports, resolve: (n, p, port) => portBinds.get(`${n}/${p}:${port}`) ?? portBinds.get(`${n}/*:${port}`) });
+        const f = runPortForward(sock, { namespace: ns, pod: name, ports, header: opts.portForwardHeaders ?? true, resolve: (n, p, port) => portBinds.get(`${n}/${p}:${port}`) ?? portBinds.get(`${n}/*:${port}`) });
         forwards.set(f, { ns, pod: name });
         sock.on('close', () => forwards.delete(f));
       });
@@ -611,6 +629,8 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     expireHistory: (o) => { store.expireHistory(); if (o?.cutWatches) api.cutWatches(); },
     forbidNamespace: (ns) => { forbidden.add(ns); },
     allowNamespace: (ns) => { forbidden.delete(ns); },
+    forbidClusterScope: (plurals, who = '*') => { clusterForbidden.set(who, new Set([...clusterForbidden.get(who) ?? [], ...plurals])); },
+    allowClusterScope: () => { clusterForbidden.clear(); },
     setLatency: (ms) => { latencyMs = ms; },
     addToken: (tk) => { tokens.add(tk); },
     revokeToken: (tk) => { tokens.delete(tk); },

@@ -7,3 +7,4 @@ export * as informer from './informer';
 export * as kubeconfig from './kubeconfig';
 export * as resources from './resources';
 export * as portforward from './portforward';
+export * as events from './events';

@@ -66,8 +66,11 @@ export interface Kubeconfig {
   clusters: Map<string, { file: string; data: Obj }>;
   users: Map<string, { file: string; data: Obj }>;
   rawContexts: Map<string, { file: string; data: Obj }>;
-  /** The merged client-node KubeConfig (paths made absolute per file). */
-  kubeConfig: K8s.KubeConfig;
+  /**
+   * The merged client-node KubeConfig (paths made absolute per file), built on first use: listing
+   * the contexts (the first render of the view) does not load client-node.
+   */
+  readonly kubeConfig: K8s.KubeConfig;
 }
 
 export function kubeconfigPaths(env: NodeJS.ProcessEnv = process.env, home = homedir()): string[] {
@@ -76,29 +79,29 @@ export function kubeconfigPaths(env: NodeJS.ProcessEnv = process.env, home = hom
 }
 
 export function loadKubeconfig(opts: { paths?: string[]; env?: NodeJS.ProcessEnv; home?: string } = {}): Kubeconfig {
-  const lib = k8s();
   const files = opts.paths ?? kubeconfigPaths(opts.env, opts.home);
-  const kubeConfig = new lib.KubeConfig();
-  const cfg: Kubeconfig = { files, contexts: [], fileProblems: [], clusters: new Map(), users: new Map(), rawContexts: new Map(), kubeConfig };
+  /** The files whose text is a mapping, for the KubeConfig built on first use. */
+  const texts: { file: string; text: string }[] = [];
+  let merged: K8s.KubeConfig | undefined;
+  const cfg: Kubeconfig = {
+    files, contexts: [], fileProblems: [], clusters: new Map(), users: new Map(), rawContexts: new Map(),
+    get kubeConfig() { return (merged ??= mergeKubeConfigs(texts, cfg.currentContext)); },
+  };
   for (const file of files) {
     if (!existsSync(file)) { cfg.fileProblems.push({ file, message: `Kubeconfig file ${file} does not exist.` }); continue; }
     let doc: unknown;
-    const one = new lib.KubeConfig();
+    let text: string;
     try {
-      const text = readFileSync(file, 'utf8');
+      text = readFileSync(file, 'utf8');
       if (text.trim() === '') continue; // empty file: nothing to merge
       doc = yaml.load(text);
-      if (isObj(doc)) {
-        // invalid entries are dropped here; the raw checks below say what is wrong with them
-        one.loadFromString(text, { onInvalidEntry: 'filter' });
-        one.makePathsAbsolute(dirname(file));
-      }
     } catch (e) {
       cfg.fileProblems.push({ file, message: `Kubeconfig file ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}. Fix or remove it; contexts from other files still work.` });
       continue;
     }
     if (doc === undefined || doc === null) continue;
     if (!isObj(doc)) { cfg.fileProblems.push({ file, message: `Kubeconfig file ${file} is not a kubeconfig (expected a mapping with clusters, users and contexts).` }); continue; }
+    texts.push({ file, text });
     const merge = (key: string, inner: string, into: Map<string, { file: string; data: Obj }>) => {
       const arr = doc[key];
       if (arr === undefined || arr === null) return;
@@ -111,13 +114,8 @@ export function loadKubeconfig(opts: { paths?: string[]; env?: NodeJS.ProcessEnv
     merge('clusters', 'cluster', cfg.clusters);
     merge('users', 'user', cfg.users);
     merge('contexts', 'context', cfg.rawContexts);
-    // KubeConfig.mergeConfig throws on duplicate names; kubectl lets the first definition win
-    for (const c of one.getClusters()) if (!kubeConfig.getCluster(c.name)) kubeConfig.addCluster(c);
-    for (const u of one.getUsers()) if (!kubeConfig.getUser(u.name)) kubeConfig.addUser(u);
-    for (const c of one.getContexts()) if (!kubeConfig.getContextObject(c.name)) kubeConfig.addContext(c);
     if (cfg.currentContext === undefined && typeof doc['current-context'] === 'string' && doc['current-context']) cfg.currentContext = doc['current-context'];
   }
-  if (cfg.currentContext) kubeConfig.setCurrentContext(cfg.currentContext);
   for (const [name, { file, data }] of cfg.rawContexts) {
     const info: KubeContextInfo = { name, file, cluster: str(data.cluster), user: str(data.user), namespace: str(data.namespace) };
     info.server = info.cluster ? str(cfg.clusters.get(info.cluster)?.data.server) : undefined;
@@ -125,6 +123,28 @@ export function loadKubeconfig(opts: { paths?: string[]; env?: NodeJS.ProcessEnv
     cfg.contexts.push(info);
   }
   return cfg;
+}
+
+/** client-node's view of the files, merged as kubectl does: the first definition of a name wins. */
+function mergeKubeConfigs(texts: { file: string; text: string }[], currentContext: string | undefined): K8s.KubeConfig {
+  const lib = k8s();
+  const kubeConfig = new lib.KubeConfig();
+  for (const { file, text } of texts) {
+    const one = new lib.KubeConfig();
+    try {
+      // invalid entries are dropped here; the raw checks (staticProblem) say what is wrong with them
+      one.loadFromString(text, { onInvalidEntry: 'filter' });
+      one.makePathsAbsolute(dirname(file));
+    } catch {
+      continue;
+    }
+    // KubeConfig.mergeConfig throws on duplicate names; kubectl lets the first definition win
+    for (const c of one.getClusters()) if (!kubeConfig.getCluster(c.name)) kubeConfig.addCluster(c);
+    for (const u of one.getUsers()) if (!kubeConfig.getUser(u.name)) kubeConfig.addUser(u);
+    for (const c of one.getContexts()) if (!kubeConfig.getContextObject(c.name)) kubeConfig.addContext(c);
+  }
+  if (currentContext && kubeConfig.getContextObject(currentContext)) kubeConfig.setCurrentContext(currentContext);
+  return kubeConfig;
 }
 
 function str(v: unknown): string | undefined { return typeof v === 'string' && v ? v : undefined; }

@@ -2,6 +2,7 @@
 import type * as actions from '../../providers/kubernetes/actions';
 import type * as client from '../../providers/kubernetes/client';
 import type * as errors from '../../providers/kubernetes/errors';
+import type * as events from '../../providers/kubernetes/events';
 import type * as informer from '../../providers/kubernetes/informer';
 import type * as kubeconfig from '../../providers/kubernetes/kubeconfig';
 import type * as portforward from '../../providers/kubernetes/portforward';
@@ -11,6 +12,7 @@ export interface KubernetesModules {
   actions: typeof actions;
   client: typeof client;
   errors: typeof errors;
+  events: typeof events;
   informer: typeof informer;
   kubeconfig: typeof kubeconfig;
   portforward: typeof portforward;

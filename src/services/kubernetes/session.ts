@@ -49,6 +49,8 @@ interface ContextState {
 
 const FIRE_MS = 20; // merges batches of several informers that arrive together into one event
 const SYNC_WAIT_MS = 15_000;
+/** Events kept of a namespace for display: an object's own are found among the newest this many. */
+const RECENT_EVENTS = 2000;
 /** From this many namespaces asked for one kind on, the kind is watched once for all namespaces. */
 const WIDE_FROM = 4;
 
@@ -292,22 +294,14 @@ export class KubernetesSession implements vscode.Disposable {
   }
 
   /**
-   * Events of a namespace: from its watch when one runs, else one paged list (a hover needs no
-   * watch). A namespace may hold 10,000+ events: callers keep the newest they show.
+   * The newest `keep` events of a namespace (newest first) and how many it holds: from its watch when
+   * one runs, else one paged list (a hover needs no watch). A namespace may hold 10,000+ events.
    */
-  async recentEvents(context: string, namespace: string): Promise<KubeObject[]> {
-    const s = this.status(context, 'events', namespace);
-    if (s.informer && s.synced && s.running) return this.objects(context, 'events', namespace);
+  async recentEvents(context: string, namespace: string, keep = RECENT_EVENTS): Promise<{ events: KubeObject[]; total: number }> {
     const k = await this.modules();
-    const client = await this.client(context);
-    const out: KubeObject[] = [];
-    let cont: string | undefined;
-    do {
-      const page = await client.request<{ items: KubeObject[]; metadata?: { continue?: string } }>('GET', k.resources.collectionPath('events', namespace), { query: { limit: 500, continue: cont } });
-      out.push(...page.items);
-      cont = page.metadata?.continue || undefined;
-    } while (cont && out.length < 20_000);
-    return out;
+    const s = this.status(context, 'events', namespace);
+    if (s.informer && s.synced && s.running) return k.events.keepNewest(this.objects(context, 'events', namespace), keep);
+    return k.events.listNewestEvents(await this.client(context), k.resources.collectionPath('events', namespace), keep);
   }
 
   /** Watch keys currently running per context (tests, bench). */

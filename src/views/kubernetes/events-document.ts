@@ -54,12 +54,13 @@ export class KubernetesEventsProvider implements vscode.TextDocumentContentProvi
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const t = parseEventsUri(uri);
     // From the watch's cache when one runs, else one list; showing the editor starts the watch.
-    const all = (await this.session.recentEvents(t.context, t.namespace)) as KubeEvent[];
-    const events = eventsOf(all, t.object && { kind: t.object.kind, resource: t.object.resource, name: t.object.name });
+    const recent = await this.session.recentEvents(t.context, t.namespace);
+    const events = eventsOf(recent.events as KubeEvent[], t.object && { kind: t.object.kind, resource: t.object.resource, name: t.object.name });
     const title = t.object
       ? vscode.l10n.t('Events of {0} {1}/{2} (context {3}), newest first', t.object.kind, t.namespace, t.object.name, t.context)
       : vscode.l10n.t('Events in namespace {0} (context {1}), newest first', t.namespace, t.context);
-    return renderEvents(title, events, vscode.l10n.t);
+    // A namespace's count is exact; an object's is of its events among the newest of the namespace.
+    return renderEvents(title, events, vscode.l10n.t, Date.now(), t.object ? events.length : recent.total);
   }
 
   dispose(): void {

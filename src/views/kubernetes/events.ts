@@ -1,28 +1,15 @@
 // Kubernetes Events for display (no `vscode` import: unit-tested in plain Node): which events
 // concern an object, newest first, bounded, warnings marked.
-import type { KindName, KubeObject } from '../../providers/kubernetes/resources';
+import type { KindName } from '../../providers/kubernetes/resources';
 import type { Translate } from './items';
+import { eventTime, newestFirst, type KubeEvent } from '../../providers/kubernetes/events';
 
-export interface KubeEvent extends KubeObject {
-  type?: string;
-  reason?: string;
-  message?: string;
-  count?: number;
-  lastTimestamp?: string;
-  eventTime?: string;
-  firstTimestamp?: string;
-  involvedObject?: { kind?: string; name?: string; namespace?: string };
-}
+export { eventTime, type KubeEvent };
 
 /** At most this many events are shown (a namespace may hold 10,000+): the newest are kept. */
 export const MAX_EVENTS = 200;
 
 const WORKLOADS: KindName[] = ['deployments', 'statefulsets', 'daemonsets', 'replicasets'];
-
-export function eventTime(e: KubeEvent): number {
-  const t = Date.parse(e.lastTimestamp || e.eventTime || e.firstTimestamp || e.metadata.creationTimestamp || '');
-  return Number.isNaN(t) ? 0 : t;
-}
 
 /**
  * Events of one object, newest first. A workload's events include those of what it owns
@@ -37,7 +24,7 @@ export function eventsOf(all: KubeEvent[], target?: { kind: string; resource: Ki
       return WORKLOADS.includes(target.resource) && !!o.name?.startsWith(`${target.name}-`) && (o.kind === 'Pod' || o.kind === 'ReplicaSet');
     })
     : all;
-  return [...mine].sort((a, b) => eventTime(b) - eventTime(a));
+  return newestFirst(mine);
 }
 
 /** The newest warnings' text, for a failing rollout's tooltip. */
@@ -45,8 +32,11 @@ export function latestWarnings(events: KubeEvent[], n = 3): string[] {
   return events.filter((e) => e.type === 'Warning').slice(0, n).map((e) => `${e.reason ?? ''}: ${e.message ?? ''} (${e.involvedObject?.kind ?? ''} ${e.involvedObject?.name ?? ''})`);
 }
 
-/** One line per event (newest first, at most MAX_EVENTS), a warning marked with ⚠. */
-export function renderEvents(title: string, events: KubeEvent[], t: Translate, now = Date.now()): string {
+/**
+ * One line per event (newest first, at most MAX_EVENTS), a warning marked with ⚠. `total`: how many
+ * there are when `events` is already the newest part of them.
+ */
+export function renderEvents(title: string, events: KubeEvent[], t: Translate, now = Date.now(), total = events.length): string {
   const ago = (ms: number) => {
     const s = Math.max(0, Math.round((now - ms) / 1000));
     return s < 90 ? `${s}s` : s < 5400 ? `${Math.round(s / 60)}m` : s < 129600 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`;
@@ -60,6 +50,6 @@ export function renderEvents(title: string, events: KubeEvent[], t: Translate, n
     const o = e.involvedObject ?? {};
     lines.push(`${mark}  ${when.padStart(4)}  ${(e.reason ?? '').padEnd(20)} ${o.kind ?? ''}/${o.name ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${(e.message ?? '').replace(/\s+/g, ' ')}`);
   }
-  if (events.length > shown.length) lines.push('', t('{0} older events not shown', events.length - shown.length));
+  if (total > shown.length) lines.push('', t('{0} older events not shown', total - shown.length));
   return lines.join('\n') + '\n';
 }

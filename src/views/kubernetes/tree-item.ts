@@ -119,8 +119,8 @@ export function resolveItem(session: KubernetesSession, item: vscode.TreeItem, e
   const summary = k8s.resources.summarize(e.resource, obj);
   item.tooltip = new vscode.MarkdownString(objectTooltip(e.resource, obj, summary, vscode.l10n.t), true);
   if (summary.health !== 'failing' || !WORKLOAD_KINDS.includes(e.resource)) return item;
-  return session.recentEvents(e.context, e.namespace).then((all) => {
-    const warnings = latestWarnings(eventsOf(all as KubeEvent[], { kind: summary.kind, resource: e.resource, name: e.name }));
+  return session.recentEvents(e.context, e.namespace).then((recent) => {
+    const warnings = latestWarnings(eventsOf(recent.events as KubeEvent[], { kind: summary.kind, resource: e.resource, name: e.name }));
     item.tooltip = new vscode.MarkdownString(objectTooltip(e.resource, obj, summary, vscode.l10n.t, warnings), true);
     return item;
   }, () => item); // no events readable (RBAC): the hover shows the rest

@@ -64,15 +64,21 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** True when containers run: the test server (it runs pods itself), or a real cluster with a Ready node. */
+export async function containersRun(env: TestEnv): Promise<boolean> {
+  if (env.server) return true;
+  const list = await env.client.request<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>('GET', '/api/v1/nodes');
+  return list.items.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+}
+
+export const NO_CONTAINERS = `needs running containers: the cluster at ${REAL_KUBECONFIG} has no Ready node (no kubelet)`;
+
 /**
  * Ends the test as NOT RUN when it needs running containers and the real cluster has no Ready node
  * (an apiserver without a kubelet). The test server runs pods itself.
  */
 export async function requireContainers(ctx: Mocha.Context, env: TestEnv): Promise<void> {
-  if (env.server) return;
-  const list = await env.client.request<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>('GET', '/api/v1/nodes');
-  const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
-  if (!ready) notRun(ctx, `needs running containers: the cluster at ${REAL_KUBECONFIG} has no Ready node (no kubelet)`);
+  if (!await containersRun(env)) notRun(ctx, NO_CONTAINERS);
 }
 
 /** Registers tests that need the test server's hooks; on a real cluster they are reported NOT RUN. */

@@ -33,6 +33,8 @@ describe('kubernetes events (display)', () => {
     assert.match(rows[0], /^⚠ Warning .*R-n10049/);
     assert.match(rows[1], /^ {2}Normal .*R-n10048/);
     assert.match(text, /9850 older events not shown/);
+    // Given only the newest part (as the session keeps it) and the namespace's count: the same text.
+    assert.equal(renderEvents('title', eventsOf(many).slice(0, 2000), t, Date.UTC(2026, 0, 2), many.length), text);
     assert.match(renderEvents('x', [], t), /No events\./);
   });
 });
