@@ -3,55 +3,11 @@
 // drive regenerated and a reboot offered (the guest reads the drive at boot).
 import * as vscode from 'vscode';
 import type { CloudInitEdit } from '../../providers/proxmox/cloud-init-edit';
-import type { IpConfig } from '../../providers/proxmox/cloud-init';
+import { editOf, parseIpconfig, splitKeys, type CloudInitCurrent as Current, type CloudInitForm as State } from '../../providers/proxmox/cloud-init-form';
 import type { CommandRegistry } from '../registry';
 import { runWizard, type SummaryLine, type WizardStep } from '../wizard';
-import { checkAllowed, explain, guestLabel, resolveGuest } from './guest-target';
+import { checkAllowed, explain, guestLabel, resolveGuest } from './guest-pick';
 import { expectOk, type OperationDeps } from './operation';
-
-interface Current { user: string; sshKeys: string[]; ipconfig0: string; nameserver: string; searchdomain: string }
-interface State {
-  user: string;
-  keys: string;
-  net: 'keep' | 'dhcp' | 'static';
-  cidr: string;
-  gateway: string;
-  nameserver: string;
-  searchdomain: string;
-}
-
-/** `ip=10.0.0.5/24,gw=10.0.0.1` -> its parts (the wizard's starting values). */
-export function parseIpconfig(v: string): { ip?: string; gw?: string } {
-  const out: { ip?: string; gw?: string } = {};
-  for (const part of v.split(',')) {
-    const [k, val] = part.split('=');
-    if (k === 'ip') out.ip = val;
-    if (k === 'gw') out.gw = val;
-  }
-  return out;
-}
-
-/** SSH keys as typed in one line: separated by ";" (a key line holds spaces but never ";" outside its comment). */
-export const splitKeys = (v: string) => v.split(';').map((k) => k.trim()).filter(Boolean);
-
-/** Only what differs from the VM's current settings. */
-export function editOf(s: State, c: Current): CloudInitEdit {
-  const e: CloudInitEdit = {};
-  if (s.user.trim() !== c.user) e.user = s.user.trim();
-  const keys = splitKeys(s.keys);
-  if (keys.join('\n') !== c.sshKeys.join('\n')) e.sshKeys = keys;
-  if (s.net === 'dhcp' && c.ipconfig0 !== 'ip=dhcp') e.ipconfig0 = { kind: 'dhcp' };
-  if (s.net === 'static') {
-    const ip: IpConfig = { kind: 'static', cidr: s.cidr.trim(), gateway: s.gateway.trim() || undefined };
-    const now = parseIpconfig(c.ipconfig0);
-    if (now.ip !== ip.cidr || (now.gw ?? '') !== (ip.gateway ?? '')) e.ipconfig0 = ip;
-  }
-  const ns = s.nameserver.trim().split(/[\s,;]+/).filter(Boolean).join(' ');
-  if (ns !== c.nameserver) e.nameserver = ns;
-  const sd = s.searchdomain.trim().split(/[\s,;]+/).filter(Boolean).join(' ');
-  if (sd !== c.searchdomain) e.searchdomain = sd;
-  return e;
-}
 
 async function editCloudInit(deps: OperationDeps, args: unknown[]): Promise<string> {
   const t = await resolveGuest(deps, args, { types: ['qemu'], title: vscode.l10n.t('Edit the cloud-init settings of which VM?') });

@@ -7,7 +7,7 @@ import type { ConsoleSession, ConsoleTarget } from '../../providers/proxmox/cons
 import type { ClusterConfig } from '../../services/proxmox/clusters';
 import { ConsoleTerminal } from '../../views/terminals/console-terminal';
 import type { CommandRegistry } from '../registry';
-import { checkAllowed, explain, guestLabel, resolveGuest, resolveNode, type OneGuest } from './guest-target';
+import { checkAllowed, explain, guestLabel, resolveGuest, resolveNode, type OneGuest } from './guest-pick';
 import type { OperationDeps } from './operation';
 
 /** "200 ct-pihole" (or just the ID): how terminal names show a guest, like task terminals. */

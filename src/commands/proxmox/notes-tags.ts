@@ -2,7 +2,7 @@
 // and its tags, added and removed with PVE's tag rules, written with the digest they were read with.
 import * as vscode from 'vscode';
 import type { CommandRegistry } from '../registry';
-import { checkAllowed, explain, guestLabel, resolveGuest } from './guest-target';
+import { checkAllowed, explain, guestLabel, resolveGuest } from './guest-pick';
 import type { OperationDeps } from './operation';
 
 export interface NotesTagsDeps extends OperationDeps {
