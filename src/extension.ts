@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
 
   // Notes (tooltips, the notes editor) and tag colours: read on demand, cached in one service.
   const guestDetails = new GuestDetails(proxmoxSession, log);
-  const notesFs = new NotesFileSystem(proxmoxSession, guestDetails);
+  const notesFs = new NotesFileSystem(proxmoxSession, guestDetails, log);
   const tagDecorations = new TagDecorations(proxmoxSession, guestDetails);
   context.subscriptions.push(
     guestDetails, notesFs, tagDecorations,

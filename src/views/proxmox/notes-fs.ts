@@ -45,7 +45,20 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
   /** A save was refused because the config changed meanwhile (tests; the toast is shown regardless). */
   readonly onDidRefuseSave = this.refused.event;
 
-  constructor(private readonly session: ProxmoxSession, private readonly details: GuestDetails) {}
+  constructor(private readonly session: ProxmoxSession, private readonly details: GuestDetails, private readonly log: vscode.LogOutputChannel) {}
+
+  /** One version per guest: every URI form VS Code may hand back for the same notes shares it. */
+  private key(uri: vscode.Uri): string {
+    const id = parseNotesUri(uri);
+    return id ? `${id.clusterId}/${id.vmid}` : uri.toString();
+  }
+
+  /** Keeps the mtime while the digest is the same, so re-reads do not look like outside changes. */
+  private remember(uri: vscode.Uri, digest: string, size: number): void {
+    const before = this.versions.get(this.key(uri));
+    const mtime = before && before.digest === digest && digest ? before.mtime : Math.max(Date.now(), (before?.mtime ?? 0) + 1);
+    this.versions.set(this.key(uri), { digest, mtime, size });
+  }
 
   /** The guest behind a URI, where it runs now (it may have migrated since the tab opened). */
   private async locate(uri: vscode.Uri): Promise<{ clusterId: string; ref: GuestRef }> {
@@ -76,7 +89,7 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const { text, digest, clusterId, ref } = await this.read(uri);
     const bytes = new TextEncoder().encode(text);
-    this.versions.set(uri.toString(), { digest, mtime: Date.now(), size: bytes.length });
+    this.remember(uri, digest, bytes.length);
     this.details.setNotes(clusterId, ref.vmid, text);
     return bytes;
   }
@@ -87,24 +100,26 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
-    let v = this.versions.get(uri.toString());
+    let v = this.versions.get(this.key(uri));
     if (!v) {
       await this.readFile(uri);
-      v = this.versions.get(uri.toString())!;
+      v = this.versions.get(this.key(uri))!;
     }
     return { type: vscode.FileType.File, ctime: v.mtime, mtime: v.mtime, size: v.size };
   }
 
   async writeFile(uri: vscode.Uri, content: Uint8Array): Promise<void> {
-    const key = uri.toString();
-    const v = this.versions.get(key);
+    const v = this.versions.get(this.key(uri));
     const { clusterId, ref } = await this.locate(uri);
     const text = new TextDecoder().decode(content);
     const client = await this.client(clusterId);
     const notes = await import('../../providers/proxmox/notes');
     const errors = await import('../../providers/proxmox/guest-errors');
     try {
-      if (!v?.digest) throw new errors.ConfigChangedError(ref, 'the notes');
+      if (!v?.digest) {
+        this.log.warn(`notes of ${ref.type} ${ref.vmid}: no digest to save with (${v ? 'a change landed during the last save' : 'never read'})`);
+        throw new errors.ConfigChangedError(ref, 'the notes');
+      }
       await notes.saveNotes(client, ref, text, v.digest);
     } catch (e) {
       if (e instanceof errors.ConfigChangedError) {
@@ -120,7 +135,7 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
     // change landed in between and the next save must be refused too.
     const after = await notes.readNotes(client, ref).catch(() => undefined);
     const same = after && after.notes === (text.trim() ? text : '');
-    this.versions.set(key, { digest: same ? after.digest : '', mtime: Date.now(), size: content.length });
+    this.remember(uri, same ? after.digest : '', content.length);
     this.details.setNotes(clusterId, ref.vmid, text);
     void this.session.refresh(clusterId).catch(() => undefined);
   }

@@ -33,6 +33,8 @@ export class ConsoleTerminal extends OutputPty {
   private readonly stateEmitter = new vscode.EventEmitter<ConsoleState>();
   /** Fires on every change of state (tests wait on it instead of sleeping). */
   readonly onDidChangeState = this.stateEmitter.event;
+  /** A console closed normally sooner than this after connecting keeps its terminal (the reason stays readable). */
+  static earlyCloseMs = 1000;
   /** The last size sent to Proxmox (tests). */
   lastSize: { cols: number; rows: number } | undefined;
 
@@ -72,7 +74,7 @@ export class ConsoleTerminal extends OutputPty {
       this.setState('ended');
       // A console that ends right away (a refusal printed by `qm terminal`) stays readable; one the
       // user left with `exit` closes, as any terminal whose shell exits.
-      if (Date.now() - this.connectedAt < 2000) {
+      if (Date.now() - this.connectedAt < ConsoleTerminal.earlyCloseMs) {
         this.writeLine(`\r\n${dim(vscode.l10n.t('[console closed by Proxmox] Press any key to close this terminal.'))}`);
         return;
       }
