@@ -53,11 +53,18 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
     return id ? `${id.clusterId}/${id.vmid}` : uri.toString();
   }
 
-  /** Keeps the mtime while the digest is the same, so re-reads do not look like outside changes. */
-  private remember(uri: vscode.Uri, digest: string, size: number): void {
+  /**
+   * The digest to save with. A read changes only the digest, not mtime or size: VS Code stats before
+   * it reads and compares that stat with the one before a save, so a read that moved them would look
+   * like an outside change ("file modified since"). Only a save of ours moves them.
+   */
+  private remember(uri: vscode.Uri, digest: string, size: number, how: 'read' | 'written'): void {
     const before = this.versions.get(this.key(uri));
-    const mtime = before && before.digest === digest && digest ? before.mtime : Math.max(Date.now(), (before?.mtime ?? 0) + 1);
-    this.versions.set(this.key(uri), { digest, mtime, size });
+    if (before && how === 'read') {
+      before.digest = digest;
+      return;
+    }
+    this.versions.set(this.key(uri), { digest, mtime: Math.max(Date.now(), (before?.mtime ?? 0) + 1), size });
   }
 
   /** The guest behind a URI, where it runs now (it may have migrated since the tab opened). */
@@ -89,7 +96,7 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const { text, digest, clusterId, ref } = await this.read(uri);
     const bytes = new TextEncoder().encode(text);
-    this.remember(uri, digest, bytes.length);
+    this.remember(uri, digest, bytes.length, 'read');
     this.details.setNotes(clusterId, ref.vmid, text);
     return bytes;
   }
@@ -135,7 +142,7 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
     // change landed in between and the next save must be refused too.
     const after = await notes.readNotes(client, ref).catch(() => undefined);
     const same = after && after.notes === (text.trim() ? text : '');
-    this.remember(uri, same ? after.digest : '', content.length);
+    this.remember(uri, same ? after.digest : '', content.length, 'written');
     this.details.setNotes(clusterId, ref.vmid, text);
     void this.session.refresh(clusterId).catch(() => undefined);
   }
