@@ -169,6 +169,9 @@ describe('Proxmox consoles, notes, tags and cloud-init', function () {
       const doc = await openNotes(vm.vmid);
       change(vm, (c) => (c.description = 'Changed in the web UI meanwhile.'));
       await replace(doc, 'My edit.');
+      // Something reads the file meanwhile (Compare with Saved, another extension): the editor's text
+      // is still based on the old notes, so the read must not become the save's digest.
+      assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(doc.uri)), 'Changed in the web UI meanwhile.');
       const refused = new Promise<{ message: string }>((r) => { const d = api.guestNotes.onDidRefuseSave((e) => { d.dispose(); r(e); }); });
       assert.equal(await doc.save(), false, 'the save failed');
       const e = await refused;

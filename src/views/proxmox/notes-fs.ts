@@ -27,6 +27,9 @@ export function parseNotesUri(uri: vscode.Uri): { clusterId: string; vmid: numbe
 interface Version {
   /** The config digest the editor's text was read (or last saved) with; '' when unknown. */
   digest: string;
+  /** Read while the editor held unsaved changes (Compare with Saved, a revert in progress): taken
+   *  only once the editor shows exactly that text unmodified, i.e. the read replaced the editor's base. */
+  pending?: { digest: string; text: string };
   mtime: number;
   size: number;
 }
@@ -45,7 +48,19 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
   /** A save was refused because the config changed meanwhile (tests; the toast is shown regardless). */
   readonly onDidRefuseSave = this.refused.event;
 
-  constructor(private readonly session: ProxmoxSession, private readonly details: GuestDetails, private readonly log: vscode.LogOutputChannel) {}
+  private readonly docs: vscode.Disposable;
+
+  constructor(private readonly session: ProxmoxSession, private readonly details: GuestDetails, private readonly log: vscode.LogOutputChannel) {
+    // A read kept aside while the editor was dirty becomes the base once the editor shows it clean (a revert).
+    this.docs = vscode.workspace.onDidChangeTextDocument(({ document: d }) => {
+      if (d.uri.scheme !== NOTES_SCHEME || d.isDirty) return;
+      const v = this.versions.get(this.key(d.uri));
+      if (v?.pending && d.getText() === v.pending.text) {
+        v.digest = v.pending.digest;
+        v.pending = undefined;
+      }
+    });
+  }
 
   /** One version per guest: every URI form VS Code may hand back for the same notes shares it. */
   private key(uri: vscode.Uri): string {
@@ -58,10 +73,15 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
    * it reads and compares that stat with the one before a save, so a read that moved them would look
    * like an outside change ("file modified since"). Only a save of ours moves them.
    */
-  private remember(uri: vscode.Uri, digest: string, size: number, how: 'read' | 'written'): void {
+  private remember(uri: vscode.Uri, digest: string, text: string, size: number, how: 'read' | 'written'): void {
     const before = this.versions.get(this.key(uri));
     if (before && how === 'read') {
-      before.digest = digest;
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === NOTES_SCHEME && this.key(d.uri) === this.key(uri));
+      if (doc?.isDirty) before.pending = { digest, text };
+      else {
+        before.digest = digest;
+        before.pending = undefined;
+      }
       return;
     }
     this.versions.set(this.key(uri), { digest, mtime: Math.max(Date.now(), (before?.mtime ?? 0) + 1), size });
@@ -96,7 +116,7 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const { text, digest, clusterId, ref } = await this.read(uri);
     const bytes = new TextEncoder().encode(text);
-    this.remember(uri, digest, bytes.length, 'read');
+    this.remember(uri, digest, text, bytes.length, 'read');
     this.details.setNotes(clusterId, ref.vmid, text);
     return bytes;
   }
@@ -142,7 +162,7 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
     // change landed in between and the next save must be refused too.
     const after = await notes.readNotes(client, ref).catch(() => undefined);
     const same = after && after.notes === (text.trim() ? text : '');
-    this.remember(uri, same ? after.digest : '', content.length, 'written');
+    this.remember(uri, same ? after.digest : '', text, content.length, 'written');
     this.details.setNotes(clusterId, ref.vmid, text);
     void this.session.refresh(clusterId).catch(() => undefined);
   }
@@ -194,6 +214,7 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
   }
 
   dispose(): void {
+    this.docs.dispose();
     this.changed.dispose();
     this.refused.dispose();
   }
