@@ -43,7 +43,7 @@ describe('UI: a container console in an editor terminal (Proxmox consoles)', () 
     const prompt = page.locator('.xterm-rows', { hasText: `root@${host}:~#` }).first();
     await prompt.waitFor({ timeout: 30_000 });
     await page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: `Console CT ${ct.vmid}` }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
-    await prompt.click();
+    await prompt.click({ force: true }); // the terminal's widget layer sits on top of its rows
     await page.keyboard.type('echo hello from VS Code');
     await page.keyboard.press('Enter');
     await page.locator('.xterm-rows', { hasText: /hello from VS Code[\s\S]*hello from VS Code[\s\S]*root@/ }).first().waitFor({ timeout: 15_000 });
