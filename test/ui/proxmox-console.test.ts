@@ -56,4 +56,39 @@ describe('UI: a container console in an editor terminal (Proxmox consoles)', () 
     assert.match(text, /echo hello from VS Code\s*\n\s*hello from VS Code/);
     assert.match(text, new RegExp(`Linux ${host} \\S+-pve`));
   });
+
+  it('guest rows take the cluster\'s tag colours; hovering a guest shows its notes', async () => {
+    const { page } = wb;
+    const vm = [...sim.state.guests.values()].find((g) => g.type === 'qemu' && typeof g.conf.description === 'string');
+    const ct = [...sim.state.guests.values()].find((g) => g.type === 'lxc' && String(g.conf.tags).split(';').includes('lab'));
+    assert.ok(vm && ct, 'the lab VM with notes and a container tagged lab');
+    const row = (text: string | RegExp) => page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
+    const expand = async (node: string) => {
+      const r = row(new RegExp(`^${node}`));
+      if ((await r.getAttribute('aria-expanded')) !== 'true') await r.click();
+      const vms = page.locator('.part.sidebar .monaco-list-row', { hasText: /^VMs/ });
+      await vms.first().waitFor();
+    };
+    await expand(ct.node);
+    await row('VMs').click();
+    const ctRow = row(String(ct.conf.hostname));
+    await ctRow.waitFor({ timeout: 15_000 });
+    // lab is #2e7d32 in the lab's color-map: the green of the palette (dark theme default #73c991).
+    const colour = () => ctRow.locator('.label-name').first().evaluate('(el) => getComputedStyle(el).color') as Promise<string>;
+    const t0 = Date.now();
+    while ((await colour()) !== 'rgb(115, 201, 145)') {
+      assert.ok(Date.now() - t0 < 15_000, `label colour ${await colour()}`);
+      await page.waitForTimeout(100);
+    }
+    if (vm.node !== ct.node) {
+      await expand(vm.node);
+      await page.locator('.part.sidebar .monaco-list-row', { hasText: /^VMs/ }).nth(1).click();
+    }
+    const vmRow = row(String(vm.conf.name));
+    await vmRow.waitFor({ timeout: 15_000 });
+    await vmRow.hover();
+    const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'Control plane of the lab cluster' }).first();
+    await hover.waitFor({ timeout: 15_000 });
+    await wb.screenshot('proxmox-tags-notes');
+  });
 });
