@@ -2,7 +2,6 @@
 // (operation.ts's resolveGuests offers only VMs from the palette), and the typed refusals of the
 // guest providers said in the user's language, naming the guest and what to do.
 import * as vscode from 'vscode';
-import { CancelledError } from '../../providers/cancellation';
 import type { GuestAction, GuestFacts } from '../../providers/proxmox/capabilities';
 import type { GuestRef, GuestType } from '../../providers/proxmox/guests';
 import type { ClusterResource } from '../../providers/proxmox/types';
@@ -90,5 +89,3 @@ export async function explain(e: unknown, g: GuestRef): Promise<unknown> {
   }
   return e;
 }
-
-export { CancelledError };
