@@ -277,6 +277,27 @@ describe('Proxmox consoles, notes, tags and cloud-init', function () {
       assert.ok(put >= 0 && regen > put && reboot > regen, `config, then drive, then reboot: ${calls.join(' | ')}`);
     });
 
+    it('applied with the digest it was read with: a change made meanwhile refuses it, the drive is not regenerated', async () => {
+      const vm = find((g) => g.type === 'qemu' && g.status === 'stopped' && !g.conf.template && !g.conf.lock, 'a stopped VM');
+      change(vm, (c) => (c.ide2 = `local-lvm:vm-${vm.vmid}-cloudinit,media=cdrom`));
+      const client = await api.connections.client(api.clusters.get(C)!);
+      const put = client.put.bind(client);
+      client.put = (async (path: string, params?: Record<string, unknown>) => {
+        if (path.endsWith(`/qemu/${vm.vmid}/config`)) change(vm, (c) => (c.cores = 8)); // someone else, just before
+        return put(path, params as never);
+      }) as typeof client.put;
+      const logFrom = sim.requestLog.length;
+      try {
+        const before = vm.conf.ciuser;
+        const { failure } = await run(api, 'homelab.proxmox.editCloudInit', ['racer', '<back>', 'racer', '', 'Keep', '', '', 'confirm'], { clusterId: C, vmid: vm.vmid });
+        assert.match(failure ?? '', new RegExp(`VM ${vm.vmid} .* was changed by someone else .*nothing was overwritten`));
+        assert.equal(vm.conf.ciuser, before);
+        assert.ok(!sim.requestLog.slice(logFrom).some((r) => r.method === 'PUT' && r.path.endsWith('/cloudinit')), 'no regeneration after a refused write');
+      } finally {
+        client.put = put;
+      }
+    });
+
     it('bad input: no cloud-init drive, a container, an invalid address (the step refuses it)', async () => {
       const noDrive = find((g) => g.type === 'qemu' && !g.conf.template && !String(g.conf.ide2).includes('cloudinit') && !g.conf.lock, 'a VM without a cloud-init drive');
       assert.match((await run(api, 'homelab.proxmox.editCloudInit', [], { clusterId: C, vmid: noDrive.vmid })).failure ?? '', /only VMs with a cloud-init drive/);
