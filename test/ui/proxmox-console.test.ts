@@ -74,7 +74,8 @@ describe('UI: a container console in an editor terminal (Proxmox consoles)', () 
     const ctRow = row(String(ct.conf.hostname));
     await ctRow.waitFor({ timeout: 15_000 });
     // lab is #2e7d32 in the lab's color-map: the green of the palette (dark theme default #73c991).
-    const colour = () => ctRow.locator('.label-name').first().evaluate('(el) => getComputedStyle(el).color') as Promise<string>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const colour = () => ctRow.locator('.label-name').first().evaluate((el) => String((globalThis as any).getComputedStyle(el).color));
     const t0 = Date.now();
     while ((await colour()) !== 'rgb(115, 201, 145)') {
       assert.ok(Date.now() - t0 < 15_000, `label colour ${await colour()}`);
