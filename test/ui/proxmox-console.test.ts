@@ -87,8 +87,12 @@ describe('UI: a container console in an editor terminal (Proxmox consoles)', () 
     }
     const vmRow = row(String(vm.conf.name));
     await vmRow.waitFor({ timeout: 15_000 });
-    await vmRow.hover();
-    const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'Control plane of the lab cluster' }).first();
+    // The tooltip opens after the mouse rests on the label (and our notes arrive: resolveTreeItem).
+    const label = vmRow.locator('.label-name').first();
+    await label.hover();
+    const box = await label.boundingBox();
+    if (box) for (let i = 0; i < 3; i++) await page.mouse.move(box.x + 5 + i, box.y + box.height / 2, { steps: 2 });
+    const hover = page.locator('.monaco-hover, .workbench-hover, .workbench-hover-container', { hasText: 'Control plane of the lab cluster' }).first();
     await hover.waitFor({ timeout: 15_000 });
     await wb.screenshot('proxmox-tags-notes');
   });
