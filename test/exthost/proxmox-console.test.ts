@@ -93,7 +93,7 @@ describe('Proxmox consoles, notes, tags and cloud-init', function () {
       await shows(t, /connection to the console of container \d+ .* was lost \(1006\)\. Press R to reconnect/);
       assert.ok(api.operations.terminals.open.includes(t), 'the terminal stays');
       t.pty.handleInput('R');
-      await waitFor('reconnected', () => t.pty.state === 'connected');
+      await waitFor('reconnected', () => t.pty.state === 'connected', 20_000).catch(() => assert.fail(`not reconnected (${t.pty.state}): ${JSON.stringify(text(t).slice(-300))}`));
       t.pty.handleInput('whoami\r');
       await shows(t, /whoami\nroot\n/);
       t.terminal.dispose();
