@@ -25,6 +25,9 @@ import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { EVENTS_SCHEME, KubernetesEventsProvider } from './views/kubernetes/events-document';
 import { ProxmoxTreeProvider } from './views/proxmox/tree';
+import { GuestDetails } from './services/proxmox/guest-details';
+import { NOTES_REMOTE_SCHEME, NOTES_SCHEME, NotesFileSystem, notesUri } from './views/proxmox/notes-fs';
+import { TagDecorations } from './views/proxmox/tag-decorations';
 import { TaskTerminal } from './views/terminals/task-terminal';
 import { DASHBOARD_VIEW_TYPE } from './protocol/dashboard';
 import { StatusRecordingChoice, useStatusRecording } from './views/tracker/status-recording';
@@ -59,7 +62,17 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const { clusters, connections } = proxmoxSession;
   context.subscriptions.push(log, registry, activity, terminals, operations, proxmoxSession);
 
-  const proxmoxTree = new ProxmoxTreeProvider(proxmoxSession);
+  // Notes (tooltips, the notes editor) and tag colours: read on demand, cached in one service.
+  const guestDetails = new GuestDetails(proxmoxSession, log);
+  const notesFs = new NotesFileSystem(proxmoxSession, guestDetails, log);
+  const tagDecorations = new TagDecorations(proxmoxSession, guestDetails);
+  context.subscriptions.push(
+    guestDetails, notesFs, tagDecorations,
+    vscode.workspace.registerFileSystemProvider(NOTES_SCHEME, notesFs, { isCaseSensitive: true }),
+    vscode.workspace.registerTextDocumentContentProvider(NOTES_REMOTE_SCHEME, notesFs),
+    vscode.window.registerFileDecorationProvider(tagDecorations),
+  );
+  const proxmoxTree = new ProxmoxTreeProvider(proxmoxSession, guestDetails);
   const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
   proxmoxTree.attach(proxmoxView);
   const kubernetesSession = new KubernetesSession(log);
@@ -138,6 +151,9 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     l.registerMigrateCommands(registry, ops);
     l.registerTaskCommands(registry, ops);
     l.registerShellCommands(registry, { ...ops, knownHostsPath });
+    l.registerConsoleCommands(registry, ops);
+    l.registerNotesTagsCommands(registry, { ...ops, notesUri });
+    l.registerCloudInitCommands(registry, ops);
     l.registerClusterDeployCommands(registry, { ...ops, knownHostsPath, tuning: deployTuning });
     l.registerClusterManageCommands(registry, ops);
     l.registerEjectCommand(registry, { prompts, bundledDir });
@@ -170,6 +186,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
     operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics,
+    guestNotes: notesFs, tagDecorations, guestDetails,
   });
 }
 

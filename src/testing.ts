@@ -17,6 +17,9 @@ import type { KubeElement, KubernetesTreeProvider } from './views/kubernetes/tre
 import type { PipelineTreeProvider } from './views/pipeline/tree';
 import type { ProxmoxTreeProvider } from './views/proxmox/tree';
 import type { TrackerPanels } from './views/tracker/panel';
+import type { NotesFileSystem } from './views/proxmox/notes-fs';
+import type { TagDecorations } from './views/proxmox/tag-decorations';
+import type { GuestDetails } from './services/proxmox/guest-details';
 
 /** Set to "1" by the harness (scripts/lib/exthost.mjs) in the extension host's environment. */
 export const TEST_HOOKS_ENV = 'HOMELAB_TEST_HOOKS';
@@ -65,6 +68,12 @@ export interface HomelabApi {
   readonly pipelineTree: PipelineTreeProvider;
   /** Problems of the NixOS files found by nix-instantiate. */
   readonly nixDiagnostics: vscode.DiagnosticCollection;
+  /** The `homelab-notes:` editor tabs (refused saves, compare, reload). */
+  readonly guestNotes: NotesFileSystem;
+  /** Tag colours of guest rows. */
+  readonly tagDecorations: TagDecorations;
+  /** Notes and tag styles the tree shows. */
+  readonly guestDetails: GuestDetails;
 }
 
 /** The test API: one object built in one place, so new fields are added here and in HomelabApi only. */

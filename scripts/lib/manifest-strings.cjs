@@ -42,6 +42,7 @@ function manifestStrings(pkg) {
     slot(`viewsWelcome.${short(w.view)}${n > 1 ? `.${n}` : ''}`, w, 'contents');
   }
   for (const s of c.submenus ?? []) slot(`submenu.${short(s.id)}.label`, s, 'label');
+  for (const col of c.colors ?? []) slot(`color.${short(col.id)}.description`, col, 'description');
   const configs = Array.isArray(c.configuration) ? c.configuration : c.configuration ? [c.configuration] : [];
   configs.forEach((cfg, i) => {
     slot(`config.title${configs.length > 1 ? `.${i + 1}` : ''}`, cfg, 'title');

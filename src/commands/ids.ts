@@ -26,6 +26,13 @@ export const COMMAND_IDS = [
   'homelab.proxmox.openShell',
   'homelab.proxmox.openConsole',
   'homelab.proxmox.uploadIso',
+  'homelab.proxmox.openNodeShell',
+  'homelab.proxmox.openContainerConsole',
+  'homelab.proxmox.openSerialConsole',
+  'homelab.proxmox.editNotes',
+  'homelab.proxmox.addTag',
+  'homelab.proxmox.removeTag',
+  'homelab.proxmox.editCloudInit',
   // kubernetes
   'homelab.kubernetes.refresh',
   'homelab.kubernetes.useContext',

@@ -1,5 +1,5 @@
 // Our terminals: every Pseudoterminal Homelab opens (task logs, uploads, builds, deploys, SSH
-// shells) is created here and tracked until closed, so a task's terminal can be found again and
+// shells, Proxmox consoles) is created here and tracked until closed, so a task's terminal can be found again and
 // tests can read what was written. The Pseudoterminal implementations live in views/terminals/;
 // this service only needs what every one of them offers.
 import * as vscode from 'vscode';
@@ -15,7 +15,7 @@ export interface TrackedPty extends vscode.Pseudoterminal {
 
 export interface OpenTerminal<P extends TrackedPty = TrackedPty> {
   name: string;
-  kind: 'task' | 'ssh';
+  kind: 'task' | 'ssh' | 'console';
   pty: P;
   terminal: vscode.Terminal;
 }

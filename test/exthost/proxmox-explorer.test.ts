@@ -97,7 +97,7 @@ describe('Proxmox explorer against the simulator', function () {
     assert.equal(item.contextValue, 'vm-running');
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'vm-running');
     assert.match(String(item.description), new RegExp(`^${guest.vmid} · [\\d.]+ GiB · \\d+ vCPU`));
-    const resolved = api.proxmoxTree.resolveTreeItem(item, el);
+    const resolved = await api.proxmoxTree.resolveTreeItem(item, el);
     assert.match((resolved.tooltip as vscode.MarkdownString).value, /- Node: pve\d/);
     // The real TreeView can reveal it by its stable id.
     await api.proxmoxView.reveal(el, { expand: false, select: true, focus: false });

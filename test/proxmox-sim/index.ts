@@ -62,6 +62,8 @@ export interface Simulator {
   setFaults(f: Faults): void;
   /** Changes the install time of auto-installs started from now on (tests that must act during an install). */
   setInstallDurationMs(ms: number): void;
+  /** Cuts every open console WebSocket without a close frame, as a network drop would (the client sees 1006). */
+  dropConsoles(): void;
   /** Direct access for assertions and test knobs (e.g. `state.guests.get(100)!.ignoreShutdown = true`). */
   state: ClusterState;
   close(): Promise<void>;
@@ -117,6 +119,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     setInstallDurationMs(ms: number) {
       core.opts.installDurationMs = ms;
+    },
+    dropConsoles() {
+      closeSerialSockets(core);
     },
     close: async () => {},
   } satisfies Simulator;

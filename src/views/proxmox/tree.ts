@@ -6,6 +6,9 @@ import type { ClusterConfig } from '../../services/proxmox/clusters';
 import type { InventoryChange, ProxmoxSession } from '../../services/proxmox/session';
 import { describeError } from './errors';
 import { guestModel, guestTooltip, gib, nodeModel, type ItemModel } from './model';
+import type { GuestDetails } from '../../services/proxmox/guest-details';
+import { guestResourceUri } from './tag-decorations';
+import { notesTooltip } from './guest-notes';
 
 /** Tree elements. Instances are kept per id so a refresh can fire events for exactly what changed. */
 export type ProxmoxElement =
@@ -32,7 +35,7 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
   /** Fires with the cluster id after each completed inventory load (tests, benchmarks). */
   readonly onDidRefresh: vscode.Event<string>;
 
-  constructor(private readonly session: ProxmoxSession) {
+  constructor(private readonly session: ProxmoxSession, private readonly details?: GuestDetails) {
     this.onDidRefresh = session.onDidRefresh;
     this.disposables.push(
       session.onDidChangeClusters(() => this.changed.fire(undefined)),
@@ -135,6 +138,8 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         const item = new vscode.TreeItem(e.resource.name || `VM ${e.resource.vmid}`, vscode.TreeItemCollapsibleState.None);
         item.id = e.id;
         decorate(item, guestModel(e.resource));
+        // Identifies the row for the tag colours (tag-decorations.ts); nothing is read through it.
+        if (e.resource.vmid !== undefined) item.resourceUri = guestResourceUri(e.clusterId, e.resource.vmid);
         if (e.group) item.description = `${roleOf(e.resource) ?? ''} · ${e.resource.node} · ${item.description}`;
         return item;
       }
@@ -182,8 +187,8 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
   }
 
   /** Tooltips with live figures are built when hovered, not for every item on every refresh. */
-  resolveTreeItem(item: vscode.TreeItem, e: ProxmoxElement): vscode.TreeItem {
-    if (e.kind === 'guest') item.tooltip = new vscode.MarkdownString(guestTooltip(e.resource));
+  async resolveTreeItem(item: vscode.TreeItem, e: ProxmoxElement): Promise<vscode.TreeItem> {
+    if (e.kind === 'guest') item.tooltip = await notesTooltip(guestTooltip(e.resource), this.details, e.clusterId, e.resource.vmid);
     return item;
   }
 
