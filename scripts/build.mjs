@@ -190,6 +190,8 @@ const builds = [
   ...Object.entries(lazyBundles).map(([name, entry]) => esbuild.build({ ...nodeCommon, entryPoints: { [name]: join(root, entry) }, outdir: join(root, 'dist') })),
   // The tracker parser's worker thread (large files are parsed off the extension host's main thread).
   esbuild.build({ ...nodeCommon, entryPoints: { 'tracker-worker': join(root, 'src/providers/markdown/parse-worker.ts') }, outdir: join(root, 'dist') }),
+  // The MCP server (issue 15): `node dist/mcp.js --config <file>`, runs outside VS Code, everything inlined.
+  esbuild.build({ ...nodeCommon, entryPoints: { mcp: join(root, 'src/mcp/main.ts') }, outdir: join(root, 'dist') }),
   // The built-in Proxmox simulator behind "Open the demo lab": its own bundle, loaded on demand.
   esbuild.build({ ...nodeCommon, entryPoints: { simulator: join(root, 'test/proxmox-sim/index.ts') }, outdir: join(root, 'dist') }),
 ];
