@@ -119,7 +119,7 @@ const POWER_DESCRIPTION: Record<PowerAction, string> = {
   stop: 'Stops a guest immediately, like pulling the power plug: unsaved data in the guest is lost. Prefer proxmox_shutdown_guest.',
   reboot: 'Reboots a running guest cleanly and waits for the reboot task.',
   suspend: 'Suspends (pauses) a running guest; resume it with proxmox_resume_guest.',
-  resume: 'Resumes a suspended (paused) guest.',
+  resume: 'Resumes a suspended (paused) guest (VM or container) and waits for the resume task.',
 };
 
 function powerOperation(action: PowerAction): Operation<GuestInput> {
