@@ -81,7 +81,8 @@ export function createAgentTools(d: AgentToolsDeps): AgentTools {
         message = vscode.l10n.t('{0} with {1}: {2}', op.id, JSON.stringify(options.input), errorText(e));
       }
       if (op.effect === 'destructive') message += '\n\n' + vscode.l10n.t('This cannot be undone.');
-      return { invocationMessage, confirmationMessages: { title, message: new vscode.MarkdownString().appendText(message) } };
+      // Plain text: names and ids as they are, no markdown from the lab's own strings.
+      return { invocationMessage, confirmationMessages: { title, message } };
     },
     async invoke(name, options, token) {
       const op = find(name);
