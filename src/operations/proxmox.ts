@@ -44,7 +44,7 @@ export const inventory: Operation<{ cluster?: string }> = {
           try {
             const rows = await (await px.client(c.id)).resources();
             const nodes = rows.filter((r) => r.type === 'node');
-            const guests = rows.filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined).sort((a, b) => a.vmid! - b.vmid!) as GuestRow[];
+            const guests = rows.filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined).sort((a, b) => (b.template ?? 0) - (a.template ?? 0) || a.vmid! - b.vmid!) as GuestRow[]; // templates first: what clones start from
             out.push(`cluster ${c.id} (${c.name}): ${nodes.length} nodes, ${guests.length} guests`);
             for (const n of nodes) out.push(`  node ${n.node} ${n.status ?? '?'}`);
             for (const g of guests) out.push(`  ${guestLine(g)}`);
