@@ -2,7 +2,8 @@
 // secret from an environment variable or a file only its owner can read (0600), and the same trust
 // rule as the extension: a pinned SHA-256 fingerprint or a CA file, never verification off.
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseClusterUrl, validateFingerprint, validateTokenId, type ProxmoxAuth } from '../providers/proxmox';
 
 export interface McpClusterConfig {
@@ -49,7 +50,7 @@ export function parseConfig(text: string, file: string): McpConfig {
     throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
   const base = dirname(file);
-  const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const path = (p: string) => (p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : isAbsolute(p) ? p : resolve(base, p));
   const list = Array.isArray(raw.clusters) ? raw.clusters : raw.clusters === undefined ? [] : undefined;
   if (!list) throw new ConfigError('clusters must be an array');
   const clusters = list.map((c: Record<string, unknown>, i: number): McpClusterConfig => {

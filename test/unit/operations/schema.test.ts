@@ -73,3 +73,29 @@ describe('operations: input validation and the audit line', () => {
     });
   });
 });
+
+describe('MCP config file', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseConfig, readSecret } = require('../../../src/mcp/config') as typeof import('../../../src/mcp/config');
+  const base = { id: 'lab', url: 'https://pve1.lan:8006', fingerprint: 'AB:'.repeat(31) + 'AB', tokenId: 'root@pam!agent', secretEnv: 'PVE_LAB' };
+  const parse = (o: object) => parseConfig(JSON.stringify(o), '/etc/homelab/mcp.json');
+
+  it('reads clusters, resolves paths (relative to the file, ~ to home), and takes secrets from the environment', () => {
+    const c = parse({ clusters: [base], kubeconfig: '~/.kube/config', journal: 'journal' });
+    assert.equal(c.clusters[0].name, 'lab');
+    assert.equal(c.journal, '/etc/homelab/journal');
+    assert.match(c.kubeconfig[0], /\/\.kube\/config$/);
+    assert.ok(!c.kubeconfig[0].startsWith('~'));
+    assert.equal(readSecret(c.clusters[0], { PVE_LAB: ' s3cret\n' }), 's3cret');
+    assert.throws(() => readSecret(c.clusters[0], {}), /PVE_LAB .* is not set/);
+  });
+
+  it('refuses secrets in the file, an unpinned cluster, bad ids and duplicates', () => {
+    assert.throws(() => parse({ clusters: [{ ...base, secret: 'x' }] }), /secrets do not belong in the config file/);
+    assert.throws(() => parse({ clusters: [{ ...base, fingerprint: undefined }] }), /neither "fingerprint" nor "caFile"/);
+    assert.throws(() => parse({ clusters: [{ ...base, id: 'Lab 1' }] }), /clusters\[0\]\.id/);
+    assert.throws(() => parse({ clusters: [base, base] }), /appears twice/);
+    assert.throws(() => parse({ clusters: [{ ...base, secretEnv: undefined }] }), /needs "secretEnv" or "secretFile"/);
+    assert.throws(() => parseConfig('{', 'x.json'), /not valid JSON/);
+  });
+});
