@@ -3,7 +3,9 @@
 // workspace. VS Code skips its confirmation dialog in extension tests, so the confirmations are read
 // from prepareInvocation directly: present exactly for the tools that change something.
 import * as assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { HomelabApi } from '../../src/extension';
@@ -185,6 +187,29 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
     assert.match(await tool('tracker_read', { file }), /0\.1\.1 \[todo\] Clone a VM by asking/);
     await tool('tracker_set_story_status', { file, story: '0.1.1', status: 'done' }, /from todo to done/);
     assert.match(readFileSync(join(root, 'LEARNING_TRACKER.md'), 'utf8'), /\| 0\.1\.1 \| Clone a VM by asking \| Done \|/);
+  });
+
+  it('offers the MCP server: a 0600 config without secrets, the secret in its environment, and it serves the catalog', async () => {
+    const tools = api.agentTools();
+    const [def] = tools.mcpServerDefinitions();
+    assert.match(def.args[0], /dist[/\\]mcp\.js$/);
+    const resolved = await tools.resolveMcpServerDefinition(def);
+    const file = resolved.args[resolved.args.indexOf('--config') + 1];
+    assert.ok(!readFileSync(file, 'utf8').includes(sim.tokenSecret), 'no secret in the config file');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(resolved.env.HOMELAB_SECRET_AGENTS, sim.tokenSecret);
+    // Started the way VS Code starts it.
+    const env = Object.fromEntries(Object.entries({ ...resolved.env, PATH: process.env.PATH }).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const client = new Client({ name: 'exthost-test', version: '1.0' });
+    await client.connect(new StdioClientTransport({ command: resolved.command, args: resolved.args, env, stderr: 'pipe' }));
+    try {
+      const r = await client.callTool({ name: 'proxmox_inventory', arguments: {} });
+      const text = (r.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('');
+      results.push(text);
+      assert.match(text, new RegExp(`cluster ${C} \\(${C}\\): 2 nodes`));
+    } finally {
+      await client.close();
+    }
   });
 
   it('every tool was called, and each call left an audit line', () => {

@@ -45,10 +45,10 @@ describe('MCP server (stdio, @modelcontextprotocol/sdk client)', function () {
     return file;
   };
 
-  async function connect(flags: string[], o: { configFile?: string; elicit?: (message: string) => boolean } = {}): Promise<Session> {
+  async function connect(flags: string[], o: { configFile?: string; elicit?: (message: string) => boolean; bundle?: string } = {}): Promise<Session> {
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: ['--require', 'tsx/cjs', join(ROOT, 'src/mcp/main.ts'), '--config', o.configFile ?? config(), ...flags],
+      args: [...(o.bundle ? [o.bundle] : ['--require', 'tsx/cjs', join(ROOT, 'src/mcp/main.ts')]), '--config', o.configFile ?? config(), ...flags],
       cwd: ROOT,
       stderr: 'pipe',
       env: { PATH: process.env.PATH ?? '' },
@@ -229,6 +229,17 @@ describe('MCP server (stdio, @modelcontextprotocol/sdk client)', function () {
     const upid = /^(UPID:\S+:qmstart:\S+)/m.exec(tasks)?.[1];
     assert.ok(upid, tasks);
     assert.match(textOf(await s.call('proxmox_task_log', { upid })), /qmstart \d+ on pve\d: stopped: OK/);
+  });
+
+  it('the esbuild bundle (what dist/mcp.js is built from) serves the same tools with plain node', async () => {
+    const esbuild = await import('esbuild');
+    const bundle = join(tmp, 'mcp.js');
+    await esbuild.build({ entryPoints: [join(ROOT, 'src/mcp/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['cpu-features', '*.node'], outfile: bundle, logLevel: 'error' });
+    const s = await connect([], { bundle });
+    const { tools } = await s.client.listTools();
+    assert.ok(tools.some((t) => t.name === 'proxmox_clone_template'));
+    assert.match(textOf(await s.call('proxmox_inventory', {})), /cluster lab \(Lab\)/);
+    assert.match(textOf(await s.call('kubernetes_contexts', {})), /^\* /);
   });
 
   it('asks through elicitation before a side effect when the client supports it; a decline changes nothing', async () => {
