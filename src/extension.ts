@@ -152,7 +152,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   // registered now where the API exists, the catalog loaded on the first call.
   let agentTools: AgentTools | undefined;
   const loadAgentTools = () => (agentTools ??= lazy().createAgentTools({
-    clusters, connections, operations, activity, kubernetes: kubernetesSession, log,
+    clusters, connections, operations, activity, kubernetes: kubernetesSession, pipeline, log,
     extensionPath: context.extensionPath, storagePath: context.globalStorageUri.fsPath, version: String(context.extension.packageJSON.version),
   }));
   registerAgentTools(context, loadAgentTools);

@@ -29,6 +29,8 @@ export interface McpConfig {
   journal?: string;
   /** Learning tracker files. */
   trackers: string[];
+  /** The workspace whose NixOS template pipeline state (homelab/pipeline/nixos-template.json) is read. */
+  workspace?: string;
   shutdownTimeout: number;
   requestTimeoutMs: number;
 }
@@ -95,6 +97,7 @@ export function parseConfig(text: string, file: string): McpConfig {
     kubeconfig: strings(raw.kubeconfig, 'kubeconfig'),
     journal: raw.journal === undefined ? undefined : path(str(raw.journal, 'journal')),
     trackers: strings(raw.trackers, 'trackers'),
+    workspace: raw.workspace === undefined ? undefined : path(str(raw.workspace, 'workspace')),
     shutdownTimeout: typeof raw.shutdownTimeout === 'number' && raw.shutdownTimeout > 0 ? raw.shutdownTimeout : 180,
     requestTimeoutMs: typeof raw.requestTimeoutSeconds === 'number' && raw.requestTimeoutSeconds > 0 ? raw.requestTimeoutSeconds * 1000 : 15_000,
   };

@@ -7,7 +7,18 @@ import type { JournalAccess, KubernetesAccess, OperationHost, ProxmoxAccess } fr
 import { clusterTrust, followTask, ProxmoxClient } from '../providers/proxmox';
 import { appendActivity, editFile, formatActivityLine, nodeFileStore, readVersioned, writeAtomic } from '../providers/markdown';
 import * as kubernetesModules from '../providers/kubernetes';
+import { PIPELINE_STATE_FILE } from '../providers/nix/pipeline-file';
+import type { PipelineState } from '../providers/nix/pipeline';
 import { authOf, readSecret, type McpConfig } from './config';
+
+async function pipelineState(file: string): Promise<PipelineState | undefined> {
+  try {
+    return JSON.parse((await nodeFileStore().read(file)).toString()) as PipelineState;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
 
 export interface McpHost extends OperationHost {
   close(): Promise<void>;
@@ -121,6 +132,7 @@ export function mcpHost(cfg: McpConfig, log: (line: string) => void): McpHost {
     proxmox,
     kubernetes: kubernetesAccess(cfg),
     journal: journalAccess(cfg),
+    pipeline: cfg.workspace ? { state: () => pipelineState(join(cfg.workspace!, PIPELINE_STATE_FILE)) } : undefined,
     activity(r) {
       const line = formatActivityLine({ ...r, when: new Date() });
       log(`activity: ${line}`);

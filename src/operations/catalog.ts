@@ -4,6 +4,7 @@
 import { isCancellation } from '../providers/cancellation';
 import * as journal from './journal';
 import * as kubernetes from './kubernetes';
+import * as lab from './lab';
 import * as proxmox from './proxmox';
 import * as changes from './proxmox-changes';
 import { validateInput } from './schema';
@@ -25,6 +26,8 @@ export const CATALOG: readonly Operation<any>[] = [
   changes.snapshotRollback,
   proxmox.tasks,
   proxmox.taskLog,
+  lab.deployPlan,
+  lab.pipelineStatus,
   kubernetes.contexts,
   kubernetes.list,
   kubernetes.get,

@@ -6,7 +6,7 @@ import type { ProxmoxClient, TaskOutcome } from '../providers/proxmox';
 import type { ActivityInput } from '../providers/markdown/activity';
 
 export type Effect = 'readOnly' | 'sideEffect' | 'destructive';
-export type Area = 'proxmox' | 'kubernetes' | 'journal' | 'tracker';
+export type Area = 'proxmox' | 'kubernetes' | 'journal' | 'tracker' | 'pipeline';
 
 /** The JSON Schema subset the catalog uses (and `validateInput` checks). */
 export interface JsonSchema {
@@ -130,6 +130,8 @@ export interface JournalAccess {
 
 export interface OperationHost {
   proxmox?: ProxmoxAccess;
+  /** The NixOS template pipeline's last or current run. */
+  pipeline?: { state(): Promise<import('../providers/nix/pipeline').PipelineState | undefined> };
   kubernetes?: KubernetesAccess;
   journal?: JournalAccess;
   /** Appends a line to the journal's activity log; never throws. */

@@ -8,6 +8,7 @@ import { journalFolder, type ActivityLog } from './activity';
 import { keyOf, WorkspaceFileStore } from './files';
 import type { KubernetesSession } from './kubernetes/session';
 import type { Operations } from './operations';
+import type { PipelineRuns } from './pipeline';
 import type { ClusterStore } from './proxmox/clusters';
 import type { Connections } from './proxmox/connections';
 import { settings } from './settings';
@@ -18,6 +19,7 @@ export interface OperationHostDeps {
   operations: Operations;
   activity: ActivityLog;
   kubernetes?: KubernetesSession;
+  pipeline?: PipelineRuns;
 }
 
 function proxmoxAccess(d: OperationHostDeps): ProxmoxAccess {
@@ -105,6 +107,7 @@ export function operationHost(d: OperationHostDeps): OperationHost {
   return {
     proxmox: proxmoxAccess(d),
     kubernetes: d.kubernetes && kubernetesAccess(d.kubernetes),
+    pipeline: d.pipeline && { state: async () => (await d.pipeline!.ensureLoaded(), d.pipeline!.current) },
     journal: journalAccess(),
     activity: (r) => d.operations.report(r),
   };

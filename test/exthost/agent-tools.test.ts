@@ -113,6 +113,11 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
     assert.match(await tool('proxmox_inventory', {}), new RegExp(`cluster ${C} \\(${C}\\): 2 nodes, 24 guests`));
     const details = await tool('proxmox_guest_details', { vmid: g.vmid });
     assert.match(details, new RegExp(`VM "${g.conf.name}" \\(${g.vmid}\\) on ${g.node}: running`));
+    const tpl = [...sim.state.guests.values()].find((x) => x.conf.template && x.type === 'qemu')!;
+    const vms = sim.state.guests.size;
+    assert.match(await tool('cluster_deploy_plan', { name: 'k1', template: tpl.vmid, workers: 2 }), /Plan for cluster k1 .*dry run[\s\S]*k1-cp-1 control-plane on pve\d[\s\S]*k1-worker-2 worker/);
+    assert.equal(sim.state.guests.size, vms, 'a plan creates nothing');
+    assert.match(await tool('pipeline_status', {}), /pipeline|No NixOS template pipeline/);
   });
 
   it('power tools start, reboot, suspend, resume, shut down and stop guests, each confirmed with its state', async () => {

@@ -10,6 +10,7 @@ import { journalFolder, type ActivityLog } from '../../services/activity';
 import type { KubernetesSession } from '../../services/kubernetes/session';
 import { operationHost } from '../../services/operation-host';
 import type { Operations } from '../../services/operations';
+import type { PipelineRuns } from '../../services/pipeline';
 import type { ClusterStore } from '../../services/proxmox/clusters';
 import type { Connections } from '../../services/proxmox/connections';
 import { settings } from '../../services/settings';
@@ -40,6 +41,7 @@ export interface AgentToolsDeps {
   operations: Operations;
   activity: ActivityLog;
   kubernetes: KubernetesSession;
+  pipeline: PipelineRuns;
   log: vscode.LogOutputChannel;
   extensionPath: string;
   storagePath: string;
@@ -117,7 +119,7 @@ export function createAgentTools(d: AgentToolsDeps): AgentTools {
       const journal = journalFolder();
       const file = join(d.storagePath, 'mcp', 'config.json');
       mkdirSync(join(d.storagePath, 'mcp'), { recursive: true });
-      writeFileSync(file, JSON.stringify({ clusters, kubeconfig: kube?.files ?? [], journal: journal?.scheme === 'file' ? journal.fsPath : undefined, shutdownTimeout: settings.get('proxmox.shutdownTimeout') }, null, 2), { mode: 0o600 });
+      writeFileSync(file, JSON.stringify({ clusters, kubeconfig: kube?.files ?? [], workspace: vscode.workspace.workspaceFolders?.[0]?.uri.scheme === 'file' ? vscode.workspace.workspaceFolders[0].uri.fsPath : undefined, journal: journal?.scheme === 'file' ? journal.fsPath : undefined, shutdownTimeout: settings.get('proxmox.shutdownTimeout') }, null, 2), { mode: 0o600 });
       chmodSync(file, 0o600);
       def.env = { ...def.env, ...env };
       return def;

@@ -150,6 +150,11 @@ describe('MCP server (stdio, @modelcontextprotocol/sdk client)', function () {
     const pods = textOf(await s.call('kubernetes_list', { kind: 'deployments' }));
     assert.match(pods, /default\/web /);
     assert.match(textOf(await s.call('kubernetes_contexts', {})), /^\* /);
+    const tpl = [...sim.state.guests.values()].find((x) => x.conf.template && x.type === 'qemu')!;
+    const plan = await s.call('cluster_deploy_plan', { name: 'k8s', template: tpl.vmid, controlPlanes: 1, workers: 1, network: '10.0.0.20/24', gateway: '10.0.0.1' });
+    assert.match(textOf(plan), /k8s-cp-1 control-plane on pve\d: 2 vCPU, 4096 MiB, 32 GiB, ip=10\.0\.0\.20\/24,gw=10\.0\.0\.1/);
+    assert.match(textOf(plan), /k8s-worker-1 worker .*ip=10\.0\.0\.21\/24/);
+    assert.match(textOf(await s.call('pipeline_status', {})), /No NixOS template pipeline has run/);
     assert.match(activity(), /MCP homelab-test 1\.0 - proxmox_inventory/);
   });
 
