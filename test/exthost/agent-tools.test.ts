@@ -12,7 +12,7 @@ import type { HomelabApi } from '../../src/extension';
 import { startSimulator, type Simulator, type Guest } from '../proxmox-sim';
 import { setupK8sEnv, deployment, type K8sEnv } from './k8s-env';
 import { addCluster, closeTerminals } from './ops-util';
-import { activateHomelab } from './util';
+import { activateHomelab, runScripted } from './util';
 
 const C = 'agents';
 const WS = 'agent-ws';
@@ -215,6 +215,20 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
     } finally {
       await client.close();
     }
+  });
+
+  it('the palette\'s lifecycle commands run the same entries, for containers too (lxc paths, the modal names the container)', async () => {
+    const ct = sim.state.addGuest(250, 'pve1', { arch: 'amd64', cores: 1, hostname: 'ct-agent', memory: 512, ostype: 'debian', rootfs: 'local-lvm:vm-250-disk-0,size=4G', unprivileged: 1 }, 'lxc');
+    const before = records.length;
+    assert.equal((await runScripted(api, 'homelab.proxmox.startVm', [], { clusterId: C, vmid: 250 })).failure, undefined);
+    assert.equal(ct.status, 'running');
+    assert.ok(sim.requestLog.some((r) => r.method === 'POST' && r.path.endsWith('/nodes/pve1/lxc/250/status/start')));
+    assert.equal((await runScripted(api, 'homelab.proxmox.stopVm', ['Stop'], { clusterId: C, vmid: 250 })).failure, undefined);
+    assert.match(api.prompts.asked[api.prompts.asked.length - 1], /^Stop container "ct-agent" \(250\) on pve1 \(running/);
+    assert.equal(ct.status, 'stopped');
+    assert.equal((await runScripted(api, 'homelab.proxmox.deleteVm', ['Delete'], { clusterId: C, vmid: 250 })).failure, undefined);
+    assert.ok(!sim.state.guests.has(250));
+    assert.deepEqual(records.slice(before).map((r) => `${r.what} ${r.result}`), ['command · proxmox_start_guest ok', 'command · proxmox_stop_guest ok', 'command · proxmox_delete_guest ok']);
   });
 
   it('every tool was called, and each call left an audit line', () => {
