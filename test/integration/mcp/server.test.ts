@@ -228,6 +228,7 @@ describe('MCP server (stdio, @modelcontextprotocol/sdk client)', function () {
     assert.match(log, /\*\*ok\*\* · MCP homelab-test 1\.0 - proxmox_clone_template · cluster `Lab` · target `\S+ \(\d+\) → agent-web1 - /);
     assert.match(log, /\*\*ok\*\* · MCP homelab-test 1\.0 - kubernetes_scale · cluster `[^`]+` · target `deployments\/default\/web - name=web replicas=3/);
     assert.match(log, /sshKeys=\(1 items\)/, 'long fields are summarized, not copied');
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     writeFileSync(join(ROOT, 'test-results', 'mcp-transcript.md'), s.transcript.join('\n') + '\n');
     // The clone's tasks are the cluster's latest: their status and log are readable.
     const tasks = textOf(await s.call('proxmox_tasks', { vmid: made.vmid, limit: 5 }));
