@@ -27,6 +27,7 @@ export const CATALOG: readonly Operation<any>[] = [
   proxmox.tasks,
   proxmox.taskLog,
   lab.deployPlan,
+  lab.clusterDestroy,
   lab.pipelineStatus,
   kubernetes.contexts,
   kubernetes.list,

@@ -1,6 +1,7 @@
 // Lab-wide entries: the NixOS template pipeline's state, and a cluster deploy plan (dry run: what
 // `Deploy Cluster from Template` would create, computed by the same planner, nothing created).
-import { planCluster, PlanError, type NetworkPlan, type Role } from '../providers/cluster/plan';
+import { clusterTag, planCluster, PlanError, type NetworkPlan, type Role } from '../providers/cluster/plan';
+import { destroyTaggedVm } from '../providers/cluster/proxmox-steps';
 import { guestPath } from '../providers/proxmox';
 import { l10n } from './l10n';
 import { clusterField, clusterOf, locateGuest, proxmoxOf, vmidField } from './proxmox-common';
@@ -83,6 +84,46 @@ export const deployPlan: Operation<{ cluster?: string; name: string; template: n
           if (e instanceof PlanError) throw new OperationRefused(l10n.t('Cannot deploy {0}: {1}', input.name, e.problems.join(' ')));
           throw e;
         }
+      },
+    };
+  },
+};
+
+export const clusterDestroy: Operation<{ cluster?: string; name: string }> = {
+  id: 'cluster_destroy',
+  title: 'Destroy a Kubernetes cluster\'s VMs',
+  description: 'Stops and deletes, with their disks, every VM of a cluster made by the cluster deploy: only VMs whose configuration carries the tag homelab-cluster-<name> (re-read before each delete). Cannot be undone.',
+  area: 'proxmox',
+  effect: 'destructive',
+  alwaysConfirm: true,
+  inputSchema: { type: 'object', properties: { cluster: clusterField, name: { type: 'string', minLength: 1, maxLength: 40, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$', description: 'The cluster\'s name, as deployed.' } }, required: ['name'], additionalProperties: false },
+  async prepare(input, host) {
+    const c = clusterOf(host, input.cluster);
+    const client = await proxmoxOf(host).client(c.id);
+    const tag = clusterTag(input.name);
+    const vms = (await client.resources('vm')).filter((r) => r.type === 'qemu' && r.vmid !== undefined && (r.tags ?? '').split(/[;, ]+/).includes(tag)).sort((a, b) => a.vmid! - b.vmid!);
+    if (!vms.length) throw new OperationRefused(l10n.t('No VM in {0} carries the tag {1}: there is no cluster "{2}" to destroy.', c.name, tag, input.name));
+    return {
+      confirmation: l10n.t('Destroy cluster "{0}": stop and delete its {1} VMs with their disks ({2})?', input.name, vms.length, vms.map((v) => `${v.vmid} ${v.name ?? ''} on ${v.node} ${v.status ?? ''}`.trim()).join(', ')),
+      detail: l10n.t('Only VMs whose configuration carries the tag {0} are deleted. This cannot be undone.', tag),
+      cluster: c.name,
+      target: tag,
+      async run(progress, signal) {
+        const deleted: number[] = [];
+        const failed: string[] = [];
+        for (const v of vms) {
+          signal.throwIfAborted();
+          progress.report(`${v.vmid} ${v.name ?? ''}`);
+          try {
+            if ((await destroyTaggedVm(client, { vmid: v.vmid!, name: v.name ?? String(v.vmid) }, tag, signal, (line) => progress.report(line), 500)) === 'deleted') deleted.push(v.vmid!);
+          } catch (e) {
+            if (signal.aborted) throw e;
+            failed.push(`${v.vmid}: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+        await proxmoxOf(host).changed?.(c.id);
+        if (failed.length) throw new Error(l10n.t('Destroyed {0} VMs of {1}; {2} remain: {3}', deleted.length, input.name, failed.length, failed.join('; ')));
+        return { text: l10n.t('Cluster {0} destroyed: VMs {1} deleted.', input.name, deleted.join(', ')), data: { deleted } };
       },
     };
   },

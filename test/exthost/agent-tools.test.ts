@@ -163,6 +163,10 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
     assert.equal(sim.state.guests.get(g.vmid)?.node, target);
     await tool('proxmox_delete_guest', { vmid: id }, /^Delete VM "tool-web1"/);
     assert.ok(!sim.state.guests.has(id));
+    const member = take((x) => x.status === 'stopped');
+    member.conf.tags = 'homelab-cluster-k7;worker';
+    await tool('cluster_destroy', { name: 'k7' }, new RegExp(`^Destroy cluster "k7": stop and delete its 1 VMs with their disks \\(${member.vmid} `));
+    assert.ok(!sim.state.guests.has(member.vmid));
   });
 
   it('Kubernetes tools: contexts, list, get with events, scale, rollout restart, logs, apply after a dry run', async () => {

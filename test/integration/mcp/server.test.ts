@@ -237,6 +237,22 @@ describe('MCP server (stdio, @modelcontextprotocol/sdk client)', function () {
     assert.match(textOf(await s.call('proxmox_task_log', { upid })), /qmstart \d+ on pve\d: stopped: OK/);
   });
 
+  it('destroys a deployed cluster\'s tagged VMs only with --allow-destroy, leaving untagged VMs alone', async () => {
+    const tagged = [...sim.state.guests.values()].filter((g) => !g.conf.template && g.status === 'stopped' && !g.conf.lock).slice(0, 2);
+    for (const g of tagged) g.conf.tags = 'homelab-cluster-k9;worker';
+    const others = sim.state.guests.size - tagged.length;
+    const w = await connect(['--allow-write']);
+    assert.match(textOf(await w.call('cluster_destroy', { name: 'k9' })), /without --allow-destroy/);
+    assert.equal(sim.state.guests.size, others + tagged.length);
+    const d = await connect(['--allow-destroy']);
+    assert.match(textOf(await d.call('cluster_destroy', { name: 'nope' })), /no cluster "nope" to destroy/);
+    const r = await d.call('cluster_destroy', { name: 'k9' });
+    assert.ok(!r.isError, textOf(r));
+    assert.match(textOf(r), new RegExp(`Cluster k9 destroyed: VMs ${tagged.map((g) => g.vmid).join(', ')} deleted`));
+    for (const g of tagged) assert.ok(!sim.state.guests.has(g.vmid));
+    assert.equal(sim.state.guests.size, others);
+  });
+
   it('the esbuild bundle (what dist/mcp.js is built from) serves the same tools with plain node', async () => {
     const esbuild = await import('esbuild');
     const bundle = join(tmp, 'mcp.js');

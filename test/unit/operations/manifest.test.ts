@@ -43,6 +43,6 @@ describe('operations catalog and the manifest (run `npx tsx scripts/lm-tools.ts`
       'proxmox_clone_template', 'proxmox_migrate_guest', 'proxmox_snapshot_create', 'proxmox_snapshot_rollback', 'proxmox_tasks', 'proxmox_task_log',
       'kubernetes_contexts', 'kubernetes_list', 'kubernetes_get', 'kubernetes_scale', 'kubernetes_rollout_restart', 'kubernetes_logs', 'kubernetes_apply_dry_run', 'kubernetes_apply',
       'journal_read', 'journal_new_entry', 'journal_append_activity', 'tracker_read', 'tracker_set_story_status']) assert.ok(ids.has(id), id);
-    assert.deepEqual(CATALOG.filter((o) => o.effect === 'destructive').map((o) => o.id).sort(), ['proxmox_delete_guest', 'proxmox_snapshot_rollback']);
+    assert.deepEqual(CATALOG.filter((o) => o.effect === 'destructive').map((o) => o.id).sort(), ['cluster_destroy', 'proxmox_delete_guest', 'proxmox_snapshot_rollback']);
   });
 });
