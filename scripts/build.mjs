@@ -216,6 +216,8 @@ const builds = [
   esbuild.build({ ...nodeCommon, stdin: { contents: `module.exports = require('@kubernetes/client-node');`, resolveDir: root, sourcefile: 'vendor-client-node.js' }, outfile: join(root, 'dist/vendor/client-node.js') }),
   // The tracker parser's worker thread (large files are parsed off the extension host's main thread).
   esbuild.build({ ...nodeCommon, entryPoints: { 'tracker-worker': join(root, 'src/providers/markdown/parse-worker.ts') }, outdir: join(root, 'dist') }),
+  // The MCP server (issue 15): `node dist/mcp.js --config <file>`, runs outside VS Code, everything inlined.
+  esbuild.build({ ...nodeCommon, entryPoints: { mcp: join(root, 'src/mcp/main.ts') }, outdir: join(root, 'dist') }),
   // The built-in Proxmox simulator behind "Open the demo lab": its own bundle, loaded on demand.
   esbuild.build({ ...nodeCommon, entryPoints: { simulator: join(root, 'test/proxmox-sim/index.ts') }, outdir: join(root, 'dist') }),
 ];

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type { DeployTuning } from './commands/cluster/deploy';
+import type { AgentTools } from './commands/agent/tools';
+import { registerAgentTools } from './commands/agent/register';
 import { registerGeneralCommands } from './commands/general';
 import { COMMAND_IDS } from './commands/ids';
 import { Prompts } from './commands/prompts';
@@ -162,6 +164,15 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     l.registerPipelineCommands(registry, { ...ops, build, pipeline });
   });
 
+  // The operations catalog as language-model tools and as an MCP server VS Code can start (issue 15):
+  // registered now where the API exists, the catalog loaded on the first call.
+  let agentTools: AgentTools | undefined;
+  const loadAgentTools = () => (agentTools ??= lazy().createAgentTools({
+    clusters, connections, operations, activity, kubernetes: kubernetesSession, pipeline, log,
+    extensionPath: context.extensionPath, storagePath: context.globalStorageUri.fsPath, version: String(context.extension.packageJSON.version),
+  }));
+  registerAgentTools(context, loadAgentTools);
+
   // First run: context keys that tick the walkthrough from real state and show views when they have content.
   const landing = new Landing({
     clusterCount: () => clusters.list().length,
@@ -185,7 +196,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const { journal, tracker, dashboard } = panels();
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
-    operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics,
+    operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
     guestNotes: notesFs, tagDecorations, guestDetails,
   });
 }

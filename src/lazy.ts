@@ -23,6 +23,7 @@ export { registerEjectCommand } from './commands/nix/eject';
 export { registerUploadCommands } from './commands/proxmox/upload';
 export { registerPipelineCommands } from './commands/template/pipeline';
 export { registerKubernetesCommands } from './commands/kubernetes';
+export { createAgentTools } from './commands/agent/tools';
 export { templateSteps } from './providers/nix/template';
 export { JournalPanels } from './views/journal/panel';
 export { TrackerPanels } from './views/tracker/panel';

@@ -2,6 +2,7 @@
 // another's exports, and these objects read secrets (clusters, connections) and pre-answer modal
 // dialogs (prompts). Only an extension host started by our test harness gets them.
 import type * as vscode from 'vscode';
+import type { AgentTools } from './commands/agent/tools';
 import type { DeployTuning } from './commands/cluster/deploy';
 import type { Prompts } from './commands/prompts';
 import type { Operations } from './services/operations';
@@ -74,6 +75,8 @@ export interface HomelabApi {
   readonly tagDecorations: TagDecorations;
   /** Notes and tag styles the tree shows. */
   readonly guestDetails: GuestDetails;
+  /** The language-model tools' implementation (tests read prepareInvocation's confirmations). */
+  readonly agentTools: () => AgentTools;
 }
 
 /** The test API: one object built in one place, so new fields are added here and in HomelabApi only. */

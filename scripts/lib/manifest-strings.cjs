@@ -43,6 +43,13 @@ function manifestStrings(pkg) {
   }
   for (const s of c.submenus ?? []) slot(`submenu.${short(s.id)}.label`, s, 'label');
   for (const col of c.colors ?? []) slot(`color.${short(col.id)}.description`, col, 'description');
+  // Language-model tools (scripts/lm-tools.ts): the names people read; the model's description stays as written.
+  for (const t of c.languageModelTools ?? []) {
+    slot(`lmTool.${t.name}.displayName`, t, 'displayName');
+    slot(`lmTool.${t.name}.userDescription`, t, 'userDescription');
+  }
+  for (const t of c.languageModelToolSets ?? []) slot(`lmToolSet.${t.name}.description`, t, 'description');
+  for (const p of c.mcpServerDefinitionProviders ?? []) slot(`mcpServerDefinitionProvider.${short(p.id)}.label`, p, 'label');
   const configs = Array.isArray(c.configuration) ? c.configuration : c.configuration ? [c.configuration] : [];
   configs.forEach((cfg, i) => {
     slot(`config.title${configs.length > 1 ? `.${i + 1}` : ''}`, cfg, 'title');
