@@ -3,7 +3,7 @@
 // and delete. Each is a task followed in its terminal. `takeSnapshotOf` is also the "snapshot
 // before" step of other flows (migrate).
 import * as vscode from 'vscode';
-import { checkSnapshotName, configChanges, createSnapshot, deleteSnapshot, listSnapshots, rollbackLoss, rollbackSnapshot, snapshotConfig, type SnapshotInfo } from '../../providers/proxmox/snapshots';
+import { checkSnapshotName, configChanges, suggestSnapshotName, createSnapshot, deleteSnapshot, listSnapshots, rollbackLoss, rollbackSnapshot, snapshotConfig, type SnapshotInfo } from '../../providers/proxmox/snapshots';
 import { guestConfig } from '../../providers/proxmox/guests';
 import { refusal, factsOf } from '../../providers/proxmox/capabilities';
 import type { GuestData } from '../../services/proxmox/guest-data';
@@ -11,6 +11,8 @@ import type { ProxmoxElement } from '../../views/proxmox/tree';
 import type { CommandRegistry } from '../registry';
 import { guestName, resolveGuest, runGuestTask, send, type GuestCommandTarget } from './guest-target';
 import { reportActivity, type OperationDeps } from './operation';
+
+export { suggestSnapshotName };
 
 export type SnapshotDeps = OperationDeps & { guestData: GuestData };
 
@@ -22,15 +24,6 @@ export interface SnapshotPlan {
 }
 
 const stamp = (s?: number) => (s ? new Date(s * 1000).toLocaleString() : '');
-
-/** A default name PVE accepts: letter first, no spaces, unique among `taken`. */
-export function suggestSnapshotName(prefix: string, taken: readonly string[], now = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const base = `${prefix}-${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}`.slice(0, 36);
-  let name = base;
-  for (let i = 2; taken.includes(name); i++) name = `${base}-${i}`;
-  return name;
-}
 
 /** Takes a snapshot of an already resolved guest (checked here again) and follows its task. */
 export async function takeSnapshotOf(deps: OperationDeps, t: GuestCommandTarget, plan: SnapshotPlan): Promise<void> {
