@@ -14,31 +14,50 @@ type ClusterEnd = { clusterId: string };
 
 const provider = () => import('../../providers/proxmox');
 
+interface Entry {
+  load: () => Promise<unknown>;
+  /** The last read (or the one under way); a failure is kept too, so a revalidation can tell it went. */
+  value: Promise<unknown>;
+}
+
+/** What a read came to, to tell a change from a repeat. */
+const outcome = (p: Promise<unknown>) => p.then((v) => JSON.stringify(v), (e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`);
+
 export class GuestData implements vscode.Disposable {
-  /** Per cluster: key -> the (possibly still running) read. A failed read is not kept. */
-  private readonly cache = new Map<string, Map<string, Promise<unknown>>>();
+  /** Per cluster: key -> what was read. Only what a view or command asked for is kept. */
+  private readonly cache = new Map<string, Map<string, Entry>>();
   private readonly changed = new vscode.EventEmitter<GuestDataChange>();
-  /** What was read for a cluster may be stale now: views ask again for what they show. */
+  /** Something read for a cluster differs now: views ask again for what they show. */
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly session: ProxmoxSession, ends: vscode.Event<ClusterEnd>[]) {
-    for (const e of ends) this.disposables.push(e((x) => this.invalidate(x.clusterId)));
+  constructor(private readonly session: ProxmoxSession, ends: vscode.Event<ClusterEnd & { waitUntil?(p: Promise<unknown>): void }>[]) {
+    // An operation's end waits for the re-read, so the command ends with the views showing its result.
+    for (const e of ends) this.disposables.push(e((x) => x.waitUntil?.(this.invalidate(x.clusterId)) ?? void this.invalidate(x.clusterId)));
     this.disposables.push(
-      session.onDidChangeInventory((e) => this.invalidate(e.clusterId)),
-      session.onDidChangeClusters(() => {
-        this.cache.clear();
-      }),
+      session.onDidChangeInventory((e) => void this.invalidate(e.clusterId)),
+      session.onDidRequestRefresh((id) => void this.invalidate(id)),
+      session.onDidChangeClusters(() => this.cache.clear()),
     );
   }
 
-  /** Forgets what was read for a cluster (every one when omitted) and says so. */
-  invalidate(clusterId?: string): void {
+  /**
+   * Reads again what was read for a cluster (every cluster when omitted) and fires `onDidChange`
+   * only when an answer differs: a refresh that changes nothing redraws nothing.
+   */
+  async invalidate(clusterId?: string): Promise<void> {
     const ids = clusterId ? [clusterId] : [...this.cache.keys()];
-    for (const id of ids) {
-      this.cache.delete(id);
-      this.changed.fire({ clusterId: id });
-    }
+    await Promise.all(ids.map(async (id) => {
+      const entries = this.cache.get(id);
+      if (!entries?.size) return;
+      const differs = await Promise.all([...entries].map(async ([key, e]) => {
+        const before = await outcome(e.value);
+        const fresh: Entry = { load: e.load, value: e.load() };
+        entries.set(key, fresh);
+        return before !== (await outcome(fresh.value));
+      }));
+      if (differs.some(Boolean) && this.cache.get(id) === entries) this.changed.fire({ clusterId: id });
+    }));
   }
 
   /** The guest's snapshots as PVE lists them, `current` included. */
@@ -69,16 +88,15 @@ export class GuestData implements vscode.Disposable {
   private read<T>(clusterId: string, key: string, load: (client: import('../../providers/proxmox').ProxmoxClient, p: typeof import('../../providers/proxmox')) => Promise<T>): Promise<T> {
     let entries = this.cache.get(clusterId);
     const hit = entries?.get(key);
-    if (hit) return hit as Promise<T>;
+    if (hit) return hit.value as Promise<T>;
     const cluster = this.session.clusters.get(clusterId);
     if (!cluster) return Promise.reject(new Error(vscode.l10n.t('No cluster with id "{0}".', clusterId)));
     if (!entries) this.cache.set(clusterId, (entries = new Map()));
-    const map = entries;
-    const running = (async () => load(await this.session.connections.client(cluster), await provider()))();
-    map.set(key, running);
-    // A failure is shown once, then asked again next time (the node may be back).
-    running.catch(() => (map.get(key) === running ? map.delete(key) : undefined));
-    return running;
+    const run = async () => load(await this.session.connections.client(cluster), await provider());
+    const entry: Entry = { load: run, value: run() };
+    entry.value.catch(() => undefined); // shown by the caller; kept so Refresh can tell it went
+    entries.set(key, entry);
+    return entry.value as Promise<T>;
   }
 
   dispose(): void {

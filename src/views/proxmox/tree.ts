@@ -67,7 +67,6 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
 
   /** Asks the session to reload (tests; commands ask the session directly). */
   refresh(clusterId?: string): Promise<void> {
-    this.guestData?.invalidate(clusterId);
     return this.session.refresh(clusterId);
   }
 
