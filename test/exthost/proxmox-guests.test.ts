@@ -268,6 +268,38 @@ describe('Proxmox guests: snapshots, backups, containers', function () {
     });
   });
 
+  describe('backup before destroying a deployed cluster', () => {
+    const tagTwo = (name: string) => {
+      const two = guests().filter((g) => g.type === 'qemu' && !g.conf.template && !g.conf.lock && !String(g.conf.tags ?? '').includes('homelab-cluster') && !g.snapshots.size).slice(0, 2);
+      assert.equal(two.length, 2);
+      for (const g of two) g.conf.tags = `homelab-cluster-${name}`;
+      sim.state.touch();
+      return two;
+    };
+
+    it('backs every VM up, then destroys them', async () => {
+      const two = tagTwo('bk1');
+      const r = await run(api, 'homelab.cluster.destroy', ['Back Up, Then Destroy', 'nfs'], { clusterId: C, name: 'bk1' });
+      assert.equal(r.failure, undefined);
+      for (const g of two) {
+        assert.equal(backupsOf(g.vmid).filter((v) => v.volid.startsWith('nfs:')).length, 1, `a backup of ${g.vmid}`);
+        assert.ok(!sim.state.guests.has(g.vmid), `${g.vmid} destroyed`);
+      }
+    });
+
+    it('destroys nothing when a backup fails (a lock held)', async () => {
+      const two = tagTwo('bk2');
+      lock(two[1], 'snapshot');
+      try {
+        const r = await run(api, 'homelab.cluster.destroy', ['Back Up, Then Destroy', 'nfs'], { clusterId: C, name: 'bk2' });
+        assert.match(r.failure ?? '', new RegExp(`VM ${two[1].vmid} .*is locked \\(snapshot\\)`));
+        for (const g of two) assert.ok(sim.state.guests.has(g.vmid), `${g.vmid} kept`);
+      } finally {
+        unlock(two[1]);
+      }
+    });
+  });
+
   describe('containers', () => {
     it('clones a container (full, hostname) through its wizard', async () => {
       const ct = byName('ct-nginx');

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import { backupStorages, deleteBackup, parseBackupVolid, restoreBackup, setBackupProtected, startBackup, type BackupCompression, type BackupMode, type BackupVolume } from '../../providers/proxmox/backups';
 import { factsOf } from '../../providers/proxmox/capabilities';
-import { describeGuest, guestStatus, type GuestRef } from '../../providers/proxmox/guests';
+import { describeGuest, guestRefOf, guestStatus, type GuestRef } from '../../providers/proxmox/guests';
+import type { ClusterResource } from '../../providers/proxmox/types';
 import type { GuestData } from '../../services/proxmox/guest-data';
 import type { ClusterConfig } from '../../services/proxmox/clusters';
 import type { ProxmoxElement } from '../../views/proxmox/tree';
@@ -106,6 +107,26 @@ async function backupNow(deps: BackupDeps, args: unknown[]): Promise<void> {
   const given = args[1] && typeof args[1] === 'object' && !Array.isArray(args[1]) ? (args[1] as Partial<BackupPlan>) : undefined;
   const plan = given ? { mode: 'snapshot' as const, compress: 'zstd' as const, notesTemplate: DEFAULT_NOTES, ...given, storage: given.storage ?? '' } : await askBackupPlan(deps, t);
   await backupGuest(deps, t, plan);
+}
+
+/**
+ * Backs several guests up, one after another, to a storage that takes backups on all their nodes
+ * (the user picks it); the first failure stops the rest and is thrown (a flow that backs up
+ * "before" something then does not go on).
+ */
+export async function backupMembers(deps: OperationDeps, cluster: ClusterConfig, members: Array<ClusterResource & { vmid: number; node: string }>, title: string): Promise<void> {
+  const client = await deps.connections.client(cluster);
+  const nodes = [...new Set(members.map((m) => m.node))];
+  const perNode = await Promise.all(nodes.map((n) => backupStorages(client, n)));
+  const common = perNode[0].filter((s) => perNode.every((list) => list.some((x) => x.storage === s.storage)));
+  if (!common.length) throw new Error(vscode.l10n.t('No storage takes backups on every node of {0} ({1}): nothing was backed up or destroyed.', members.map((m) => m.name ?? m.vmid).join(', '), nodes.join(', ')));
+  const picked = await deps.prompts.pick(common.map((s) => ({ label: s.storage, description: s.shared ? vscode.l10n.t('shared') : '' })), { title });
+  for (const m of members) {
+    const ref = guestRefOf(m)!;
+    const what = vscode.l10n.t('Backup of {0} to {1}', guestName(ref), picked.label);
+    const upid = await send({ ref }, () => startBackup(client, ref, { storage: picked.label, mode: 'snapshot', compress: 'zstd', notesTemplate: vscode.l10n.t('{{guestname}} before destroy') }));
+    await runGuestTask(deps, { cluster, client, ref, resource: m }, upid, what);
+  }
 }
 
 // ---- the backup a command acts on ----
