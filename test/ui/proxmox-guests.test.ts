@@ -91,8 +91,8 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
     await page.keyboard.press('Enter');
     await widget.locator('.monaco-list-row', { hasText: 'Leave it stopped' }).first().waitFor({ timeout: 20_000 });
     await page.keyboard.press('Enter');
-    await page.locator('.xterm-rows', { hasText: /qmrestore/ }).first().waitFor({ timeout: 30_000 });
-    await page.locator('.xterm-rows', { hasText: /OK \(\d+\.\d s\)/ }).first().waitFor({ timeout: 30_000 });
+    // The restore's own terminal (the rollback's is still open, hidden behind it).
+    await page.locator('.xterm-rows', { hasText: /qmrestore/ }).filter({ hasText: /OK \(\d+\.\d s\)/ }).first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(500);
     await wb.screenshot('proxmox-backup-restore');
     const restored = sim.state.guests.get(newId);

@@ -43,7 +43,7 @@ export function guestContextValue(r: ClusterResource): string {
 export function guestModel(r: ClusterResource): ItemModel {
   const state = guestState(r);
   const [icon, color] = (r.type === 'lxc' ? containerIcons[state] : undefined) ?? stateIcons[state];
-  const description = `${r.vmid} · ${gib(r.maxmem)} · ${r.maxcpu ?? '?'} ${r.type === 'lxc' ? 'cores' : 'vCPU'}${r.lock ? ` · ${r.lock}` : ''}`;
+  const description = `${r.vmid} · ${gib(r.maxmem)} · ${r.maxcpu ?? '?'} ${r.type !== 'lxc' ? 'vCPU' : r.maxcpu === 1 ? 'core' : 'cores'}${r.lock ? ` · ${r.lock}` : ''}`;
   const label = r.name || `${r.type === 'lxc' ? 'CT' : 'VM'} ${r.vmid}`;
   const contextValue = guestContextValue(r);
   const tags = guestTags(r).join(';');
