@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { HomelabApi } from '../../src/extension';
 import type { ProxmoxElement } from '../../src/views/proxmox/tree';
-import { startSimulator, type Guest, type Simulator } from '../proxmox-sim';
+import { startSimulator, takeSnapshot, type Guest, type Simulator } from '../proxmox-sim';
 import { addCluster, closeTerminals, guestElement, run, terminalsNamed, text, waitFor } from './ops-util';
 import { activateHomelab } from './util';
 
@@ -107,6 +107,26 @@ describe('Proxmox guests: snapshots, backups, containers', function () {
       const onNfs = await kids(nfs);
       assert.ok(onNfs.length >= 3, 'the VM\'s two and the container\'s one');
       assert.ok(onNfs.every((e) => e.kind === 'backup'));
+    });
+  });
+
+  describe('refresh', () => {
+    it('Refresh reads the groups shown again: a snapshot taken elsewhere appears; nothing fires when nothing changed', async () => {
+      const ct = guests().find((g) => g.type === 'qemu' && !g.conf.template && !g.snapshots.size)!;
+      const snaps = await group(ct, 'snapshots');
+      await kids(snaps); // shown (and read) once
+      const events: unknown[] = [];
+      const sub = api.proxmoxTree.onDidChangeTreeData((e) => events.push(e));
+      try {
+        await api.guestData.invalidate(C);
+        assert.equal(events.flat().filter((e) => (e as ProxmoxElement | undefined)?.kind === 'snapshots').length, 0, 'no change, no event');
+        takeSnapshot(ct, 'made-in-web-ui', 'outside Homelab', false, Math.floor(Date.now() / 1000));
+        await run(api, 'homelab.proxmox.refresh', [], C);
+        await waitFor('the Snapshots group to be redrawn', () => events.flat().some((e) => (e as ProxmoxElement | undefined)?.id === snaps.id));
+        assert.deepEqual((await kids(snaps)).map(label), ['made-in-web-ui']);
+      } finally {
+        sub.dispose();
+      }
     });
   });
 

@@ -93,6 +93,8 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
     await page.keyboard.press('Enter');
     // The restore's own terminal (the rollback's is still open, hidden behind it).
     await page.locator('.xterm-rows', { hasText: /qmrestore/ }).filter({ hasText: /OK \(\d+\.\d s\)/ }).first().waitFor({ timeout: 30_000 });
+    await page.mouse.move(900, 800); // no hover tooltip over the tree in the picture
+    await row(`${sim.state.guests.size} guests`).waitFor({ timeout: 20_000 });
     await page.waitForTimeout(500);
     await wb.screenshot('proxmox-backup-restore');
     const restored = sim.state.guests.get(newId);
