@@ -90,6 +90,10 @@ describe('Proxmox guests: snapshots, backups, containers', function () {
     it('lists backups per guest (protected marked) and per storage that takes backups, and the backup jobs', async () => {
       const mine = await backupEls(labVm());
       assert.equal(mine.length, 2);
+      // The weekly job covers every guest: the group says when it next runs (PVE's next-run).
+      const weekly = sim.state.backupJobs.find((j) => j.all)!;
+      assert.ok(weekly);
+      assert.match(String(item(await group(labVm(), 'guestBackups')).description), /^next \d{4}-\d\d-\d\d \d\d:\d\d$/);
       assert.deepEqual(mine.map((e) => item(e).contextValue).sort(), ['backup', 'backup-protected']);
       const cluster = (await api.proxmoxTree.getChildren()).find((e) => e.kind === 'cluster' && e.cluster.id === C)!;
       const top = await kids(cluster);

@@ -3,7 +3,7 @@
 // scheduled backup jobs. Everything is read through the GuestData service when a group is
 // expanded; this module only turns what it reports into tree items.
 import * as vscode from 'vscode';
-import type { BackupJob, BackupVolume } from '../../providers/proxmox/backups';
+import { nextBackupOf, type BackupJob, type BackupVolume } from '../../providers/proxmox/backups';
 import { factsOf, refusal } from '../../providers/proxmox/capabilities';
 import { guestRefOf, type GuestRef } from '../../providers/proxmox/guests';
 import { buildSnapshotTree, type SnapshotNode } from '../../providers/proxmox/snapshots';
@@ -16,7 +16,7 @@ import { backupLine, jobLine, shortDate, size, snapshotLine } from './guest-data
 export type GuestDataElement =
   | { kind: 'snapshots'; id: string; clusterId: string; guest: GuestRef }
   | { kind: 'snapshot'; id: string; clusterId: string; guest: GuestRef; snap: SnapshotNode; parentId: string }
-  | { kind: 'guestBackups'; id: string; clusterId: string; guest: GuestRef }
+  | { kind: 'guestBackups'; id: string; clusterId: string; guest: GuestRef; /** The next scheduled backup of the guest (unix s). */ nextRun?: number }
   | { kind: 'backupFolder'; id: string; clusterId: string; node: string }
   | { kind: 'backupStorage'; id: string; clusterId: string; node: string; storage: string; shared: boolean }
   | { kind: 'backup'; id: string; clusterId: string; node: string; backup: BackupVolume; parentId: string; guest?: GuestRef }
@@ -45,13 +45,15 @@ export interface ItemHost<M> {
 export class GuestDataItems<M> {
   constructor(private readonly session: ProxmoxSession, private readonly data: GuestData, private readonly host: ItemHost<M>) {}
 
-  /** A guest's groups: Snapshots (not for templates: PVE refuses them) and Backups. */
-  guestGroups(clusterId: string, guestId: string, r: ClusterResource): GuestDataElement[] {
+  /** A guest's groups: Snapshots (not for templates: PVE refuses them) and Backups (with the next scheduled run). */
+  async guestGroups(clusterId: string, guestId: string, r: ClusterResource): Promise<GuestDataElement[]> {
     const g = guestRefOf(r);
     if (!g) return [];
     const groups: GuestDataElement[] = [];
     if (r.template !== 1) groups.push(this.host.element({ kind: 'snapshots', id: `${guestId}/snapshots`, clusterId, guest: g }));
-    groups.push(this.host.element({ kind: 'guestBackups', id: `${guestId}/backups`, clusterId, guest: g }));
+    // The jobs are one read per cluster, shared by every guest; without them the group just has no date.
+    const jobs = await this.data.backupJobs(clusterId).catch(() => []);
+    groups.push(this.host.element({ kind: 'guestBackups', id: `${guestId}/backups`, clusterId, guest: g, nextRun: nextBackupOf(jobs, g).nextRun }));
     return groups;
   }
 
@@ -144,6 +146,10 @@ export class GuestDataItems<M> {
         const item = new vscode.TreeItem(vscode.l10n.t('Backups'), C.Collapsed);
         item.iconPath = new vscode.ThemeIcon('archive');
         item.contextValue = 'guest-backups';
+        if (e.nextRun) {
+          item.description = vscode.l10n.t('next {0}', shortDate(e.nextRun));
+          item.tooltip = vscode.l10n.t('The next scheduled backup job that covers it runs {0}.', new Date(e.nextRun * 1000).toLocaleString());
+        } else item.tooltip = vscode.l10n.t('No enabled backup job covers it.');
         return withId(item, e.id);
       }
       case 'backupFolder': {
