@@ -1,7 +1,7 @@
-// Snapshots, backups and backup jobs of a cluster, read when a view or a command asks and kept
-// until something may have changed them: a followed task or an operation ended on the cluster,
-// or its inventory changed (a lock came or went: a backup or snapshot ran elsewhere). Views show
-// what this reports; commands read it too, so a menu and the command agree.
+// Snapshots, backups and backup jobs of a cluster, read when a view or a command first asks, and
+// read again when something may have changed them: a followed task or an operation ended on the
+// cluster, its inventory changed (a lock came or went: a backup or snapshot ran elsewhere), or an
+// explicit Refresh. Only a differing answer fires `onDidChange`. Views show what this reports.
 import * as vscode from 'vscode';
 import type { BackupJob, BackupVolume, GuestRef, SnapshotInfo } from '../../providers/proxmox';
 import type { ProxmoxSession } from './session';
@@ -33,7 +33,12 @@ export class GuestData implements vscode.Disposable {
 
   constructor(private readonly session: ProxmoxSession, ends: vscode.Event<ClusterEnd & { waitUntil?(p: Promise<unknown>): void }>[]) {
     // An operation's end waits for the re-read, so the command ends with the views showing its result.
-    for (const e of ends) this.disposables.push(e((x) => x.waitUntil?.(this.invalidate(x.clusterId)) ?? void this.invalidate(x.clusterId)));
+    for (const e of ends) {
+      this.disposables.push(e((x) => {
+        const done = this.invalidate(x.clusterId);
+        x.waitUntil?.(done);
+      }));
+    }
     this.disposables.push(
       session.onDidChangeInventory((e) => void this.invalidate(e.clusterId)),
       session.onDidRequestRefresh((id) => void this.invalidate(id)),
