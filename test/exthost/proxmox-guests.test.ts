@@ -351,6 +351,38 @@ describe('Proxmox guests: snapshots, backups, containers', function () {
       assert.match(text(t), /start container on target node/);
     });
 
+    it('every command refuses a guest whose lock is held, naming it, and sends nothing', async () => {
+      const ct = byName('ct-postgres');
+      const pihole = byName('ct-pihole');
+      const to = [...sim.state.nodes.keys()].find((n) => n !== ct.node)!;
+      const tasksBefore = sim.state.tasks.length;
+      const countBefore = sim.state.guests.size;
+      const [cb] = await backupEls(ct);
+      lock(ct, 'backup');
+      lock(pihole, 'backup');
+      try {
+        const locked = /is locked \(backup\): a backup of it is running/;
+        const id = String(await (await api.connections.client(api.clusters.get(C)!)).nextId());
+        const results = {
+          deleteSnapshot: await run(api, 'homelab.proxmox.deleteSnapshot', [], { clusterId: C, vmid: pihole.vmid }, 'pre-update', {}),
+          restoreOver: await run(api, 'homelab.proxmox.restoreBackup', [], cb, { target: 'over' }),
+          clone: await run(api, 'homelab.proxmox.cloneTemplate', [], { clusterId: C, vmid: ct.vmid }, { hostname: 'pg-2', newid: Number(id) }),
+          migrate: await run(api, 'homelab.proxmox.migrateVm', [], { clusterId: C, vmid: ct.vmid }, { target: to, online: false, withLocalDisks: false }),
+          template: await run(api, 'homelab.proxmox.convertToTemplate', [], { clusterId: C, vmid: ct.vmid }),
+        };
+        for (const [what, r] of Object.entries(results)) assert.match(r.failure ?? '', locked, `${what}: ${r.failure}`);
+        assert.match(results.template.failure ?? '', /container \d+ \(ct-postgres\)/i);
+        assert.equal(sim.state.guests.size, countBefore, 'nothing created');
+        assert.equal(ct.node, ct.node);
+        assert.ok(pihole.snapshots.has('pre-update'), 'the snapshot is still there');
+        assert.ok(!ct.conf.template);
+        assert.equal(sim.state.tasks.length, tasksBefore, 'no task was started');
+      } finally {
+        unlock(ct);
+        unlock(pihole);
+      }
+    });
+
     it('converts a stopped container to a template; refuses a running one', async () => {
       const running = await run(api, 'homelab.proxmox.convertToTemplate', [], { clusterId: C, vmid: byName('ct-nginx').vmid });
       assert.match(running.failure ?? '', /only a stopped container can become a template/);

@@ -70,7 +70,8 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
     assert.equal(vm.conf.parent, 'k8s-installed');
 
     // Restore one of its backups as a new VM.
-    await expand(row(/^Backups$/));
+    // The guest's group says when its next backup runs; the node's Backups folder comes after it.
+    await expand(rows.filter({ hasText: /^Backups\s*next \d{4}-/ }).first());
     const backupRow = rows.filter({ hasText: /\d{4}-\d\d-\d\d \d\d:\d\d/ }).filter({ hasText: 'nfs' }).first();
     await backupRow.waitFor({ timeout: 20_000 });
     await backupRow.click({ button: 'right' });

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { MigratePlan, MigratePrecondition } from '../../providers/proxmox/migrate';
 import { pathSegment, type ProxmoxClient } from '../../providers/proxmox';
 import { guestRefOf, migrateCheck, migrateGuest } from '../../providers/proxmox/guests';
+import { send } from './guest-target';
 import type { ClusterResource } from '../../providers/proxmox/types';
 import type { CommandRegistry } from '../registry';
 import { runWizard, type SummaryLine } from '../wizard';
@@ -145,7 +146,7 @@ async function migrateVm(deps: OperationDeps, args: unknown[]): Promise<void> {
       }
       // A running container moves in restart mode (PVE has no live migration for containers).
       const upid = c.guest.type === 'lxc'
-        ? await migrateGuest(client, guestRefOf(c.guest)!, { target: plan.target, running: !!pre.running })
+        ? await send({ ref: guestRefOf(c.guest)! }, () => migrateGuest(client, guestRefOf(c.guest)!, { target: plan.target, running: !!pre.running }))
         : await client.post<string>(`/nodes/${pathSegment(c.guest.node)}/qemu/${c.guest.vmid}/migrate`, m.migrateParams({ ...plan, online: plan.online && !!pre.running, withLocalDisks: plan.withLocalDisks && m.copiedDisks(pre).length > 0 }));
       const outcome = await deps.operations.follow(cluster, client, upid, { vmName: c.guest.name, title: what });
       result = outcome.cancelled ? 'cancelled' : outcome.exitstatus;
