@@ -30,6 +30,11 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
         if (Date.now() - t0 > 20_000) throw new Error(`timed out waiting for ${what}`);
       }
     };
+    /** Moves the pointer off the tree so a row's tooltip does not cover the next click. */
+    const noHover = async () => {
+      await page.mouse.move(900, 800);
+      await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    };
     /** Clicks a collapsed row open (a click toggles: never click an open one). */
     const expand = async (r: ReturnType<typeof row>) => {
       await r.waitFor({ timeout: 20_000 });
@@ -53,6 +58,7 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
     assert.ok(at('before-upgrade') < at('k8s-installed') && at('k8s-installed') < at('experiment') && at('experiment') < at('NOW'), order.join(' | '));
     await wb.screenshot('proxmox-snapshot-tree');
 
+    await noHover();
     await row('k8s-installed').click({ button: 'right' });
     const menuItem = page.locator('.monaco-menu .action-item', { hasText: 'Roll Back to Snapshot…' }).first();
     await menuItem.waitFor();
@@ -74,6 +80,7 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
     await expand(rows.filter({ hasText: /^Backups\s*next \d{4}-/ }).first());
     const backupRow = rows.filter({ hasText: /\d{4}-\d\d-\d\d \d\d:\d\d/ }).filter({ hasText: 'nfs' }).first();
     await backupRow.waitFor({ timeout: 20_000 });
+    await noHover();
     await backupRow.click({ button: 'right' });
     const restoreItem = page.locator('.monaco-menu .action-item', { hasText: 'Restore Backup…' }).first();
     await restoreItem.waitFor();
@@ -94,7 +101,7 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
     await page.keyboard.press('Enter');
     // The restore's own terminal (the rollback's is still open, hidden behind it).
     await page.locator('.xterm-rows', { hasText: /qmrestore/ }).filter({ hasText: /OK \(\d+\.\d s\)/ }).first().waitFor({ timeout: 30_000 });
-    await page.mouse.move(900, 800); // no hover tooltip over the tree in the picture
+    await noHover(); // no tooltip over the tree in the picture
     await row(`${sim.state.guests.size} guests`).waitFor({ timeout: 20_000 });
     await page.waitForTimeout(500);
     await wb.screenshot('proxmox-backup-restore');
