@@ -25,9 +25,9 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
     const name = String(vm.conf.name);
     const rows = page.locator('.part.sidebar .monaco-list-row');
     const row = (text: string | RegExp) => rows.filter({ hasText: text }).first();
-    const until = async (what: string, ok: () => Promise<boolean>) => {
+    const until = async (what: string, ok: () => Promise<boolean>, ms = 20_000) => {
       for (const t0 = Date.now(); !(await ok()); await page.waitForTimeout(100)) {
-        if (Date.now() - t0 > 20_000) throw new Error(`timed out waiting for ${what}`);
+        if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
       }
     };
     /** Moves the pointer off the tree so a row's tooltip does not cover the next click. */
@@ -35,11 +35,17 @@ describe('UI: snapshots and backups of a VM (Proxmox guests)', () => {
       await page.mouse.move(900, 800);
       await page.locator('.context-view .hover-contents').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
     };
-    /** Clicks a collapsed row open (a click toggles: never click an open one). */
+    /** Clicks a collapsed row open (a click toggles: never click an open one); again if a redraw swallowed the click. */
     const expand = async (r: ReturnType<typeof row>) => {
       await r.waitFor({ timeout: 20_000 });
-      if ((await r.getAttribute('aria-expanded')) !== 'true') await r.click();
-      await until('the row to open', async () => (await r.getAttribute('aria-expanded')) === 'true');
+      for (let attempt = 0; (await r.getAttribute('aria-expanded')) !== 'true'; attempt++) {
+        if (attempt === 5) {
+          await wb.screenshot('proxmox-guests-expand-failed');
+          throw new Error(`the row "${await r.innerText()}" did not open`);
+        }
+        await r.click();
+        await until('the row to open', async () => (await r.getAttribute('aria-expanded')) === 'true', 3000).catch(() => undefined);
+      }
     };
     await wb.openHomelab();
     await row('Demo lab').waitFor({ timeout: 30_000 });
