@@ -11,6 +11,7 @@ import { CommandRegistry } from './commands/registry';
 import { ActivityLog } from './services/activity';
 import { Operations } from './services/operations';
 import { ProxmoxSession } from './services/proxmox/session';
+import { GuestData } from './services/proxmox/guest-data';
 import { Terminals } from './services/terminals';
 import type { BuildDeps } from './commands/nix/build';
 import { workspaceDir } from './commands/nix/settings';
@@ -62,7 +63,8 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const operations = new Operations({ terminals, activity, log, taskPty: (name) => new TaskTerminal(name) });
   const proxmoxSession = new ProxmoxSession(context.secrets, log, { ends: [operations.onDidEndTask, operations.onDidEndOperation] });
   const { clusters, connections } = proxmoxSession;
-  context.subscriptions.push(log, registry, activity, terminals, operations, proxmoxSession);
+  const guestData = new GuestData(proxmoxSession, [operations.onDidEndTask, operations.onDidEndOperation]);
+  context.subscriptions.push(log, registry, activity, terminals, operations, proxmoxSession, guestData);
 
   // Notes (tooltips, the notes editor) and tag colours: read on demand, cached in one service.
   const guestDetails = new GuestDetails(proxmoxSession, log);
@@ -74,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     vscode.workspace.registerTextDocumentContentProvider(NOTES_REMOTE_SCHEME, notesFs),
     vscode.window.registerFileDecorationProvider(tagDecorations),
   );
-  const proxmoxTree = new ProxmoxTreeProvider(proxmoxSession, guestDetails);
+  const proxmoxTree = new ProxmoxTreeProvider(proxmoxSession, guestData, guestDetails);
   const proxmoxView = vscode.window.createTreeView('homelab.proxmox', { treeDataProvider: proxmoxTree, showCollapseAll: true, canSelectMany: true });
   proxmoxTree.attach(proxmoxView);
   const kubernetesSession = new KubernetesSession(log);
@@ -151,6 +153,8 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     l.registerTemplateCommands(registry, ops);
     l.registerCloneCommands(registry, ops);
     l.registerMigrateCommands(registry, ops);
+    l.registerSnapshotCommands(registry, { ...ops, guestData });
+    l.registerBackupCommands(registry, { ...ops, guestData });
     l.registerTaskCommands(registry, ops);
     l.registerShellCommands(registry, { ...ops, knownHostsPath });
     l.registerConsoleCommands(registry, ops);
@@ -196,7 +200,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const { journal, tracker, dashboard } = panels();
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
-    operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
+    operations, guestData, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
     guestNotes: notesFs, tagDecorations, guestDetails,
   });
 }

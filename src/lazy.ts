@@ -12,6 +12,8 @@ export { connectDemoLab, registerClusterCommands } from './commands/proxmox/clus
 export { registerCloneCommands } from './commands/proxmox/clone';
 export { registerLifecycleCommands } from './commands/proxmox/lifecycle';
 export { registerMigrateCommands } from './commands/proxmox/migrate';
+export { registerSnapshotCommands } from './commands/proxmox/snapshots';
+export { registerBackupCommands } from './commands/proxmox/backups';
 export { registerShellCommands } from './commands/proxmox/shell';
 export { registerConsoleCommands } from './commands/proxmox/console';
 export { registerNotesTagsCommands } from './commands/proxmox/notes-tags';

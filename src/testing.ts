@@ -10,6 +10,7 @@ import type { CommandRegistry } from './commands/registry';
 import type { ActivityLog } from './services/activity';
 import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
+import type { GuestData } from './services/proxmox/guest-data';
 import type { ProxmoxSession } from './services/proxmox/session';
 import type { KubernetesSession, PortForwards } from './services/kubernetes';
 import type { DashboardPanels } from './views/dashboard/panel';
@@ -46,6 +47,8 @@ export interface HomelabApi {
   readonly proxmoxView: vscode.TreeView<unknown>;
   /** Task and SSH terminals and the tasks being followed (tests, benchmarks). */
   readonly operations: Operations;
+  /** Snapshots, backups and backup jobs as read for the tree and the commands. */
+  readonly guestData: GuestData;
   /** The known-hosts file of SSH shells. */
   readonly knownHostsPath: string;
   /** Long operations append a line here (journal/activity.md). */

@@ -80,11 +80,18 @@ async function power(deps: OperationDeps, arg: unknown, action: 'start' | 'stop'
 async function destroy(deps: OperationDeps, arg: unknown): Promise<{ deleted: number[] }> {
   const t = await resolveTarget(deps, arg);
   const yes = vscode.l10n.t('Destroy {0} VMs', t.vms.length);
-  await deps.prompts.confirm(
+  // Snapshots go with the VMs: what survives a destroy is a backup, so that is what is offered first.
+  const backupFirst = vscode.l10n.t('Back Up, Then Destroy');
+  const choice = await deps.prompts.confirm(
     vscode.l10n.t('Destroy cluster "{0}": stop and delete its {1} VMs with their disks?', t.name, t.vms.length),
-    [...t.vms.map((g) => `${g.vmid}  ${g.name ?? ''}  ${g.node}  ${g.status ?? ''}`), '', vscode.l10n.t('Only VMs whose configuration carries the tag {0} are deleted. This cannot be undone.', t.tag)].join('\n'),
+    [...t.vms.map((g) => `${g.vmid}  ${g.name ?? ''}  ${g.node}  ${g.status ?? ''}`), '', vscode.l10n.t('Only VMs whose configuration carries the tag {0} are deleted. This cannot be undone.', t.tag), vscode.l10n.t('"Back Up, Then Destroy" backs every VM up first and destroys nothing if a backup fails.')].join('\n'),
     yes,
+    backupFirst,
   );
+  if (choice === backupFirst) {
+    const { backupMembers } = await import('../proxmox/backups');
+    await backupMembers(deps, t.cluster, t.vms, vscode.l10n.t('Back up cluster "{0}" before destroying it', t.name));
+  }
   const { destroyTaggedVm } = await import('../../providers/cluster/proxmox-steps');
   const client = await deps.connections.client(t.cluster);
   const started = Date.now();

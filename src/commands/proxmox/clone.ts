@@ -245,7 +245,11 @@ async function wizard(deps: OperationDeps, l: Loaded, p: typeof import('../../pr
 async function cloneTemplate(deps: OperationDeps, args: unknown[]): Promise<{ vmid: number; node: string } | undefined> {
   const given = args[1] && !Array.isArray(args[1]) && typeof args[1] === 'object' ? (args[1] as ClonePlan) : undefined;
   // A template (linked or full clone) or any VM (full clone, as PVE allows).
-  const [src] = await resolveGuests(deps, args.slice(0, 1), { many: false, filter: (r) => r.type === 'qemu', title: vscode.l10n.t('Clone which template or VM?') });
+  const [src] = await resolveGuests(deps, args.slice(0, 1), { many: false, filter: (r) => r.type === 'qemu' || r.type === 'lxc', title: vscode.l10n.t('Clone which template, VM or container?') });
+  if (src.guest.type === 'lxc') {
+    const { cloneContainer } = await import('./clone-container');
+    return cloneContainer(deps, src, given as unknown as import('./clone-container').ContainerClonePlan | undefined);
+  }
   return cloneFrom(deps, src, given);
 }
 

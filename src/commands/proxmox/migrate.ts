@@ -3,7 +3,10 @@
 // exist, then follow each `qmigrate` task. Several VMs migrate one after another.
 import * as vscode from 'vscode';
 import type { MigratePlan, MigratePrecondition } from '../../providers/proxmox/migrate';
-import { pathSegment } from '../../providers/proxmox';
+import { pathSegment, type ProxmoxClient } from '../../providers/proxmox';
+import { guestRefOf, migrateCheck, migrateGuest } from '../../providers/proxmox/guests';
+import { send } from './guest-target';
+import type { ClusterResource } from '../../providers/proxmox/types';
 import type { CommandRegistry } from '../registry';
 import { runWizard, type SummaryLine } from '../wizard';
 import { expectOk, label, reportActivity, resolveGuests, vmPath, type GuestTarget, type OperationDeps } from './operation';
@@ -11,6 +14,16 @@ import { isCancellation } from '../../providers/cancellation';
 
 interface Candidate extends GuestTarget {
   pre: MigratePrecondition;
+}
+
+/** The wizard's answers: the plan, and whether to snapshot each guest first. */
+type Answers = MigratePlan & { snapshotFirst?: boolean };
+
+/** GET .../migrate for either type, in the VM endpoint's shape (containers answer with hyphens and list no disks). */
+async function precondition(client: ProxmoxClient, g: ClusterResource & { vmid: number; node: string }, target?: string): Promise<MigratePrecondition> {
+  if (g.type !== 'lxc') return client.get<MigratePrecondition>(`${vmPath(g)}/migrate`, target ? { target } : undefined);
+  const c = await migrateCheck(client, guestRefOf(g)!, target);
+  return { running: c.running, allowed_nodes: c.allowedNodes, not_allowed_nodes: c.notAllowedNodes as MigratePrecondition['not_allowed_nodes'], local_disks: [], local_resources: c.localResources };
 }
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
@@ -23,7 +36,7 @@ const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
 async function migrateWizard(
   deps: OperationDeps, client: import('../../providers/proxmox').ProxmoxClient, candidates: Candidate[], allowed: string[],
   running: Candidate[], withDisks: Candidate[], m: typeof import('../../providers/proxmox/migrate'),
-): Promise<MigratePlan> {
+): Promise<Answers> {
   const nodes = new Map((await client.nodes().catch(() => [])).map((n) => [n.node, n]));
   const refused = new Map<string, string>();
   for (const c of candidates) {
@@ -43,7 +56,10 @@ async function migrateWizard(
     ...allowed.map((n) => ({ label: n, id: n, description: load(n) })),
     ...[...refused].filter(([n]) => !allowed.includes(n)).map(([n, why]) => ({ label: `$(circle-slash) ${n}`, id: n, description: load(n), detail: vscode.l10n.t('Not allowed by Proxmox: {0}', why), refused: why })),
   ];
-  return runWizard<MigratePlan>({ target: '', online: running.length > 0, withLocalDisks: withDisks.length > 0 }, [
+  // A snapshot to return to if the move goes wrong: offered when no local disk is copied (PVE
+  // cannot copy a local disk that has snapshots) and no template is moved (templates have none).
+  const snapshotOffered = !withDisks.length && candidates.every((c) => c.guest.template !== 1);
+  return runWizard<Answers>({ target: '', online: running.length > 0, withLocalDisks: withDisks.length > 0, snapshotFirst: false }, [
     async (s, at) => {
       const [n] = await deps.prompts.pickStep(items, {
         title: vscode.l10n.t('Migrate {0}: target node', what),
@@ -52,15 +68,32 @@ async function migrateWizard(
       s.target = n.id;
     },
     async (s, at) => {
+      if (!snapshotOffered) return 'skip';
+      const [c] = await deps.prompts.pickStep([
+        { label: vscode.l10n.t('No snapshot'), id: 'no' },
+        { label: vscode.l10n.t('Take a snapshot first'), id: 'yes', detail: vscode.l10n.t('"before-migrate-…" of each guest, to roll back to if something goes wrong') },
+      ], { title: vscode.l10n.t('Migrate {0}: snapshot before?', what) }, at);
+      s.snapshotFirst = c.id === 'yes';
+    },
+    async (s, at) => {
       const lines: SummaryLine[] = [
         { label: vscode.l10n.t('Target node'), value: `${s.target}${load(s.target) ? ` · ${load(s.target)}` : ''}`, step: 0 },
         { label: vscode.l10n.t('VMs'), value: candidates.map((c) => `${label(c.guest)} (${c.guest.node})`).join(', ') },
       ];
-      if (running.length) {
-        const resources = [...new Set(running.flatMap((c) => c.pre.local_resources ?? []))];
+      if (s.snapshotFirst) lines.push({ label: vscode.l10n.t('Snapshot before'), value: vscode.l10n.t('yes'), step: 1 });
+      const restarted = running.filter((c) => c.guest.type === 'lxc');
+      if (restarted.length) {
+        lines.push({
+          label: vscode.l10n.t('Restart mode'),
+          value: vscode.l10n.t('{0} running: shut down, moved and started again on {1} (containers cannot move live)', restarted.map((c) => label(c.guest)).join(', '), s.target),
+        });
+      }
+      const live = running.filter((c) => c.guest.type !== 'lxc');
+      if (live.length) {
+        const resources = [...new Set(live.flatMap((c) => c.pre.local_resources ?? []))];
         lines.push({
           label: vscode.l10n.t('Live migration'),
-          value: vscode.l10n.t('{0} running: moved live, it keeps running while its memory is copied', running.map((c) => label(c.guest)).join(', ')) +
+          value: vscode.l10n.t('{0} running: moved live, it keeps running while its memory is copied', live.map((c) => label(c.guest)).join(', ')) +
             (resources.length ? ' · ' + vscode.l10n.t('local resources ({0}) cannot move live', resources.join(', ')) : ''),
         });
       }
@@ -76,11 +109,11 @@ async function migrateWizard(
 async function migrateVm(deps: OperationDeps, args: unknown[]): Promise<void> {
   const given = args[1] && !Array.isArray(args[1]) && typeof args[1] === 'object' ? (args[1] as MigratePlan) : undefined;
   const m = await import('../../providers/proxmox/migrate');
-  const targets = await resolveGuests(deps, given ? args.slice(0, 1) : args, { many: true, filter: (r) => r.type === 'qemu', title: vscode.l10n.t('Migrate which VMs?') });
+  const targets = await resolveGuests(deps, given ? args.slice(0, 1) : args, { many: true, filter: (r) => r.type === 'qemu' || r.type === 'lxc', title: vscode.l10n.t('Migrate which VMs or containers?') });
   const cluster = targets[0].cluster;
   if (targets.some((t) => t.cluster.id !== cluster.id)) throw new Error(vscode.l10n.t('Pick VMs of one cluster: a migration moves VMs between the nodes of a cluster.'));
   const client = await deps.connections.client(cluster);
-  const candidates: Candidate[] = await Promise.all(targets.map(async (t) => ({ ...t, pre: await client.get<MigratePrecondition>(`${vmPath(t.guest)}/migrate`) })));
+  const candidates: Candidate[] = await Promise.all(targets.map(async (t) => ({ ...t, pre: await precondition(client, t.guest) })));
   // Nodes every chosen VM may go to.
   let allowed = candidates[0].pre.allowed_nodes ?? [];
   for (const c of candidates.slice(1)) allowed = allowed.filter((n) => (c.pre.allowed_nodes ?? []).includes(n));
@@ -90,11 +123,11 @@ async function migrateVm(deps: OperationDeps, args: unknown[]): Promise<void> {
   }
   const running = candidates.filter((c) => !!c.pre.running);
   const withDisks = candidates.filter((c) => m.copiedDisks(c.pre).length);
-  const plan: MigratePlan = given ?? (await migrateWizard(deps, client, candidates, allowed, running, withDisks, m));
+  const plan: Answers = given ?? (await migrateWizard(deps, client, candidates, allowed, running, withDisks, m));
   // Recheck against the chosen node: its answer is the one that counts.
   const checked = await Promise.all(candidates.map(async (c) => {
-    const pre = await client.get<MigratePrecondition>(`${vmPath(c.guest)}/migrate`, { target: plan.target });
-    return { c, pre, problems: m.validateMigratePlan(c.guest.vmid, pre, { ...plan, online: plan.online && !!pre.running }) };
+    const pre = await precondition(client, c.guest, plan.target);
+    return { c, pre, problems: m.validateMigratePlan(c.guest.vmid, pre, { ...plan, online: c.guest.type === 'lxc' ? !!pre.running : plan.online && !!pre.running }) };
   }));
   const problems = checked.flatMap((x) => x.problems);
   if (problems.length) throw new Error(vscode.l10n.t('Cannot migrate: {0}', problems.join(' ')));
@@ -104,8 +137,17 @@ async function migrateVm(deps: OperationDeps, args: unknown[]): Promise<void> {
     const what = vscode.l10n.t('Migrating {0} to {1}', label(c.guest), plan.target);
     let result = 'error';
     try {
-      const params = m.migrateParams({ ...plan, online: plan.online && !!pre.running, withLocalDisks: plan.withLocalDisks && m.copiedDisks(pre).length > 0 });
-      const upid = await client.post<string>(`/nodes/${pathSegment(c.guest.node)}/qemu/${c.guest.vmid}/migrate`, params);
+      if (plan.snapshotFirst) {
+        const { takeSnapshotOf, suggestSnapshotName } = await import('./snapshots');
+        const ref = guestRefOf(c.guest)!;
+        const { listSnapshots } = await import('../../providers/proxmox/snapshots');
+        const taken = (await listSnapshots(client, ref)).map((x) => x.name);
+        await takeSnapshotOf(deps, { cluster, client, ref, resource: c.guest }, { name: suggestSnapshotName('before-migrate', taken), description: vscode.l10n.t('Before migrating to {0}', plan.target) });
+      }
+      // A running container moves in restart mode (PVE has no live migration for containers).
+      const upid = c.guest.type === 'lxc'
+        ? await send({ ref: guestRefOf(c.guest)! }, () => migrateGuest(client, guestRefOf(c.guest)!, { target: plan.target, running: !!pre.running }))
+        : await client.post<string>(`/nodes/${pathSegment(c.guest.node)}/qemu/${c.guest.vmid}/migrate`, m.migrateParams({ ...plan, online: plan.online && !!pre.running, withLocalDisks: plan.withLocalDisks && m.copiedDisks(pre).length > 0 }));
       const outcome = await deps.operations.follow(cluster, client, upid, { vmName: c.guest.name, title: what });
       result = outcome.cancelled ? 'cancelled' : outcome.exitstatus;
       expectOk(outcome, what);

@@ -78,7 +78,8 @@ export async function resolveGuests(
   const ref = args[0] as { clusterId?: string; vmid?: number } | undefined;
   const cluster = await resolveCluster(deps, ref?.clusterId ?? undefined);
   const client = await deps.connections.client(cluster);
-  const all = (await client.resources('vm')).filter((r) => r.type === 'qemu' && r.vmid !== undefined && r.node) as GuestTarget['guest'][];
+  // Both guest types: each command's filter says which it acts on.
+  const all = (await client.resources('vm')).filter((r) => (r.type === 'qemu' || r.type === 'lxc') && r.vmid !== undefined && r.node) as GuestTarget['guest'][];
   if (ref?.vmid !== undefined) {
     const g = all.find((r) => r.vmid === ref.vmid);
     if (!g) throw new Error(vscode.l10n.t('There is no VM {0} in {1}.', ref.vmid, cluster.name));

@@ -1,39 +1,47 @@
-// Convert a stopped VM to a template.
+// Convert a stopped VM or container to a template (PVE refuses a running one, and a template
+// cannot be started any more, only cloned).
 import * as vscode from 'vscode';
+import { factsOf } from '../../providers/proxmox/capabilities';
+import { convertToTemplate as convert, describeGuest, guestRefOf, guestStatus } from '../../providers/proxmox/guests';
 import type { CommandRegistry } from '../registry';
-import { expectOk, label, reportActivity, resolveGuests, vmPath, type OperationDeps } from './operation';
+import { checkAllowed, send } from './guest-target';
+import { expectOk, reportActivity, resolveGuests, type OperationDeps } from './operation';
 
 async function convertToTemplate(deps: OperationDeps, args: unknown[]): Promise<void> {
   const [t] = await resolveGuests(deps, args.slice(0, 1), {
     many: false,
-    filter: (r) => r.type === 'qemu' && r.template !== 1 && r.status === 'stopped',
-    title: vscode.l10n.t('Convert which stopped VM to a template?'),
+    filter: (r) => r.template !== 1 && r.status === 'stopped',
+    title: vscode.l10n.t('Convert which stopped VM or container to a template?'),
   });
+  const g = guestRefOf(t.guest);
+  if (!g) throw new Error(vscode.l10n.t('{0} is not a VM or container.', String(t.guest.vmid)));
+  const name = describeGuest(g);
   const client = await deps.connections.client(t.cluster);
-  const current = await client.get<{ status: string; template?: number; lock?: string }>(`${vmPath(t.guest)}/status/current`);
-  if (current.template) throw new Error(vscode.l10n.t('{0} is already a template.', label(t.guest)));
+  const current = await guestStatus(client, g);
+  if (current.template) throw new Error(vscode.l10n.t('{0} is already a template.', name));
   if (current.status !== 'stopped') {
-    throw new Error(vscode.l10n.t('{0} is {1}: only a stopped VM can become a template. Shut it down first.', label(t.guest), current.status));
+    const kind = g.type === 'lxc' ? vscode.l10n.t('container') : vscode.l10n.t('VM');
+    throw new Error(vscode.l10n.t('{0} is {1}: only a stopped {2} can become a template. Shut it down first.', name, current.status, kind));
   }
-  if (current.lock) throw new Error(vscode.l10n.t('{0} is locked ({1}): wait until that operation has finished.', label(t.guest), current.lock));
-  const convert = vscode.l10n.t('Convert');
+  checkAllowed(g, 'convertToTemplate', factsOf({ type: g.type, status: current.status, lock: current.lock }));
+  const yes = vscode.l10n.t('Convert');
   await deps.prompts.confirm(
-    vscode.l10n.t('Convert {0} to a template?', label(t.guest)),
+    vscode.l10n.t('Convert {0} to a template?', name),
     vscode.l10n.t('A template cannot be started any more, only cloned; its disks become read-only base images. This cannot be undone from here.'),
-    convert,
+    yes,
   );
   const started = Date.now();
   let result = 'error';
   try {
-    const upid = await client.post<string>(`${vmPath(t.guest)}/template`);
+    const upid = await send({ ref: g }, () => convert(client, g));
     const outcome = await deps.operations.follow(t.cluster, client, upid, { vmName: t.guest.name });
     result = outcome.cancelled ? 'cancelled' : outcome.exitstatus;
-    expectOk(outcome, vscode.l10n.t('Converting {0} to a template', label(t.guest)));
+    expectOk(outcome, vscode.l10n.t('Converting {0} to a template', name));
   } catch (e) {
     if (result === 'error') result = e instanceof Error ? e.message : String(e);
     throw e;
   } finally {
-    await reportActivity(deps, { what: 'template', cluster: t.cluster.name, target: label(t.guest), durationMs: Date.now() - started, result });
+    await reportActivity(deps, { what: 'template', cluster: t.cluster.name, target: name, durationMs: Date.now() - started, result });
   }
 }
 

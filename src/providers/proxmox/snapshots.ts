@@ -49,6 +49,15 @@ export function checkSnapshotName(name: string, existing: readonly string[] = []
   return undefined;
 }
 
+/** A default name PVE accepts (letter first, no spaces, at most 40 characters), unique among `taken`. */
+export function suggestSnapshotName(prefix: string, taken: readonly string[], now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const base = `${prefix}-${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}`.slice(0, 36);
+  let name = base;
+  for (let i = 2; taken.includes(name); i++) name = `${base}-${i}`;
+  return name;
+}
+
 /** Builds the parent tree; roots first, children by time. A snapshot whose parent is missing
  *  (deleted out of band) becomes a root rather than disappearing. */
 export function buildSnapshotTree(list: readonly SnapshotInfo[]): SnapshotNode[] {

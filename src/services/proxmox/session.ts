@@ -43,6 +43,9 @@ export class ProxmoxSession implements vscode.Disposable {
   private readonly inventoryChanged = new vscode.EventEmitter<InventoryChange>();
   /** A cluster's inventory (or its error) differs from the last load. */
   readonly onDidChangeInventory = this.inventoryChanged.event;
+  private readonly refreshRequested = new vscode.EventEmitter<string | undefined>();
+  /** An explicit refresh was asked for (a cluster, or all when undefined): what else a view shows is read again too. */
+  readonly onDidRequestRefresh = this.refreshRequested.event;
   private readonly refreshed = new vscode.EventEmitter<string>();
   /** Fires with the cluster id after each completed load, changed or not (tests, benchmarks). */
   readonly onDidRefresh = this.refreshed.event;
@@ -94,6 +97,7 @@ export class ProxmoxSession implements vscode.Disposable {
 
   /** An explicit refresh (the Refresh command, Retry): one cluster, or every loaded one. */
   refresh(clusterId?: string): Promise<void> {
+    this.refreshRequested.fire(clusterId);
     if (!clusterId && !this.loadedClusters().length) {
       this.clustersChanged.fire(); // nothing loaded yet: views start over and load what they show
       return Promise.resolve();
@@ -165,5 +169,6 @@ export class ProxmoxSession implements vscode.Disposable {
     this.clustersChanged.dispose();
     this.inventoryChanged.dispose();
     this.refreshed.dispose();
+    this.refreshRequested.dispose();
   }
 }

@@ -27,12 +27,25 @@ const stateIcons: Record<GuestState, [string, string | undefined]> = {
   unknown: ['question', 'list.warningForeground'],
 };
 
+/** Containers: the Linux penguin where a VM shows its screen; paused, locked and template read as for VMs. */
+const containerIcons: Partial<Record<GuestState, [string, string | undefined]>> = {
+  running: ['terminal-linux', 'testing.iconPassed'],
+  stopped: ['terminal-linux', undefined],
+};
+
+/** VMs: `vm-<state>` or `template`; containers: `ct-<state>` or `ct-template` (menus key on these). */
+export function guestContextValue(r: ClusterResource): string {
+  const state = guestState(r);
+  if (r.type === 'lxc') return `ct-${state}`;
+  return state === 'template' ? 'template' : `vm-${state}`;
+}
+
 export function guestModel(r: ClusterResource): ItemModel {
   const state = guestState(r);
-  const [icon, color] = stateIcons[state];
-  const description = `${r.vmid} · ${gib(r.maxmem)} · ${r.maxcpu ?? '?'} vCPU${r.lock ? ` · ${r.lock}` : ''}`;
-  const label = r.name || `VM ${r.vmid}`;
-  const contextValue = state === 'template' ? 'template' : `vm-${state}`;
+  const [icon, color] = (r.type === 'lxc' ? containerIcons[state] : undefined) ?? stateIcons[state];
+  const description = `${r.vmid} · ${gib(r.maxmem)} · ${r.maxcpu ?? '?'} ${r.type !== 'lxc' ? 'vCPU' : r.maxcpu === 1 ? 'core' : 'cores'}${r.lock ? ` · ${r.lock}` : ''}`;
+  const label = r.name || `${r.type === 'lxc' ? 'CT' : 'VM'} ${r.vmid}`;
+  const contextValue = guestContextValue(r);
   const tags = guestTags(r).join(';');
   return { label, description, icon, color, contextValue, signature: `${label}|${description}|${state}|${r.node}|${tags}|${r.hastate ?? ''}` };
 }
@@ -52,7 +65,7 @@ export function nodeModel(n: NodeInventory): ItemModel {
 
 export function guestTooltip(r: ClusterResource): string {
   const lines = [
-    `**${r.name ?? `VM ${r.vmid}`}** (${r.vmid}) — ${guestState(r)}`,
+    `**${r.name ?? `VM ${r.vmid}`}** (${r.vmid}) — ${r.type === 'lxc' ? 'container, ' : ''}${guestState(r)}`,
     '',
     `- Node: ${r.node}`,
     `- Memory: ${gib(r.mem)} of ${gib(r.maxmem)}`,

@@ -3,8 +3,10 @@ import { clusterGroups, roleOf } from '../../providers/cluster/groups';
 import type { Inventory } from '../../providers/proxmox/inventory';
 import type { ClusterResource, StorageContentItem } from '../../providers/proxmox/types';
 import type { ClusterConfig } from '../../services/proxmox/clusters';
+import type { GuestData } from '../../services/proxmox/guest-data';
 import type { InventoryChange, ProxmoxSession } from '../../services/proxmox/session';
 import { describeError } from './errors';
+import { GuestDataItems, isGuestDataElement, isReloadedGroup, type GuestDataElement } from './guest-items';
 import { guestModel, guestTooltip, gib, nodeModel, type ItemModel } from './model';
 import type { GuestDetails } from '../../services/proxmox/guest-details';
 import { guestResourceUri } from './tag-decorations';
@@ -19,7 +21,8 @@ export type ProxmoxElement =
   | { kind: 'vmClusters'; id: string; clusterId: string }
   | { kind: 'vmCluster'; id: string; clusterId: string; name: string }
   | { kind: 'iso'; id: string; clusterId: string; node: string; item: StorageContentItem }
-  | { kind: 'message'; id: string; clusterId: string; text: string; detail: string; severity: 'error' | 'info'; command?: vscode.Command };
+  | { kind: 'message'; id: string; clusterId: string; text: string; detail: string; severity: 'error' | 'info'; command?: vscode.Command }
+  | GuestDataElement;
 
 /**
  * Proxmox clusters → nodes → VMs / Templates / ISO images, as the session reports them. The tree
@@ -35,12 +38,28 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
   /** Fires with the cluster id after each completed inventory load (tests, benchmarks). */
   readonly onDidRefresh: vscode.Event<string>;
 
-  constructor(private readonly session: ProxmoxSession, private readonly details?: GuestDetails) {
+  /** Snapshots, backups and backup jobs (guest-items.ts); absent: guests have no children. */
+  private readonly guestItems?: GuestDataItems<ProxmoxElement>;
+
+  constructor(private readonly session: ProxmoxSession, private readonly guestData?: GuestData, private readonly details?: GuestDetails) {
     this.onDidRefresh = session.onDidRefresh;
     this.disposables.push(
       session.onDidChangeClusters(() => this.changed.fire(undefined)),
       session.onDidChangeInventory((e) => this.fireChanges(e)),
     );
+    if (guestData) {
+      this.guestItems = new GuestDataItems<ProxmoxElement>(session, guestData, {
+        element: (e) => this.element(e),
+        message: (id, clusterId, text, detail, severity) => this.element({ kind: 'message', id, clusterId, text, detail, severity }),
+      });
+      this.disposables.push(guestData.onDidChange((e) => this.fireGuestData(e.clusterId)));
+    }
+  }
+
+  /** Snapshots or backups of a cluster may have changed: the groups shown ask the service again. */
+  private fireGuestData(clusterId: string): void {
+    const groups = [...this.elements.values()].filter((e) => isReloadedGroup(e) && e.clusterId === clusterId);
+    if (groups.length) this.changed.fire(groups);
   }
 
   /** The session polls only while the view is visible. */
@@ -135,9 +154,10 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         return item;
       }
       case 'guest': {
-        const item = new vscode.TreeItem(e.resource.name || `VM ${e.resource.vmid}`, vscode.TreeItemCollapsibleState.None);
+        const m = guestModel(e.resource);
+        const item = new vscode.TreeItem(m.label, this.guestItems ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = e.id;
-        decorate(item, guestModel(e.resource));
+        decorate(item, m);
         // Identifies the row for the tag colours (tag-decorations.ts); nothing is read through it.
         if (e.resource.vmid !== undefined) item.resourceUri = guestResourceUri(e.clusterId, e.resource.vmid);
         if (e.group) item.description = `${roleOf(e.resource) ?? ''} · ${e.resource.node} · ${item.description}`;
@@ -183,6 +203,8 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
         item.contextValue = e.severity === 'error' ? 'message-error' : 'message';
         return item;
       }
+      default:
+        return this.guestItems!.treeItem(e);
     }
   }
 
@@ -211,6 +233,8 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
       }
       case 'iso':
         return this.elements.get(`c/${e.clusterId}/n/${e.node}/isos`);
+      default:
+        return this.elements.get(this.guestItems!.parentId(e));
     }
   }
 
@@ -230,6 +254,8 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
           return el;
         });
         if (clusterGroups(inv).size) nodes.push(this.element({ kind: 'vmClusters', id: `${e.id}/clusters`, clusterId: e.cluster.id }));
+        const jobs = await this.guestItems?.clusterFolder(e.cluster.id, e.id);
+        if (jobs) nodes.push(jobs);
         return nodes;
       }
       case 'vmClusters':
@@ -237,14 +263,19 @@ export class ProxmoxTreeProvider implements vscode.TreeDataProvider<ProxmoxEleme
       case 'vmCluster':
         return (this.groups(e.clusterId).get(e.name) ?? []).map((resource) =>
           this.element({ kind: 'guest', id: `${e.id}/g/${resource.vmid}`, clusterId: e.clusterId, resource, group: e.name }));
-      case 'node':
-        return (['vms', 'templates', 'isos'] as const).map((folder) =>
+      case 'node': {
+        const folders: ProxmoxElement[] = (['vms', 'templates', 'isos'] as const).map((folder) =>
           this.element({ kind: 'folder', id: `${e.id}/${folder}`, clusterId: e.clusterId, node: e.node, folder }),
         );
+        if (this.guestItems) folders.push(this.guestItems.nodeFolder(e.clusterId, e.id, e.node));
+        return folders;
+      }
       case 'folder':
         return this.folderChildren(e);
+      case 'guest':
+        return this.guestItems?.guestGroups(e.clusterId, e.id, e.resource) ?? [];
       default:
-        return [];
+        return isGuestDataElement(e) && this.guestItems ? this.guestItems.children(e) : [];
     }
   }
 
