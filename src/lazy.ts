@@ -20,6 +20,8 @@ export { registerEjectCommand } from './commands/nix/eject';
 export { registerUploadCommands } from './commands/proxmox/upload';
 export { registerPipelineCommands } from './commands/template/pipeline';
 export { registerKubernetesCommands } from './commands/kubernetes';
+export { registerNodeCommands } from './commands/kubernetes/nodes';
+export { registerK3sCommands } from './commands/k3s';
 export { templateSteps } from './providers/nix/template';
 export { JournalPanels } from './views/journal/panel';
 export { TrackerPanels } from './views/tracker/panel';

@@ -3,6 +3,7 @@
 // dialogs (prompts). Only an extension host started by our test harness gets them.
 import type * as vscode from 'vscode';
 import type { DeployTuning } from './commands/cluster/deploy';
+import type { K3sTuning } from './commands/k3s/target';
 import type { Prompts } from './commands/prompts';
 import type { Operations } from './services/operations';
 import type { CommandRegistry } from './commands/registry';
@@ -51,6 +52,8 @@ export interface HomelabApi {
   readonly dashboard: DashboardPanels;
   /** Cluster deploy knobs (tests map VMs to a loopback sshd and shorten timeouts). */
   readonly deployTuning: DeployTuning;
+  /** K3s knobs (tests map nodes to stand-in sshds and their roots, shorten timeouts). */
+  readonly k3sTuning: K3sTuning;
   readonly kubernetesTree: KubernetesTreeProvider;
   readonly kubernetesView: vscode.TreeView<KubeElement>;
   /** Kubernetes kubeconfig, clients and watches (no UI). */
