@@ -187,6 +187,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
     operations, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, k3sTuning, pipelineTree, nixDiagnostics,
+    logUri: context.logUri, storageUri: context.globalStorageUri,
   });
 }
 

@@ -54,6 +54,10 @@ export interface HomelabApi {
   readonly deployTuning: DeployTuning;
   /** K3s knobs (tests map nodes to stand-in sshds and their roots, shorten timeouts). */
   readonly k3sTuning: K3sTuning;
+  /** The extension's log folder (the token scan reads every log file of the host next to it). */
+  readonly logUri: vscode.Uri;
+  /** Where the extension keeps its own files (known_hosts, kubeconfigs). */
+  readonly storageUri: vscode.Uri;
   readonly kubernetesTree: KubernetesTreeProvider;
   readonly kubernetesView: vscode.TreeView<KubeElement>;
   /** Kubernetes kubeconfig, clients and watches (no UI). */

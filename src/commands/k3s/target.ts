@@ -108,10 +108,7 @@ export async function nodeConnector(deps: K3sDeps, t: K3sTarget): Promise<(node:
       if (e instanceof ssh.HostKeyDeclinedError) {
         throw new Error(vscode.l10n.t('The SSH host key of {0} ({1}) is not pinned in Homelab\'s known_hosts. Open a shell on the VM once ("Open Shell") to compare and trust its key, then retry.', node.name, node.address));
       }
-      const m = e instanceof Error ? e.message : String(e);
-      if (/ECONNREFUSED/.test(m)) throw new Error(vscode.l10n.t('SSH to {0} ({1}:{2}) was refused: is the VM running and its sshd up?', node.name, node.address, node.sshPort));
-      if (/authentication|All configured authentication methods failed/i.test(m)) throw new Error(vscode.l10n.t('SSH to {0} as {1} was refused: the key is not authorized there ({2}).', node.name, username, m));
-      throw e;
+      throw e; // SshError messages name the address and what to check
     }
   };
 }
