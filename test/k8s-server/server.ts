@@ -415,7 +415,8 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       const spec = pdb.spec as JsonObject;
       const matching = store.list('pods', namespace).filter((p) => selects(pdb) && Object.entries(((pdb.spec as JsonObject).selector as JsonObject).matchLabels as JsonObject).every(([k, v]) => (p.metadata.labels as Record<string, unknown> | undefined)?.[k] === v));
       const healthy = matching.filter((p) => !p.metadata.deletionTimestamp && isObject(p.status) && Array.isArray(p.status.conditions) && p.status.conditions.some((c) => isObject(c) && c.type === 'Ready' && c.status === 'True')).length;
-      const total = matching.length;
+      // Pods evicted a moment ago still count as expected (the status remembers them), as the disruption controller does.
+      const total = Math.max(matching.length, Number(isObject(pdb.status) ? pdb.status.expectedPods ?? 0 : 0));
       const amount = (v: Json | undefined, of: number) => (typeof v === 'string' && v.endsWith('%') ? Math.ceil((Number(v.slice(0, -1)) / 100) * of) : Number(v ?? 0));
       const desired = spec.minAvailable !== undefined ? amount(spec.minAvailable, total) : total - amount(spec.maxUnavailable, total);
       const allowed = healthy - desired;

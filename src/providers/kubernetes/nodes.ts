@@ -141,11 +141,12 @@ export async function drainNode(client: KubeClient, node: string, o: DrainOption
   report.notEvicted = pending.map((p) => ({ pod: podKey(p), why: lastWhy.get(podKey(p)) ?? 'refused' }));
   // Evicted pods terminate (graceful shutdown): wait for them within the same budget.
   let left = new Set(report.evicted);
-  while (left.size && Date.now() < deadline) {
+  while (left.size) {
     const now = await client.request<KubeList>('GET', '/api/v1/pods', { query: { fieldSelector: `spec.nodeName=${node}` } });
     const present = new Set(now.items.map(podKey));
     left = new Set([...left].filter((k) => present.has(k)));
-    if (left.size) await sleep(Math.min(500, Math.max(0, deadline - Date.now())), o.signal);
+    if (!left.size || Date.now() >= deadline) break;
+    await sleep(Math.min(500, Math.max(0, deadline - Date.now())), o.signal);
   }
   report.stillTerminating = [...left];
   return report;
