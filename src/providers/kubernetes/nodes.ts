@@ -4,7 +4,7 @@
 // timeout, then reported), never a plain delete.
 import { CancelledError } from '../cancellation';
 import type { KubeClient } from './client';
-import { isKubeError } from './errors';
+import type { KubeError } from './errors';
 import type { KubeList, KubeObject } from './resources';
 
 export const PRESSURE_CONDITIONS = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'] as const;
@@ -90,6 +90,9 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, 
 
 const podKey = (p: KubeObject) => `${p.metadata.namespace}/${p.metadata.name}`;
 
+/** A KubeError by shape, not instanceof: the client may come from another bundle (dist/kubernetes.js) than this code. */
+const kubeError = (e: unknown): KubeError | undefined => ((e as { name?: unknown })?.name === 'KubeError' ? e as KubeError : undefined);
+
 /**
  * Cordons the node, then evicts its pods (DaemonSet and mirror pods excepted) through the Eviction
  * API. A refusal (429: a PodDisruptionBudget allows no disruption now) is retried until the
@@ -123,10 +126,11 @@ export async function drainNode(client: KubeClient, node: string, o: DrainOption
         report.evicted.push(podKey(p));
         o.onPod?.(podKey(p), 'evicted');
       } catch (e) {
-        if (isKubeError(e) && e.kind === 'notFound') { o.onPod?.(podKey(p), 'gone'); continue; }
-        if (isKubeError(e) && (e.httpStatus === 429 || e.httpStatus === 500 && /disruption budget/i.test(e.message))) {
-          lastWhy.set(podKey(p), e.message);
-          o.onPod?.(podKey(p), 'blocked', e.message);
+        const ke = kubeError(e);
+        if (ke?.kind === 'notFound') { o.onPod?.(podKey(p), 'gone'); continue; }
+        if (ke && (ke.httpStatus === 429 || ke.httpStatus === 500 && /disruption budget/i.test(ke.message))) {
+          lastWhy.set(podKey(p), ke.message);
+          o.onPod?.(podKey(p), 'blocked', ke.message);
           refused.push(p);
           continue;
         }
