@@ -302,7 +302,7 @@ describe('K3s bootstrap: wizard, per-node terminal, kubeconfig, Ready, Nodes tre
     keepTerminalText();
     assert.equal(r.failure, undefined);
     assert.equal(r.result?.status, 'uninstalled');
-    assert.ok(api.prompts.asked.some((x) => x.startsWith('Uninstall K3s from "gone": remove Homelab\'s K3s module from its 2 nodes')));
+    assert.ok(api.prompts.asked.some((x) => x.startsWith('Uninstall K3s on cluster gone: remove Homelab\'s K3s module from its 2 nodes')));
     assert.ok(!existsSync(kc), 'Homelab\'s kubeconfig file is gone');
     assert.ok(!('k3s' in yaml.load(readCluster('gone'))), 'the k3s section is gone');
     assert.deepEqual(yaml.load(readCluster('gone')).owner, { team: 'infra' });

@@ -34,7 +34,7 @@ async function uninstall(deps: K3sDeps, arg: unknown): Promise<UninstallResult> 
   });
   const yes = vscode.l10n.t('Uninstall K3s');
   await deps.prompts.confirm(
-    vscode.l10n.t('Uninstall K3s from "{0}": remove Homelab\'s K3s module from its {1} nodes, rebuild them, and remove the context {2}?', t.name, plan.nodes.length, rec.context),
+    vscode.l10n.t('Uninstall K3s on cluster {0}: remove Homelab\'s K3s module from its {1} nodes, rebuild them, and remove the context {2}?', t.name, plan.nodes.length, rec.context),
     [
       ...plan.nodes.map((n) => `${n.name}  ${n.role}  ${n.address}`),
       '',
