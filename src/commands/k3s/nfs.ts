@@ -15,15 +15,6 @@ export interface NfsResult {
   check: 'bound' | 'skipped-no-ready-node';
 }
 
-/** The StorageClass `nfs` for the template's export. */
-export function nfsStorageClass(server: string, share: string): KubeObject {
-  return {
-    apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
-    metadata: { name: 'nfs', labels: { 'app.kubernetes.io/managed-by': 'homelab' } },
-    provisioner: 'nfs.csi.k8s.io', parameters: { server, share }, reclaimPolicy: 'Delete', volumeBindingMode: 'Immediate', mountOptions: ['nfsvers=4.1'],
-  };
-}
-
 async function setUpNfs(deps: K3sDeps & { storageManifestsDir: string }, arg: unknown): Promise<NfsResult> {
   const t = await resolveK3sTarget(deps, arg);
   const rec = t.file.k3s;
@@ -31,7 +22,9 @@ async function setUpNfs(deps: K3sDeps & { storageManifestsDir: string }, arg: un
   const server = settings.get('nix.nfsServer').trim();
   const share = settings.get('nix.nfsExport').trim();
   if (!server || !share) throw new Error(vscode.l10n.t('The template has no NFS settings: set homelab.nix.nfsServer and homelab.nix.nfsExport (the export the template mounts), then run this again.'));
-  if (!/^[A-Za-z0-9.:-]+$/.test(server) || !/^\/[A-Za-z0-9._/-]*$/.test(share)) throw new Error(vscode.l10n.t('NFS server "{0}" or export "{1}" is not a plain host name and absolute path.', server, share));
+  const { checkNfsExport, nfsStorageClass } = await import('../../providers/k3s/nfs');
+  const bad = checkNfsExport(server, share);
+  if (bad) throw new Error(bad);
   const { applyPath, applyObject, applySummary } = await import('../../providers/kubernetes/actions');
   const client = await deps.kubernetes.client(rec.context);
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Setting up NFS storage on {0}…', t.name), cancellable: true }, async (progress, token) => {
