@@ -249,7 +249,7 @@ describe('K3s bootstrap: wizard, per-node terminal, kubeconfig, Ready, Nodes tre
     assert.equal(nodes.filter((n) => n.description.includes('control-plane')).length, 3);
   });
 
-  it('K3s refusals: a control plane unreachable, the API address not reachable, a non-NixOS node, sudo asking a password — clear, no token left', async () => {
+  it('K3s refusals: a control plane unreachable, the API address not reachable, a non-NixOS node, sudo asking a password, a kubeconfig not writable — clear, no token left', async () => {
     // A control plane whose sshd is down: it fails naming its address; nothing joins a cluster that did not start.
     clusterFile('down', 1, 1, 4);
     await lab.slots[4].sshd.stop();
@@ -270,6 +270,18 @@ describe('K3s bootstrap: wizard, per-node terminal, kubeconfig, Ready, Nodes tre
     const sudo = await bootstrap('deb', {}, ['Stop']);
     assert.match(sudo.failure ?? '', /sudo on deb-cp-1 .* asks for a password/);
     assert.ok(!existsSync(join(lab.slots[0].root, 'var/lib/homelab/k3s/token')), 'no token left behind');
+    // A kubeconfig that cannot be written (its folder is a file): said so, naming the file.
+    lab.reset();
+    clusterFile('nowrite', 1, 0);
+    const before = api.k3sTuning.userKubeconfig;
+    writeFileSync(join(tmp, 'not-a-dir'), '');
+    (api.k3sTuning as { userKubeconfig?: string }).userKubeconfig = join(tmp, 'not-a-dir', 'config');
+    try {
+      const nowrite = await bootstrap('nowrite', { storage: 'kubeconfig' });
+      assert.match(nowrite.failure ?? '', /Cannot (read|write) .*not-a-dir\/config: ENOTDIR/);
+    } finally {
+      (api.k3sTuning as { userKubeconfig?: string }).userKubeconfig = before;
+    }
   });
 
   it('K3s already running (not by Homelab): detected, adopted on request (kubeconfig fetched), nothing changed on the node', async () => {
