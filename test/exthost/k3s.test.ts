@@ -110,6 +110,13 @@ describe('K3s bootstrap: wizard, per-node terminal, kubeconfig, Ready, Nodes tre
   afterEach(() => collectTokens());
 
   after(async () => {
+    // The contexts these tests added leave the session, so later suites in this host see only theirs.
+    const own = join(api.storageUri.fsPath, 'kubeconfigs');
+    const added = [...(existsSync(own) ? readdirSync(own).map((f) => join(own, f)) : []), api.k3sTuning.userKubeconfig ?? ''].filter(Boolean);
+    for (const f of added) {
+      rmSync(f, { force: true });
+      await api.kubernetesSession.removeKubeconfigFile(f);
+    }
     recording?.dispose();
     for (const k of Object.keys(api.k3sTuning)) delete (api.k3sTuning as Record<string, unknown>)[k];
     await closeTerminals(api);

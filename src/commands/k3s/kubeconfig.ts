@@ -62,6 +62,7 @@ export async function removeStoredKubeconfig(deps: K3sDeps, storage: KubeconfigS
     const there = existsSync(path);
     await rm(path, { force: true });
     await deps.kubeconfigs.remove(path);
+    await deps.kubernetes.removeKubeconfigFile(path);
     return there;
   }
   return k3s.removeKubeconfigEntries(path, context);
