@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { DeployTuning } from './commands/cluster/deploy';
 import type { AgentTools } from './commands/agent/tools';
 import { registerAgentTools } from './commands/agent/register';
+import type { K3sTuning } from './commands/k3s';
+import { ClusterRecords } from './services/cluster-records';
 import { registerGeneralCommands } from './commands/general';
 import { COMMAND_IDS } from './commands/ids';
 import { Prompts } from './commands/prompts';
@@ -81,11 +83,20 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   proxmoxTree.attach(proxmoxView);
   const kubernetesSession = new KubernetesSession(log);
   const kubernetesForwards = new PortForwards(kubernetesSession, log);
-  const kubernetesTree = new KubernetesTreeProvider(kubernetesSession, kubernetesForwards);
+  // Kubeconfig files the K3s bootstrap stored in the extension's storage: part of the tree again after a restart.
+  const K3S_KUBECONFIGS = 'homelab.k3s.kubeconfigs';
+  for (const f of context.globalState.get<string[]>(K3S_KUBECONFIGS, [])) void kubernetesSession.addKubeconfigFile(f);
+  const k3sKubeconfigs = {
+    add: (f: string) => Promise.resolve(context.globalState.update(K3S_KUBECONFIGS, [...new Set([...context.globalState.get<string[]>(K3S_KUBECONFIGS, []), f])])),
+    remove: (f: string) => Promise.resolve(context.globalState.update(K3S_KUBECONFIGS, context.globalState.get<string[]>(K3S_KUBECONFIGS, []).filter((x) => x !== f))),
+  };
+  const clusterRecords = new ClusterRecords();
+  const kubernetesTree = new KubernetesTreeProvider(kubernetesSession, kubernetesForwards, (ctx, node) => clusterRecords.vmOf(ctx, node));
   const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
   kubernetesTree.attach(kubernetesView);
   const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
   context.subscriptions.push(
+    clusterRecords,
     proxmoxTree,
     proxmoxView,
     kubernetesSession,
@@ -128,6 +139,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const knownHostsPath = join(context.globalStorageUri.fsPath, 'known_hosts');
   const ops = { session: proxmoxSession, clusters, connections, prompts, log, operations };
   const deployTuning: DeployTuning = {};
+  const k3sTuning: K3sTuning = {};
 
   // NixOS template pipeline. The view needs only the steps' ids and titles, and only once a run exists.
   const bundledDir = join(context.extensionPath, 'resources', 'nix');
@@ -162,6 +174,11 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     l.registerCloudInitCommands(registry, ops);
     l.registerClusterDeployCommands(registry, { ...ops, knownHostsPath, tuning: deployTuning });
     l.registerClusterManageCommands(registry, ops);
+    l.registerK3sCommands(registry, {
+      ...ops, knownHostsPath, secrets: context.secrets, storageDir: context.globalStorageUri.fsPath, kubernetes: kubernetesSession, bundledDir,
+      storageManifestsDir: join(context.extensionPath, 'resources', 'k8s', 'storage'), kubeconfigs: k3sKubeconfigs, tuning: k3sTuning,
+    });
+    l.registerNodeCommands({ registry, session: kubernetesSession, prompts, log, tuning: k3sTuning });
     l.registerEjectCommand(registry, { prompts, bundledDir });
     l.registerBuildCommand(registry, build);
     l.registerUploadCommands(registry, ops);
@@ -200,8 +217,8 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const { journal, tracker, dashboard } = panels();
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
-    operations, guestData, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
-    guestNotes: notesFs, tagDecorations, guestDetails,
+    operations, guestData, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, k3sTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
+    guestNotes: notesFs, tagDecorations, guestDetails, logUri: context.logUri, storageUri: context.globalStorageUri,
   });
 }
 

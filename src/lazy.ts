@@ -26,6 +26,8 @@ export { registerUploadCommands } from './commands/proxmox/upload';
 export { registerPipelineCommands } from './commands/template/pipeline';
 export { registerKubernetesCommands } from './commands/kubernetes';
 export { createAgentTools } from './commands/agent/tools';
+export { registerNodeCommands } from './commands/kubernetes/nodes';
+export { registerK3sCommands } from './commands/k3s';
 export { templateSteps } from './providers/nix/template';
 export { JournalPanels } from './views/journal/panel';
 export { TrackerPanels } from './views/tracker/panel';

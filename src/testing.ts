@@ -4,6 +4,7 @@
 import type * as vscode from 'vscode';
 import type { AgentTools } from './commands/agent/tools';
 import type { DeployTuning } from './commands/cluster/deploy';
+import type { K3sTuning } from './commands/k3s/target';
 import type { Prompts } from './commands/prompts';
 import type { Operations } from './services/operations';
 import type { CommandRegistry } from './commands/registry';
@@ -58,6 +59,12 @@ export interface HomelabApi {
   readonly dashboard: DashboardPanels;
   /** Cluster deploy knobs (tests map VMs to a loopback sshd and shorten timeouts). */
   readonly deployTuning: DeployTuning;
+  /** K3s knobs (tests map nodes to stand-in sshds and their roots, shorten timeouts). */
+  readonly k3sTuning: K3sTuning;
+  /** The extension's log folder (the token scan reads every log file of the host next to it). */
+  readonly logUri: vscode.Uri;
+  /** Where the extension keeps its own files (known_hosts, kubeconfigs). */
+  readonly storageUri: vscode.Uri;
   readonly kubernetesTree: KubernetesTreeProvider;
   readonly kubernetesView: vscode.TreeView<KubeElement>;
   /** Kubernetes kubeconfig, clients and watches (no UI). */

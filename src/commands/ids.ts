@@ -59,6 +59,9 @@ export const COMMAND_IDS = [
   'homelab.kubernetes.portForward',
   'homelab.kubernetes.portForwardStop',
   'homelab.kubernetes.portForwardOpen',
+  'homelab.kubernetes.cordonNode',
+  'homelab.kubernetes.uncordonNode',
+  'homelab.kubernetes.drainNode',
   // journal
   'homelab.journal.open',
   'homelab.journal.newEntry',
@@ -75,6 +78,10 @@ export const COMMAND_IDS = [
   'homelab.cluster.startAll',
   'homelab.cluster.stopAll',
   'homelab.cluster.destroy',
+  // k3s
+  'homelab.k3s.bootstrap',
+  'homelab.k3s.uninstall',
+  'homelab.k3s.setUpNfs',
   // nix
   'homelab.nix.eject',
   'homelab.nix.buildIso',

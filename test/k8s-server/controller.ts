@@ -56,6 +56,7 @@ export class Controller {
     for (const s of this.store.list('statefulsets')) this.statefulSet(s);
     for (const ds of this.store.list('daemonsets')) this.podsFor('daemonsets', 'DaemonSet', ds, 1, () => `${ds.metadata.name}-${rand5()}`);
     for (const n of this.store.list('nodes')) this.node(n);
+    this.barePods();
   }
 
   /** The kubelet of a registered node: Ready after the ready delay, unless annotated
@@ -199,11 +200,19 @@ export class Controller {
         status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], qosClass: 'BestEffort' },
       });
     } catch { return; }
+    this.startPod(ns, name, pod.metadata.uid!, containers);
+  }
+
+  /** The kubelet: a pod that is bound to a node starts and becomes Running and ready after the delay. */
+  private readonly podsStarting = new Set<string>();
+  private startPod(ns: string, name: string, uid: string, containers: JsonObject[]): void {
+    this.podsStarting.add(uid);
     for (const c of containers) this.store.appendLog(ns, name, String(c.name), `${now()} starting ${String(c.name)} (${String(c.image)})`);
     const t = setTimeout(() => {
       this.readyTimers.delete(t);
+      this.podsStarting.delete(uid);
       const cur = this.store.get('pods', ns, name);
-      if (!cur || cur.metadata.uid !== pod.metadata.uid) return;
+      if (!cur || cur.metadata.uid !== uid) return;
       const broken = containers.some((c) => String(c.image ?? '').endsWith(':broken'));
       const statuses: JsonObject[] = containers.map((c): JsonObject => broken
         ? { name: c.name, image: c.image, ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${String(c.image)}"` } } }
@@ -219,6 +228,23 @@ export class Controller {
     }, this.readyDelayMs);
     t.unref();
     this.readyTimers.add(t);
+  }
+
+  /** Pods created directly (no controller): bound to their node (or the default one) and started, as a scheduler and kubelet would. */
+  private barePods(): void {
+    for (const p of this.store.list('pods')) {
+      const uid = p.metadata.uid!;
+      // pods of a workload the controller runs start in createPod
+      const ref = ((p.metadata.ownerReferences ?? []) as JsonObject[]).find((r) => r.controller === true);
+      const plural = ref ? ({ ReplicaSet: 'replicasets', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as Record<string, string>)[String(ref.kind)] : undefined;
+      if (plural && this.store.get(plural, p.metadata.namespace, String(ref!.name))?.metadata.uid === ref!.uid && !(p.spec as JsonObject | undefined)?.nodeName) continue;
+      if (this.podsStarting.has(uid) || p.metadata.deletionTimestamp) continue;
+      const status = (p.status ?? {}) as JsonObject;
+      if (status.phase && status.phase !== 'Pending') continue;
+      if (((status.conditions ?? []) as JsonObject[]).some((c) => c.type === 'Ready')) continue;
+      const containers = (Array.isArray((p.spec as JsonObject | undefined)?.containers) ? (p.spec as JsonObject).containers : []) as JsonObject[];
+      this.startPod(p.metadata.namespace!, p.metadata.name, uid, containers);
+    }
   }
 }
 

@@ -220,8 +220,8 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       for (const r of rs) {
         resources.push({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ...(r.shortNames ? { shortNames: r.shortNames } : {}) });
         for (const s of r.subresources ?? []) {
-          const kind = s === 'scale' ? 'Scale' : s === 'exec' ? 'PodExecOptions' : s === 'log' ? 'Pod' : r.kind;
-          resources.push({ name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs: s === 'exec' ? ['create', 'get'] : s === 'log' ? ['get'] : ['get', 'patch', 'update'], ...(s === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}) });
+          const kind = s === 'scale' ? 'Scale' : s === 'exec' ? 'PodExecOptions' : s === 'log' ? 'Pod' : s === 'eviction' ? 'Eviction' : r.kind;
+          resources.push({ name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs: s === 'exec' ? ['create', 'get'] : s === 'log' ? ['get'] : s === 'eviction' ? ['create'] : ['get', 'patch', 'update'], ...(s === 'scale' ? { group: 'autoscaling', version: 'v1' } : s === 'eviction' ? { group: 'policy', version: 'v1' } : {}) });
         }
       }
       return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
@@ -400,6 +400,54 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     res.on('close', w.stop);
   }
 
+  /**
+   * The eviction subresource as kube-apiserver answers it: the pod's PodDisruptionBudgets (same
+   * namespace, selector matching its labels) decide. More than one budget is a 500, a budget that
+   * allows no disruption now is a 429 (the client retries later); otherwise the pod is deleted and
+   * the budget's status counts the disruption.
+   */
+  function evict(namespace: string, name: string, body: Json, dry: boolean): void {
+    if (!isObject(body) || body.kind !== 'Eviction') throw new HttpError(400, 'BadRequest', 'body must be a policy/v1 Eviction');
+    const meta = isObject(body.metadata) ? body.metadata : {};
+    if (meta.name !== undefined && meta.name !== name) throw new HttpError(400, 'BadRequest', `name in URL does not match name in Eviction object`);
+    const pod = store.get('pods', namespace, name);
+    if (!pod) throw new StoreError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+    if (pod.metadata.deletionTimestamp) return;
+    const labels = (pod.metadata.labels ?? {}) as Record<string, unknown>;
+    const selects = (pdb: K8sObject) => {
+      const sel = isObject(pdb.spec) && isObject(pdb.spec.selector) ? pdb.spec.selector : undefined;
+      const ml = sel && isObject(sel.matchLabels) ? sel.matchLabels : undefined;
+      if (!ml || !Object.keys(ml).length) return false; // an empty selector matches nothing in policy/v1 for eviction purposes here
+      return Object.entries(ml).every(([k, v]) => labels[k] === v);
+    };
+    const pdbs = store.list('poddisruptionbudgets', namespace).filter(selects);
+    const phase = isObject(pod.status) ? pod.status.phase : undefined;
+    // Pods that are not running (or already done) may always go: they do not count as healthy.
+    if (pdbs.length > 1) throw new HttpError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    if (pdbs.length === 1 && phase === 'Running') {
+      const pdb = pdbs[0];
+      const spec = pdb.spec as JsonObject;
+      const matching = store.list('pods', namespace).filter((p) => selects(pdb) && Object.entries(((pdb.spec as JsonObject).selector as JsonObject).matchLabels as JsonObject).every(([k, v]) => (p.metadata.labels as Record<string, unknown> | undefined)?.[k] === v));
+      const healthy = matching.filter((p) => !p.metadata.deletionTimestamp && isObject(p.status) && Array.isArray(p.status.conditions) && p.status.conditions.some((c) => isObject(c) && c.type === 'Ready' && c.status === 'True')).length;
+      // Pods evicted a moment ago still count as expected (the status remembers them), as the disruption controller does.
+      const total = Math.max(matching.length, Number(isObject(pdb.status) ? pdb.status.expectedPods ?? 0 : 0));
+      const amount = (v: Json | undefined, of: number) => (typeof v === 'string' && v.endsWith('%') ? Math.ceil((Number(v.slice(0, -1)) / 100) * of) : Number(v ?? 0));
+      const desired = spec.minAvailable !== undefined ? amount(spec.minAvailable, total) : total - amount(spec.maxUnavailable, total);
+      const allowed = healthy - desired;
+      if (allowed <= 0) {
+        throw new HttpError(429, 'TooManyRequests', 'Cannot evict pod as it would violate the pod\'s disruption budget.', {
+          causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${desired} healthy pods and has ${healthy} currently` }],
+        });
+      }
+      if (!dry) {
+        const next = clone(pdb);
+        next.status = { ...(isObject(pdb.status) ? pdb.status : {}), currentHealthy: healthy - 1, desiredHealthy: desired, disruptionsAllowed: allowed - 1, expectedPods: total, observedGeneration: pdb.metadata.generation ?? 1 };
+        try { store.update('poddisruptionbudgets', next, { subresource: 'status' }); } catch { /* changed meanwhile: the next eviction recounts */ }
+      }
+    }
+    if (!dry) store.delete('pods', namespace, name);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requestCounts.total++;
     if (latencyMs) await new Promise((r) => setTimeout(r, latencyMs));
@@ -489,6 +537,13 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       (next.spec as JsonObject).replicas = replicas;
       next.metadata.resourceVersion = typeof wantRv === 'string' && wantRv ? wantRv : cur.metadata.resourceVersion!;
       sendJson(res, 200, toScale(store.update(t.res.plural, next, { dryRun: dry })));
+      return;
+    }
+    if (t.sub === 'eviction' && t.res.plural === 'pods') {
+      if (method !== 'POST') throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      requestCounts.create++;
+      evict(t.namespace!, t.name, parseBody(await readBody(req), contentType), dry);
+      sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
       return;
     }
     if (t.sub && t.sub !== 'status') throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');

@@ -495,7 +495,11 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
     pty.flush();
     if (outcome.ok) {
       const files = await writeClusterFiles(deps, cluster, plan, deployment.progress, ciuser);
-      void vscode.window.showInformationMessage(vscode.l10n.t('Cluster {0} is deployed: {1} VMs answer SSH. Inventory: {2}', plan.name, plan.vms.length, files[1]));
+      // The next link of the chain: K3s on these VMs (it reads the cluster file just written).
+      const k3s = vscode.l10n.t('Bootstrap Kubernetes (K3s)');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Cluster {0} is deployed: {1} VMs answer SSH. Inventory: {2}', plan.name, plan.vms.length, files[1]), ...(files.length ? [k3s] : []))
+        .then((choice) => (choice === k3s ? vscode.commands.executeCommand('homelab.k3s.bootstrap', { clusterId: cluster.id, name: plan.name }) : undefined))
+        .then(undefined, (e) => deps.log.warn(`cluster ${plan.name}: K3s bootstrap: ${e instanceof Error ? e.message : e}`));
       return finish('deployed', vscode.l10n.t('deployed: {0} VMs', plan.vms.length), files);
     }
     const failed = outcome.failed.map((p) => vscode.l10n.t('{0} ({1}) failed at {2}: {3}', p.vm.name, p.vm.vmid, p.step, p.error ?? '?'));

@@ -2,7 +2,7 @@
 // tree items (ready/desired, phase + restarts, service type and ports, hosts, capacity, failures).
 
 export type KindName = 'deployments' | 'statefulsets' | 'daemonsets' | 'replicasets' | 'pods' | 'services' | 'ingresses'
-  | 'persistentvolumeclaims' | 'configmaps' | 'secrets' | 'namespaces' | 'events';
+  | 'persistentvolumeclaims' | 'configmaps' | 'secrets' | 'namespaces' | 'events' | 'nodes';
 
 export interface ResourceKind {
   name: KindName;
@@ -29,6 +29,7 @@ export const KINDS: Record<KindName, ResourceKind> = {
   secrets: k('secrets', 'Secret', '', 'Secrets'),
   namespaces: k('namespaces', 'Namespace', '', 'Namespaces', false),
   events: k('events', 'Event', '', 'Events'),
+  nodes: k('nodes', 'Node', '', 'Nodes', false),
 };
 
 /** The kinds shown in the tree, in display order. */
@@ -177,6 +178,11 @@ export function summarize(kindName: KindName, obj: KubeObject): ResourceSummary 
     case 'events': {
       const e = obj as { type?: string; reason?: string; message?: string };
       return { ...base, description: `${e.type ?? 'Normal'} ${e.reason ?? ''}`.trim(), health: e.type === 'Warning' ? 'failing' : 'ok', problem: e.type === 'Warning' ? e.message : undefined };
+    }
+    case 'nodes': {
+      const ready = ((s.conditions ?? []) as { type: string; status: string }[]).find((c) => c.type === 'Ready');
+      const ok = ready?.status === 'True';
+      return { ...base, description: `${ok ? 'Ready' : 'NotReady'}${spec.unschedulable ? ' · SchedulingDisabled' : ''}`, health: ok ? 'ok' : ready ? 'failing' : 'progressing' };
     }
   }
 }

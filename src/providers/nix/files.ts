@@ -14,7 +14,7 @@ export interface NixFileStore {
   exists(path: string): Promise<boolean>;
 }
 
-export const NIX_FILES = ['flake.nix', 'homelab-params.nix', 'installer.nix', 'template.nix', 'kubernetes.nix', 'auto-install.sh'] as const;
+export const NIX_FILES = ['flake.nix', 'homelab-params.nix', 'installer.nix', 'template.nix', 'kubernetes.nix', 'k3s.nix', 'k3s-flags.nix', 'auto-install.sh'] as const;
 export const PARAMS_FILE = 'homelab-params.nix';
 /** Where the ejected copy lives, relative to the workspace folder. */
 export const EJECT_DIR = path.join('homelab', 'nix');

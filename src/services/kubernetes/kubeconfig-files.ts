@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type * as vscode from 'vscode';
 import type { KubernetesModules } from './modules';
@@ -18,11 +18,17 @@ export class KubeconfigFiles implements vscode.Disposable {
   /** The setting, else KUBECONFIG, else ~/.kube/config; plus files Homelab added. */
   paths(k: KubernetesModules, setting: string[]): string[] {
     const set = setting.filter((p) => p.trim());
-    return [...new Set([...(set.length ? set : k.kubeconfig.kubeconfigPaths(process.env)), ...this.extra])];
+    // A file Homelab added that is gone now (K3s uninstalled, storage cleared) is simply not read.
+    return [...new Set([...(set.length ? set : k.kubeconfig.kubeconfigPaths(process.env)), ...this.extra.filter((p) => existsSync(p))])];
   }
 
   add(path: string): void {
     if (!this.extra.includes(path)) this.extra.push(path);
+  }
+
+  remove(path: string): void {
+    const i = this.extra.indexOf(path);
+    if (i >= 0) this.extra.splice(i, 1);
   }
 
   watch(files: string[]): void {

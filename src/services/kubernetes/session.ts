@@ -98,6 +98,12 @@ export class KubernetesSession implements vscode.Disposable {
     await this.refresh();
   }
 
+  /** Stops reading a file addKubeconfigFile added (K3s uninstalled). */
+  async removeKubeconfigFile(path: string): Promise<void> {
+    this.files.remove(path);
+    await this.refresh();
+  }
+
   /** The merged kubeconfig: the setting, else KUBECONFIG, else ~/.kube/config; plus added files. */
   async kubeconfig(): Promise<Kubeconfig> {
     const k = await this.modules();

@@ -13,6 +13,9 @@ export type KubeElement =
   /** The context's port-forwards (shown while it has some). */
   | { kind: 'forwards'; id: string; context: string }
   | { kind: 'forward'; id: string; context: string; forwardId: string }
+  /** The context's Nodes group and its nodes (views/kubernetes/nodes.ts). */
+  | { kind: 'nodes'; id: string; context: string }
+  | { kind: 'node'; id: string; context: string; name: string }
   | { kind: 'condition'; id: string; parent: string; text: string; detail: string; ok: boolean }
   | { kind: 'message'; id: string; context?: string; parent?: string; text: string; detail: string; severity: 'error' | 'info'; command?: vscode.Command };
 
@@ -47,5 +50,6 @@ export function kindLabel(kind: KindName): string {
     case 'secrets': return vscode.l10n.t('Secrets');
     case 'namespaces': return vscode.l10n.t('Namespaces');
     case 'events': return vscode.l10n.t('Events');
+    case 'nodes': return vscode.l10n.t('Nodes');
   }
 }

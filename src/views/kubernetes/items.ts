@@ -18,6 +18,7 @@ export const CONTEXT_VALUES: Record<KindName, string> = {
   secrets: 'k8s-secret',
   namespaces: 'k8s-namespace',
   events: 'k8s-event',
+  nodes: 'k8s-node',
 };
 
 export const KIND_ICONS: Record<KindName, string> = {
@@ -33,6 +34,7 @@ export const KIND_ICONS: Record<KindName, string> = {
   secrets: 'lock',
   namespaces: 'folder',
   events: 'history',
+  nodes: 'server',
 };
 
 /** Kinds whose items expand into their conditions (why a rollout is stuck). */

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { KubernetesSession, ObjectsChange, PortForwards, WatchDemand } from '../../services/kubernetes';
 import { settings } from '../../services/settings';
 import { allGroupId, allObjId, ctxId, forwardsId, groupId, nsId, objId, type KubeElement } from './elements';
+import { nodeId, nodesId } from './nodes';
 
 /** What the coordinator needs of the tree: its element cache and its change events. */
 export interface RefreshTarget {
@@ -85,6 +86,7 @@ export class KubernetesRefresh implements vscode.Disposable {
       for (const id of this.expanded) {
         const e = this.tree.getElement(id);
         if (e?.kind === 'context') demands.push({ context: e.context, kind: 'namespaces' });
+        else if (e?.kind === 'nodes' && this.expanded.has(ctxId(e.context))) demands.push({ context: e.context, kind: 'nodes' });
         else if (e?.kind === 'group' && this.expanded.has(ctxId(e.context)) && this.expanded.has(nsId(e.context, e.namespace)) && !allMode.includes(e.context)) {
           demands.push({ context: e.context, kind: e.resource, namespace: e.namespace });
         } else if (e?.kind === 'allGroup' && this.expanded.has(ctxId(e.context)) && allMode.includes(e.context)) {
@@ -99,6 +101,12 @@ export class KubernetesRefresh implements vscode.Disposable {
     const get = (id: string) => this.tree.getElement(id);
     if (c.kind === 'namespaces') {
       if (c.all || c.listChanged.length) this.queue(get(ctxId(c.context)));
+      return;
+    }
+    if (c.kind === 'nodes') {
+      // The group's count and list; a node's row and its conditions.
+      this.queue(get(nodesId(c.context)));
+      for (const o of c.modified) { const n = get(nodeId(c.context, o.name)); this.queue(n); }
       return;
     }
     if (c.all) {

@@ -4,11 +4,14 @@ import type { KubernetesSession, PortForwards } from '../../services/kubernetes'
 import { kindLabel, type KubeElement } from './elements';
 import { eventsOf, latestWarnings, type KubeEvent } from './events';
 import { CONTEXT_VALUES, healthIcon, KIND_ICONS, objectTooltip, WORKLOAD_KINDS } from './items';
+import { nodesTreeItem, nodeTreeItem, type NodeVmLookup } from './nodes';
 
 /** The TreeItem of an element, from what the session holds now (no request). */
-export function treeItem(session: KubernetesSession, e: KubeElement, forwards?: PortForwards): vscode.TreeItem {
+export function treeItem(session: KubernetesSession, e: KubeElement, forwards?: PortForwards, vmOf?: NodeVmLookup): vscode.TreeItem {
   const t = vscode.l10n.t;
   switch (e.kind) {
+    case 'nodes': return nodesTreeItem(session, e);
+    case 'node': return nodeTreeItem(session, e, vmOf);
     case 'forwards': {
       const item = new vscode.TreeItem(t('Port Forwards'), vscode.TreeItemCollapsibleState.Expanded);
       item.id = e.id;

@@ -5,6 +5,7 @@ import { settings } from '../../services/settings';
 import { allGroupId, allObjId, ctxId, forwardId, forwardsId, groupId, kindLabel, nsId, objId, type AllGroupElement, type ContextElement, type GroupElement, type KubeElement, type ObjectElement } from './elements';
 import { conditionRows, visibleNamespaces, WORKLOAD_KINDS } from './items';
 import { KubernetesRefresh } from './refresh';
+import { nodeChildren, nodesChildren, nodesId, type NodeVmLookup } from './nodes';
 import { errorText, resolveItem, treeItem } from './tree-item';
 
 export type { ContextElement, KubeElement, ObjectElement } from './elements';
@@ -23,7 +24,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   private readonly elements = new Map<string, KubeElement>();
   private readonly refresher: KubernetesRefresh;
 
-  constructor(private readonly session: KubernetesSession, private readonly forwards?: PortForwards) {
+  constructor(private readonly session: KubernetesSession, private readonly forwards?: PortForwards, private readonly vmOf?: NodeVmLookup) {
     this.refresher = new KubernetesRefresh(session, forwards, {
       getElement: (id) => this.elements.get(id),
       elements: () => this.elements.values(),
@@ -66,7 +67,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   }
 
   getTreeItem(e: KubeElement): vscode.TreeItem {
-    return treeItem(this.session, e, this.forwards);
+    return treeItem(this.session, e, this.forwards, this.vmOf);
   }
 
   resolveTreeItem(item: vscode.TreeItem, e: KubeElement): vscode.TreeItem | Promise<vscode.TreeItem> {
@@ -82,6 +83,8 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       case 'object': return this.elements.get(e.all ? allGroupId(e.context, e.resource) : groupId(e.context, e.namespace, e.resource));
       case 'forwards': return this.elements.get(ctxId(e.context));
       case 'forward': return this.elements.get(forwardsId(e.context));
+      case 'nodes': return this.elements.get(ctxId(e.context));
+      case 'node': return this.elements.get(nodesId(e.context));
       case 'condition': return this.elements.get(e.parent);
       case 'message': return e.parent ? this.elements.get(e.parent) : undefined;
     }
@@ -100,6 +103,10 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       case 'group': return this.groupChildren(e);
       case 'forwards': return (this.forwards?.list(e.context) ?? []).map((f) => this.element({ kind: 'forward', id: forwardId(e.context, f.id), context: e.context, forwardId: f.id }));
       case 'allGroup': return this.allGroupChildren(e);
+      case 'nodes':
+        this.refresher.expand(e);
+        return nodesChildren(this.session, e, (x) => this.element(x));
+      case 'node': return nodeChildren(this.session, e, (x) => this.element(x));
       case 'object': {
         const obj = this.session.object(e.context, e.resource, e.namespace, e.name);
         if (!obj || !WORKLOAD_KINDS.includes(e.resource)) return [];
@@ -136,7 +143,11 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   private async contextChildren(e: ContextElement): Promise<KubeElement[]> {
     // The context's port-forwards come first, while it has some.
     const forwards: KubeElement[] = this.forwards?.list(e.context).length ? [this.element({ kind: 'forwards', id: forwardsId(e.context), context: e.context })] : [];
-    return [...forwards, ...await this.contextContent(e)];
+    const content = await this.contextContent(e);
+    // A context that answers gets its Nodes group (cluster-wide, above the namespaces).
+    const broken = content.length === 1 && content[0].kind === 'message' && content[0].severity === 'error';
+    const nodes: KubeElement[] = broken ? [] : [this.element({ kind: 'nodes', id: nodesId(e.context), context: e.context })];
+    return [...forwards, ...nodes, ...content];
   }
 
   private async contextContent(e: ContextElement): Promise<KubeElement[]> {

@@ -2,30 +2,34 @@ import * as vscode from 'vscode';
 import { statusTable, type VmProgress } from '../../providers/cluster/deploy';
 import { OutputPty } from './output';
 
+/** A row of the status table: only its state colours the row. */
+interface Row { state: string }
+
 const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
-const colour: Record<string, string> = { done: '32', failed: '31', running: '36', cancelled: '33', 'rolled-back': '33' };
+const colour: Record<string, string> = { done: '32', adopted: '32', failed: '31', blocked: '31', running: '36', waiting: '36', cancelled: '33', 'rolled-back': '33' };
 
 /**
  * A cluster deployment in one terminal: the per-VM status table at the top, redrawn as VMs move
  * through their steps, and below it the latest step lines (task logs, retries, SSH attempts).
- * Ctrl+C asks to cancel the deployment.
+ * Ctrl+C asks to cancel the deployment. The K3s bootstrap uses the same terminal with its own
+ * per-node table (`table`).
  */
-export class DeployTerminal extends OutputPty {
+export class DeployTerminal<P extends Row = VmProgress> extends OutputPty {
   private readonly interrupted = new vscode.EventEmitter<void>();
   readonly onInterrupt = this.interrupted.event;
   /** Every step line, in order (tests read them). */
   readonly lines: string[] = [];
-  private progress: readonly VmProgress[] = [];
+  private progress: readonly P[] = [];
   private timer?: NodeJS.Timeout;
   private finished = false;
   /** The status table last drawn, plain text. */
   lastTable: string[] = [];
 
-  constructor(name: string, private readonly title: string) {
+  constructor(name: string, private readonly title: string, private readonly table: (progress: readonly P[]) => string[] = statusTable as unknown as (progress: readonly P[]) => string[]) {
     super(name);
   }
 
-  setProgress(progress: readonly VmProgress[]): void {
+  setProgress(progress: readonly P[]): void {
     this.progress = progress;
     this.schedule();
   }
@@ -57,7 +61,7 @@ export class DeployTerminal extends OutputPty {
   }
 
   private draw(): void {
-    const table = statusTable(this.progress);
+    const table = this.table(this.progress);
     this.lastTable = table;
     const rows = this.dimensions?.rows ?? 30;
     const room = Math.max(5, rows - table.length - 4);

@@ -12,8 +12,17 @@ import { startK8sServer, type K8sTestServer } from '../../k8s-server';
 import { KnownHosts, connectSsh, hostPattern, type SshSession } from '../../../src/providers/ssh';
 import type { K3sNodeInput, PlannedK3sNode } from '../../../src/providers/k3s';
 
-export const RES_NIX = resolve(__dirname, '../../../resources/nix');
-const FIXTURE = resolve(__dirname, '../../fixtures/k3s-standin');
+/** The repository root, found upward from here (this module also runs bundled, from out/exthost). */
+function repoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, 'resources/nix/k3s.nix')) && existsSync(join(dir, 'test/fixtures/k3s-standin'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  throw new Error(`repository root not found above ${__dirname}`);
+}
+export const RES_NIX = join(repoRoot(), 'resources/nix');
+const FIXTURE = join(repoRoot(), 'test/fixtures/k3s-standin');
 
 export interface Slot {
   index: number;
@@ -30,6 +39,8 @@ export interface K3sLab {
   state: string;
   k8s: K8sTestServer;
   knownHostsPath: string;
+  /** The private key every stand-in node authorizes. */
+  userKeyPath: string;
   /** Node inputs for a plan: control planes on the given slots first, then workers. */
   nodes(cps: number, workers: number, firstSlot?: number): K3sNodeInput[];
   connect(node: PlannedK3sNode, signal: AbortSignal): Promise<SshSession>;
@@ -121,7 +132,7 @@ export async function startK3sLab(count = 9): Promise<K3sLab> {
   };
 
   return {
-    slots, state, k8s, knownHostsPath,
+    slots, state, k8s, knownHostsPath, userKeyPath: userKey,
     nodes(cps, workers, firstSlot = 0) {
       const pick = (i: number) => slots[firstSlot + i];
       return [

@@ -14,6 +14,9 @@ const TREE_ONLY: Record<string, string> = {
   'homelab.kubernetes.logsWithOptions': 'acts on one pod picked in the tree; no pod picker yet (issue 17)',
   'homelab.kubernetes.exec': 'acts on one pod picked in the tree; no pod picker yet (issue 17)',
   'homelab.kubernetes.portForward': 'acts on one pod or service picked in the tree; no object picker yet (issue 17)',
+  'homelab.kubernetes.cordonNode': 'acts on one node picked in the Nodes group; no node picker yet',
+  'homelab.kubernetes.uncordonNode': 'acts on one node picked in the Nodes group; no node picker yet',
+  'homelab.kubernetes.drainNode': 'acts on one node picked in the Nodes group; no node picker yet',
 };
 
 interface MenuEntry { command: string; when?: string; group?: string }
