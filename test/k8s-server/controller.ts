@@ -56,7 +56,52 @@ export class Controller {
     for (const s of this.store.list('statefulsets')) this.statefulSet(s);
     for (const ds of this.store.list('daemonsets')) this.podsFor('daemonsets', 'DaemonSet', ds, 1, () => `${ds.metadata.name}-${rand5()}`);
     for (const n of this.store.list('nodes')) this.node(n);
+    for (const c of this.store.list('persistentvolumeclaims')) this.claim(c);
     this.barePods();
+  }
+
+  /**
+   * The persistentvolume controller for a claim nothing binds: no PersistentVolume matches and no
+   * provisioner here makes one (the NFS CSI driver's external-provisioner never runs in this
+   * server). It records, once per claim, what kube-controller-manager records: a class that does
+   * not exist (ProvisioningFailed), no class (FailedBinding), a WaitForFirstConsumer class, or
+   * the claim handed to the class's external provisioner (its annotations and ExternalProvisioning).
+   * The claim stays Pending.
+   */
+  private readonly claimsSeen = new Set<string>();
+  private claim(c: K8sObject): void {
+    const uid = c.metadata.uid!;
+    if (this.claimsSeen.has(uid) || (c.status as JsonObject | undefined)?.phase !== 'Pending') return;
+    this.claimsSeen.add(uid);
+    const spec = (c.spec ?? {}) as JsonObject;
+    let className = spec.storageClassName as string | undefined;
+    if (className === undefined) {
+      const def = this.store.list('storageclasses').find((sc) => (sc.metadata.annotations as JsonObject | undefined)?.['storageclass.kubernetes.io/is-default-class'] === 'true');
+      className = def?.metadata.name;
+    }
+    if (!className) { this.claimEvent(c, 'Normal', 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set'); return; }
+    const sc = this.store.get('storageclasses', undefined, className);
+    if (!sc) { this.claimEvent(c, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${className}" not found`); return; }
+    if (sc.volumeBindingMode === 'WaitForFirstConsumer') { this.claimEvent(c, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding'); return; }
+    const provisioner = String(sc.provisioner);
+    try {
+      this.store.modify('persistentvolumeclaims', c.metadata.namespace, c.metadata.name, (o) => {
+        o.metadata.annotations = { ...((o.metadata.annotations ?? {}) as JsonObject), 'volume.beta.kubernetes.io/storage-provisioner': provisioner, 'volume.kubernetes.io/storage-provisioner': provisioner };
+      });
+    } catch { return; /* deleted meanwhile */ }
+    this.claimEvent(c, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`);
+  }
+
+  private claimEvent(c: K8sObject, type: string, reason: string, message: string): void {
+    const t = now();
+    try {
+      this.store.create('events', {
+        metadata: { name: `${c.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: c.metadata.namespace! },
+        involvedObject: { kind: 'PersistentVolumeClaim', namespace: c.metadata.namespace!, name: c.metadata.name, uid: c.metadata.uid!, apiVersion: 'v1', resourceVersion: c.metadata.resourceVersion! },
+        reason, message, type, source: { component: 'persistentvolume-controller' }, reportingComponent: 'persistentvolume-controller', reportingInstance: '',
+        firstTimestamp: t, lastTimestamp: t, count: 1,
+      });
+    } catch { /* namespace going away */ }
   }
 
   /** The kubelet of a registered node: Ready after the ready delay, unless annotated

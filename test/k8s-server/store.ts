@@ -73,8 +73,8 @@ export class Store extends EventEmitter {
     return out.map(([, o]) => clone(o));
   }
 
-  private validate(res: ServedResource, obj: K8sObject): void {
-    const causes: JsonObject[] = [];
+  private validate(res: ServedResource, obj: K8sObject, cur?: K8sObject): void {
+    const causes: JsonObject[] = kindRules(res.plural, obj, cur);
     const name = obj.metadata?.name;
     if (typeof name !== 'string' || !name) causes.push({ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' });
     else if (!DNS1123.test(name) || name.length > 253) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, field: 'metadata.name' });
@@ -87,7 +87,9 @@ export class Store extends EventEmitter {
       if (!isObject(obj.data) || Object.values(obj.data).some((v) => typeof v !== 'string')) causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: data values must be strings', field: 'data' });
     }
     if (causes.length) {
-      const msg = `${res.kind} "${name ?? ''}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`;
+      const what = res.group ? `${res.kind}.${res.group}` : res.kind;
+      const list = causes.map((c) => `${c.field}: ${c.message}`);
+      const msg = `${what} "${name ?? ''}" is invalid: ${list.length > 1 ? `[${list.join(', ')}]` : list[0]}`;
       throw new StoreError(422, 'Invalid', msg, { name: name ?? '', group: res.group, kind: res.kind, causes });
     }
   }
@@ -104,6 +106,7 @@ export class Store extends EventEmitter {
     else delete obj.metadata.namespace;
     obj.apiVersion = apiVersionOf(res);
     obj.kind = res.kind;
+    applyDefaults(plural, obj);
     this.validate(res, obj);
     const ns = obj.metadata.namespace;
     if (res.namespaced && !this.bucket('namespaces').has(this.key(undefined, ns!))) {
@@ -145,7 +148,8 @@ export class Store extends EventEmitter {
     obj.apiVersion = apiVersionOf(res); obj.kind = res.kind;
     if (opts.subresource === 'status') { const s = obj.status; Object.assign(obj, clone(cur)); obj.status = s; }
     else if (cur.status !== undefined) obj.status = clone(cur.status);
-    this.validate(res, obj);
+    applyDefaults(plural, obj);
+    this.validate(res, obj, cur);
     const gen = Number(cur.metadata.generation ?? 0);
     if (cur.spec !== undefined || obj.spec !== undefined) obj.metadata.generation = deepEqual(cur.spec, obj.spec) ? gen : gen + 1;
     obj.metadata.resourceVersion = cur.metadata.resourceVersion!;
@@ -221,6 +225,71 @@ export class Store extends EventEmitter {
     this.logs.set(k, lines);
     this.emit('log', k, line);
   }
+}
+
+/** Defaults the apiserver fills in (so a no-op apply compares equal, as it does there). */
+function applyDefaults(plural: string, obj: K8sObject): void {
+  if (plural === 'storageclasses') {
+    obj.reclaimPolicy ??= 'Delete';
+    obj.volumeBindingMode ??= 'Immediate';
+  }
+  if (plural === 'persistentvolumeclaims') {
+    // a new claim starts Pending whatever status the client sent; volumeMode defaults to Filesystem
+    if (!obj.metadata.resourceVersion && !obj.metadata.uid) obj.status = { phase: 'Pending' };
+    if (isObject(obj.spec)) obj.spec.volumeMode ??= 'Filesystem';
+  }
+  if (plural === 'csidrivers' && isObject(obj.spec)) {
+    obj.spec.attachRequired ??= true;
+    obj.spec.podInfoOnMount ??= false;
+    obj.spec.fsGroupPolicy ??= 'ReadWriteOnceWithFSType';
+    obj.spec.requiresRepublish ??= false;
+    obj.spec.storageCapacity ??= false;
+    obj.spec.seLinuxMount ??= false;
+    obj.spec.volumeLifecycleModes ??= ['Persistent'];
+  }
+}
+
+/**
+ * Validation of the kinds NFS storage needs, with kube-apiserver's field paths and wording:
+ * required fields, and the fields it refuses to change after creation.
+ */
+function kindRules(plural: string, obj: K8sObject, cur?: K8sObject): JsonObject[] {
+  const causes: JsonObject[] = [];
+  const req = (field: string, detail = '') => causes.push({ reason: 'FieldValueRequired', message: `Required value${detail}`, field });
+  const forbid = (field: string, message: string) => causes.push({ reason: 'FieldValueForbidden', message: `Forbidden: ${message}`, field });
+  const spec = isObject(obj.spec) ? obj.spec : undefined;
+  if (plural === 'storageclasses') {
+    if (typeof obj.provisioner !== 'string' || !obj.provisioner) req('provisioner');
+    if (obj.reclaimPolicy !== undefined && !['Delete', 'Retain'].includes(String(obj.reclaimPolicy))) causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${String(obj.reclaimPolicy)}": supported values: "Delete", "Retain"`, field: 'reclaimPolicy' });
+    if (cur) {
+      if (!deepEqual(cur.parameters, obj.parameters)) forbid('parameters', 'updates to parameters are forbidden.');
+      if (cur.provisioner !== obj.provisioner) forbid('provisioner', 'updates to provisioner are forbidden.');
+      if (cur.reclaimPolicy !== obj.reclaimPolicy) forbid('reclaimPolicy', 'updates to reclaimPolicy are forbidden.');
+      if (cur.volumeBindingMode !== obj.volumeBindingMode) forbid('volumeBindingMode', 'field is immutable');
+    }
+  }
+  if (plural === 'clusterrolebindings' || plural === 'rolebindings') {
+    const ref = obj.roleRef;
+    if (!isObject(ref) || !ref.name) req('roleRef.name');
+    if (!isObject(ref) || !ref.kind) req('roleRef.kind');
+    if (cur && !deepEqual(cur.roleRef, obj.roleRef)) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(obj.roleRef)}: cannot change roleRef`, field: 'roleRef' });
+  }
+  if (plural === 'csidrivers') {
+    if (!spec) req('spec');
+    else if (cur && isObject(cur.spec) && cur.spec.attachRequired !== spec.attachRequired) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(spec.attachRequired)}: field is immutable`, field: 'spec.attachRequired' });
+  }
+  if (plural === 'persistentvolumeclaims') {
+    const modes = spec && Array.isArray(spec.accessModes) ? spec.accessModes : [];
+    if (!modes.length) req('spec.accessModes', ': at least 1 access mode is required');
+    for (const m of modes) if (!['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'].includes(String(m))) causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${String(m)}": supported values: "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"`, field: 'spec.accessModes' });
+    const requests = spec && isObject(spec.resources) && isObject(spec.resources.requests) ? spec.resources.requests : undefined;
+    if (!requests || requests.storage === undefined) req('spec.resources[storage]');
+    if (cur && isObject(cur.spec) && spec) {
+      const strip = (s: JsonObject) => { const c = clone(s); delete c.resources; delete c.volumeName; delete c.volumeAttributesClassName; return c; };
+      if (!deepEqual(strip(cur.spec), strip(spec))) forbid('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims');
+    }
+  }
+  return causes;
 }
 
 function dryRun(opts: { dryRun?: boolean }): boolean { return opts.dryRun === true; }

@@ -11,9 +11,15 @@ import type { CommandRegistry } from '../registry';
 import { resolveK3sTarget, type K3sDeps } from './target';
 
 export interface NfsResult {
+  /** applySummary of what was applied (one line per object). */
   applied: string;
+  objects: Array<{ kind: string; name: string; namespace?: string; outcome: string }>;
   check: 'bound' | 'skipped-no-ready-node';
+  /** What the user was shown. */
+  message: string;
 }
+
+type Client = import('../../providers/kubernetes/client').KubeClient;
 
 async function setUpNfs(deps: K3sDeps & { storageManifestsDir: string }, arg: unknown): Promise<NfsResult> {
   const t = await resolveK3sTarget(deps, arg);
@@ -22,7 +28,7 @@ async function setUpNfs(deps: K3sDeps & { storageManifestsDir: string }, arg: un
   const server = settings.get('nix.nfsServer').trim();
   const share = settings.get('nix.nfsExport').trim();
   if (!server || !share) throw new Error(vscode.l10n.t('The template has no NFS settings: set homelab.nix.nfsServer and homelab.nix.nfsExport (the export the template mounts), then run this again.'));
-  const { checkNfsExport, nfsStorageClass } = await import('../../providers/k3s/nfs');
+  const { checkNfsExport, nfsStorageClass, NFS_PROVISIONER } = await import('../../providers/k3s/nfs');
   const bad = checkNfsExport(server, share);
   if (bad) throw new Error(bad);
   const { applyPath, applyObject, applySummary } = await import('../../providers/kubernetes/actions');
@@ -32,43 +38,71 @@ async function setUpNfs(deps: K3sDeps & { storageManifestsDir: string }, arg: un
     const results = [...await applyPath(client, deps.storageManifestsDir), await applyObject(client, nfsStorageClass(server, share), {}, 'StorageClass nfs')];
     const summary = applySummary(results);
     deps.log.info(`k3s ${t.name}: NFS storage\n${summary}`);
+    const objects = results.map((r) => ({ kind: r.kind, name: r.name, namespace: r.namespace, outcome: r.outcome }));
     const failed = results.filter((r) => r.outcome === 'failed');
     if (failed.length) throw new Error(vscode.l10n.t('NFS storage on {0}: {1} objects could not be applied: {2}', t.name, failed.length, failed.map((r) => `${r.kind}/${r.name}: ${r.error?.message}`).join('; ')));
+    const count = (o: string) => results.filter((r) => r.outcome === o).length;
+    const tally = vscode.l10n.t('{0} created, {1} configured, {2} unchanged', count('created'), count('configured'), count('unchanged'));
+    // The proof needs a node that runs the driver's pods; without one the claim could never bind.
     const nodes = (await client.request<{ items: KubeObject[] }>('GET', '/api/v1/nodes')).items;
     const ready = nodes.filter((n) => (n.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True'));
     if (!ready.length) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('The NFS driver and StorageClass "nfs" are set up on {0}, but no node is Ready, so no test volume was made. Start the cluster\'s VMs and run "Set Up NFS Storage" again to prove it.', t.name));
-      return { applied: summary, check: 'skipped-no-ready-node' };
+      const message = vscode.l10n.t('The NFS driver and StorageClass "nfs" are set up on {0} ({1}), but no node is Ready ({2}), so the test claim was skipped. Start the cluster\'s VMs and run "Set Up NFS Storage" again to prove it.', t.name, tally, nodes.length ? vscode.l10n.t('{0} nodes, none Ready', nodes.length) : vscode.l10n.t('no nodes'));
+      void vscode.window.showWarningMessage(message);
+      return { applied: summary, objects, check: 'skipped-no-ready-node', message };
     }
+    if (token.isCancellationRequested) throw new CancelledError();
     progress.report({ message: vscode.l10n.t('test claim') });
     const name = `homelab-nfs-check-${randomBytes(3).toString('hex')}`;
     const ns = 'default';
     await client.request('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, { body: {
-      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: ns },
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'homelab' } },
       spec: { accessModes: ['ReadWriteMany'], storageClassName: 'nfs', resources: { requests: { storage: '1Mi' } } },
     } });
+    const timeoutMs = deps.tuning.nfsBindTimeoutMs ?? 180_000;
+    let bound: boolean;
+    let lastEvent = '';
     try {
-      await waitBound(client, ns, name, token, 180_000);
+      bound = await waitBound(client, ns, name, token, timeoutMs);
+      if (!bound) lastEvent = await claimEvents(client, ns, name);
     } finally {
-      await client.request('DELETE', `/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}`).catch(() => undefined);
+      // the test claim never outlives the command (bound, timed out or cancelled)
+      await client.request('DELETE', `/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}`).catch((e: Error) => deps.log.warn(`k3s ${t.name}: could not delete the test claim ${ns}/${name}: ${e.message}`));
     }
-    void vscode.window.showInformationMessage(vscode.l10n.t('NFS storage works on {0}: a test claim of StorageClass "nfs" was bound and deleted.', t.name));
-    return { applied: summary, check: 'bound' };
+    if (!bound) {
+      throw new Error(vscode.l10n.t('NFS storage on {0}: the driver and StorageClass "nfs" are applied ({1}), but a test claim of StorageClass "nfs" was not bound within {2} s ({3}); it was deleted again. Check that the driver\'s pods run in kube-system (Deployment csi-nfs-controller, DaemonSet csi-nfs-node, provisioner {4}) and that {5}:{6} is exported to the nodes read-write with no_root_squash.',
+        t.name, tally, Math.round(timeoutMs / 1000), lastEvent || vscode.l10n.t('no events'), NFS_PROVISIONER, server, share));
+    }
+    const message = vscode.l10n.t('NFS storage works on {0} ({1}): a test claim of StorageClass "nfs" was bound and deleted.', t.name, tally);
+    void vscode.window.showInformationMessage(message);
+    return { applied: summary, objects, check: 'bound', message };
   });
 }
 
-/** Watches the claim until it is Bound (one list, then events). */
-async function waitBound(client: import('../../providers/kubernetes/client').KubeClient, ns: string, name: string, token: vscode.CancellationToken, timeoutMs: number): Promise<void> {
+/** Watches the claim until it is Bound (one list, then events); false when the time is up. */
+async function waitBound(client: Client, ns: string, name: string, token: vscode.CancellationToken, timeoutMs: number): Promise<boolean> {
   const { Informer } = await import('../../providers/kubernetes/informer');
   const { KINDS } = await import('../../providers/kubernetes/resources');
-  await new Promise<void>((resolve, reject) => {
-    const done = (err?: Error) => { clearTimeout(timer); sub.dispose(); informer.stop(); if (err) reject(err); else resolve(); };
-    const check = () => { if (informer.get(name, ns)?.status?.phase === 'Bound') done(); };
+  return new Promise<boolean>((resolve, reject) => {
+    const done = (v: boolean | Error) => { clearTimeout(timer); sub.dispose(); informer.stop(); if (v instanceof Error) reject(v); else resolve(v); };
+    const check = () => { if (informer.get(name, ns)?.status?.phase === 'Bound') done(true); };
     const informer = new Informer({ client, kind: KINDS.persistentvolumeclaims, namespace: ns, onBatch: check });
-    const timer = setTimeout(() => done(new Error(vscode.l10n.t('The test claim {0} was not bound within {1} s: look at its events (the NFS server must export {2} to the nodes, read-write, with no_root_squash).', name, Math.round(timeoutMs / 1000), settings.get('nix.nfsExport')))), timeoutMs);
+    const timer = setTimeout(() => done(false), timeoutMs);
     const sub = token.onCancellationRequested(() => done(new CancelledError()));
     informer.start();
   });
+}
+
+/** The claim's latest event ("reason: message"), what a user would see in `kubectl describe pvc`. */
+async function claimEvents(client: Client, ns: string, name: string): Promise<string> {
+  try {
+    const list = await client.request<{ items: Array<{ reason?: string; message?: string; lastTimestamp?: string; eventTime?: string; metadata?: { creationTimestamp?: string } }> }>('GET', `/api/v1/namespaces/${ns}/events`, { query: { fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}` } });
+    const at = (e: (typeof list.items)[number]) => e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
+    const last = [...list.items].sort((a, b) => at(a).localeCompare(at(b))).pop();
+    return last ? `${last.reason ?? ''}: ${last.message ?? ''}` : '';
+  } catch {
+    return '';
+  }
 }
 
 export function registerK3sNfsCommand(registry: CommandRegistry, deps: K3sDeps & { storageManifestsDir: string }): void {

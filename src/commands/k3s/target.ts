@@ -30,6 +30,8 @@ export interface K3sTuning {
   /** Drain: overall budget and the pause between refused evictions. */
   drainTimeoutMs?: number;
   drainRetryMs?: number;
+  /** Set Up NFS Storage: how long the test claim may take to bind (default 180 s). */
+  nfsBindTimeoutMs?: number;
 }
 
 export interface K3sDeps extends OperationDeps {

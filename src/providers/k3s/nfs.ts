@@ -8,8 +8,8 @@ export const NFS_PROVISIONER = 'nfs.csi.k8s.io';
 /** A message when server or export cannot be written into the StorageClass as they are. */
 export function checkNfsExport(server: string, share: string): string | undefined {
   if (!server || !share) return 'The template has no NFS settings: set homelab.nix.nfsServer and homelab.nix.nfsExport.';
-  if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(server)) return `NFS server "${server}" is not a host name or address.`;
-  if (!/^\/[A-Za-z0-9._/-]*$/.test(share) || share.split('/').includes('..')) return `NFS export "${share}" is not a plain absolute path.`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(server)) return `NFS server "${server}" is not a host name or address (homelab.nix.nfsServer): the export must be host:/path.`;
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(share) || share.split('/').includes('..')) return `NFS export "${share}" is not a plain absolute path on the server (homelab.nix.nfsExport, e.g. /srv/nfs): the export must be host:/path.`;
   return undefined;
 }
 

@@ -43,7 +43,7 @@ onTestServerOnly(() => describe('k8s API test server conformance [test server on
     const api = await env.client.request<{ versions: string[] }>('GET', '/api');
     assert.deepEqual(api.versions, ['v1']);
     const groups = await env.client.request<{ groups: { name: string }[] }>('GET', '/apis');
-    assert.deepEqual(groups.groups.map((g) => g.name).sort(), ['apps', 'networking.k8s.io', 'policy']);
+    assert.deepEqual(groups.groups.map((g) => g.name).sort(), ['apps', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
     const apps = await env.client.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>('GET', '/apis/apps/v1');
     assert.ok(apps.resources.some((r) => r.name === 'deployments/scale' && r.kind === 'Scale'));
     const core = await env.client.request<{ resources: { name: string; namespaced: boolean }[] }>('GET', '/api/v1');
@@ -121,7 +121,7 @@ onTestServerOnly(() => describe('k8s API test server conformance [test server on
     await env.client.request('POST', `/apis/apps/v1/namespaces/${ns}/daemonsets`, { body: { ...deploymentManifest('agent', ns), kind: 'DaemonSet' } });
     await eventually(async () => assert.equal((await env.client.request<KubeObject>('GET', `/apis/apps/v1/namespaces/${ns}/daemonsets/agent`)).status?.numberReady, 1));
     await env.client.request('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, { body: { metadata: { name: 'web' }, spec: { rules: [{ host: 'web.lan' }] } } });
-    await env.client.request('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, { body: { metadata: { name: 'data' }, spec: { resources: { requests: { storage: '1Gi' } } } } });
+    await env.client.request('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, { body: { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } });
     const e = await caught(env.client.request('POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: 'Bad_Name' } } }));
     assert.equal(e.kind, 'invalid');
     assert.match(e.message, /metadata\.name/);
