@@ -33,6 +33,14 @@ async function setUpNfs(deps: K3sDeps & { storageManifestsDir: string }, arg: un
   if (bad) throw new Error(bad);
   const { applyPath, applyObject, applySummary } = await import('../../providers/kubernetes/actions');
   const client = await deps.kubernetes.client(rec.context);
+  // A StorageClass's parameters cannot change (the apiserver refuses with 422): a changed export is
+  // said before anything is applied, with what to do.
+  const { isKubeError } = await import('../../providers/kubernetes/errors');
+  const existing = await client.request<KubeObject>('GET', '/apis/storage.k8s.io/v1/storageclasses/nfs').catch((e: unknown) => { if (isKubeError(e, 'notFound')) return undefined; throw e; });
+  const was = existing?.parameters as { server?: string; share?: string } | undefined;
+  if (existing && (existing.provisioner !== NFS_PROVISIONER || was?.server !== server || was?.share !== share)) {
+    throw new Error(vscode.l10n.t('StorageClass "nfs" on {0} already points at {1} ({2}), not at the template\'s export {3}:{4}. A StorageClass cannot be changed: delete it (volumes made from it keep their export), then run this again.', t.name, `${was?.server ?? '?'}:${was?.share ?? '?'}`, String(existing.provisioner), server, share));
+  }
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Setting up NFS storage on {0}…', t.name), cancellable: true }, async (progress, token) => {
     progress.report({ message: vscode.l10n.t('NFS CSI driver') });
     const results = [...await applyPath(client, deps.storageManifestsDir), await applyObject(client, nfsStorageClass(server, share), {}, 'StorageClass nfs')];
