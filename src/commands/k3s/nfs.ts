@@ -31,11 +31,14 @@ async function setUpNfs(deps: K3sDeps & { storageManifestsDir: string }, arg: un
   const { checkNfsExport, nfsStorageClass, NFS_PROVISIONER } = await import('../../providers/k3s/nfs');
   const bad = checkNfsExport(server, share);
   if (bad) throw new Error(bad);
-  const { applyPath, applyObject, applySummary } = await import('../../providers/kubernetes/actions');
+  // Everything Kubernetes from the kubernetes bundle (dist/kubernetes.js), the one the session's
+  // clients come from: a second copy's KubeError is not instanceof, so "not found" went unrecognised.
+  const kube = await import('../../providers/kubernetes');
+  const { applyPath, applyObject, applySummary } = kube.actions;
   const client = await deps.kubernetes.client(rec.context);
   // A StorageClass's parameters cannot change (the apiserver refuses with 422): a changed export is
   // said before anything is applied, with what to do.
-  const { isKubeError } = await import('../../providers/kubernetes/errors');
+  const { isKubeError } = kube.errors;
   const existing = await client.request<KubeObject>('GET', '/apis/storage.k8s.io/v1/storageclasses/nfs').catch((e: unknown) => { if (isKubeError(e, 'notFound')) return undefined; throw e; });
   const was = existing?.parameters as { server?: string; share?: string } | undefined;
   if (existing && (existing.provisioner !== NFS_PROVISIONER || was?.server !== server || was?.share !== share)) {
@@ -89,8 +92,7 @@ async function setUpNfs(deps: K3sDeps & { storageManifestsDir: string }, arg: un
 
 /** Watches the claim until it is Bound (one list, then events); false when the time is up. */
 async function waitBound(client: Client, ns: string, name: string, token: vscode.CancellationToken, timeoutMs: number): Promise<boolean> {
-  const { Informer } = await import('../../providers/kubernetes/informer');
-  const { KINDS } = await import('../../providers/kubernetes/resources');
+  const { informer: { Informer }, resources: { KINDS } } = await import('../../providers/kubernetes');
   return new Promise<boolean>((resolve, reject) => {
     const done = (v: boolean | Error) => { clearTimeout(timer); sub.dispose(); informer.stop(); if (v instanceof Error) reject(v); else resolve(v); };
     const check = () => { if (informer.get(name, ns)?.status?.phase === 'Bound') done(true); };
