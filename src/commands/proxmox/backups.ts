@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { backupStorages, deleteBackup, parseBackupVolid, restoreBackup, setBackupProtected, startBackup, type BackupCompression, type BackupMode, type BackupVolume } from '../../providers/proxmox/backups';
 import { factsOf } from '../../providers/proxmox/capabilities';
-import { describeGuest, guestRefOf, guestStatus, type GuestRef } from '../../providers/proxmox/guests';
+import { guestRefOf, guestStatus, type GuestRef } from '../../providers/proxmox/guests';
 import type { ClusterResource } from '../../providers/proxmox/types';
 import type { GuestData } from '../../services/proxmox/guest-data';
 import type { ClusterConfig } from '../../services/proxmox/clusters';
@@ -125,7 +125,7 @@ export async function backupMembers(deps: OperationDeps, cluster: ClusterConfig,
     const ref = guestRefOf(m)!;
     const what = vscode.l10n.t('Backup of {0} to {1}', guestName(ref), picked.label);
     const upid = await send({ ref }, () => startBackup(client, ref, { storage: picked.label, mode: 'snapshot', compress: 'zstd', notesTemplate: vscode.l10n.t('{{guestname}} before destroy') }));
-    await runGuestTask(deps, { cluster, client, ref, resource: m }, upid, what);
+    await runGuestTask(deps, { cluster, client, ref }, upid, what);
   }
 }
 
@@ -203,7 +203,7 @@ async function restore(deps: BackupDeps, args: unknown[]): Promise<{ vmid: numbe
   if (!target) {
     const items = [
       { label: vscode.l10n.t('As a new {0}', kind), id: 'new', detail: vscode.l10n.t('The original stays as it is; the copy gets a new ID and new MAC addresses') },
-      ...(existing && existing.type === origin.type ? [{ label: vscode.l10n.t('Over {0}', describeGuest({ ...origin, node: existing.node!, name: existing.name })), id: 'over', detail: vscode.l10n.t('Replaces its disks and configuration with the backup\'s; what it holds now is lost') }] : []),
+      ...(existing && existing.type === origin.type ? [{ label: vscode.l10n.t('Over {0}', guestName({ ...origin, name: existing.name })), id: 'over', detail: vscode.l10n.t('Replaces its disks and configuration with the backup\'s; what it holds now is lost') }] : []),
     ];
     target = (await deps.prompts.pick(items, { title })).id as 'new' | 'over';
   }
@@ -229,20 +229,20 @@ async function restore(deps: BackupDeps, args: unknown[]): Promise<{ vmid: numbe
 
 /** Over the guest itself: refused while it runs; a modal and then its ID typed in confirm it. */
 async function restoreOver(deps: BackupDeps, b: BackupTarget, origin: GuestRef, existing: { node?: string; name?: string } | undefined, given?: RestorePlan): Promise<{ vmid: number }> {
-  if (!existing?.node) throw new Error(vscode.l10n.t('{0} does not exist any more: restore the backup as a new guest instead.', describeGuest(origin)));
+  if (!existing?.node) throw new Error(vscode.l10n.t('{0} does not exist any more: restore the backup as a new guest instead.', guestName(origin)));
   const g: GuestRef = { ...origin, node: existing.node, name: existing.name };
   const live = await guestStatus(b.client, g);
   checkAllowed(g, 'restoreOver', factsOf({ type: g.type, status: live.status, template: live.template, lock: live.lock }, { qmpstatus: live.qmpstatus }));
-  const over = vscode.l10n.t('Overwrite {0}', describeGuest(g));
+  const over = vscode.l10n.t('Overwrite {0}', guestName(g));
   if (!given) {
     await deps.prompts.confirm(
-      vscode.l10n.t('Overwrite {0} with the backup of {1}?', describeGuest(g), new Date(b.backup.ctime * 1000).toLocaleString()),
-      vscode.l10n.t('Its disks and configuration are replaced by the backup\'s: everything {0} stored since then is lost, and its snapshots are gone. This cannot be undone.', describeGuest(g)) +
+      vscode.l10n.t('Overwrite {0} with the backup of {1}?', guestName(g), new Date(b.backup.ctime * 1000).toLocaleString()),
+      vscode.l10n.t('Its disks and configuration are replaced by the backup\'s: everything {0} stored since then is lost, and its snapshots are gone. This cannot be undone.', guestName(g)) +
         (b.backup.notes ? `\n\n${vscode.l10n.t('Backup notes: {0}', b.backup.notes)}` : ''),
       over,
     );
     await deps.prompts.input({
-      title: vscode.l10n.t('Type {0} to overwrite {1}', String(g.vmid), describeGuest(g)),
+      title: vscode.l10n.t('Type {0} to overwrite {1}', String(g.vmid), guestName(g)),
       prompt: vscode.l10n.t('The ID of the guest that is overwritten'),
       validateInput: (v) => (v.trim() === String(g.vmid) ? undefined : vscode.l10n.t('Type {0} to confirm.', String(g.vmid))),
     });
@@ -254,7 +254,7 @@ async function restoreOver(deps: BackupDeps, b: BackupTarget, origin: GuestRef, 
 async function runRestore(deps: BackupDeps, b: BackupTarget, g: GuestRef, o: { vmid: number; force?: boolean; unique?: boolean; start?: boolean }, over: boolean): Promise<void> {
   // A local backup restores on its node; the guest it overwrites lives there too (or the backup is on shared storage).
   const node = over ? g.node : b.node;
-  const what = over ? vscode.l10n.t('Restoring {0} from {1}', describeGuest(g), b.backup.volid) : vscode.l10n.t('Restoring {0} as {1}', b.backup.volid, o.vmid);
+  const what = over ? vscode.l10n.t('Restoring {0} from {1}', guestName(g), b.backup.volid) : vscode.l10n.t('Restoring {0} as {1}', b.backup.volid, o.vmid);
   const started = Date.now();
   let result = 'error';
   try {
