@@ -13,7 +13,7 @@ import type { ProxmoxElement } from '../../views/proxmox/tree';
 import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
 import { checkAllowed, guestName, resolveGuest, runGuestTask, send, type GuestCommandTarget } from './guest-target';
-import { expectOk, reportActivity, type OperationDeps } from './operation';
+import { expectOk, reported, type OperationDeps } from './operation';
 
 export type BackupDeps = OperationDeps & { guestData: GuestData };
 
@@ -35,18 +35,10 @@ export async function backupGuest(deps: BackupDeps, t: GuestCommandTarget, plan:
     throw new Error(vscode.l10n.t('Storage "{0}" on {1} does not take backups (its content has no "VZDump backup file"), so {2} was not backed up. Pick one of: {3}.', plan.storage, t.ref.node, guestName(t.ref), stores.map((s) => s.storage).join(', ') || vscode.l10n.t('none: add backup content to a storage in Proxmox first')));
   }
   const what = vscode.l10n.t('Backup of {0} to {1}', guestName(t.ref), plan.storage);
-  const started = Date.now();
-  let result = 'error';
-  try {
+  await reported(deps, { what: 'backup', cluster: t.cluster.name, target: `${guestName(t.ref)} → ${plan.storage}` }, async () => {
     const upid = await send(t, () => startBackup(t.client, t.ref, { storage: plan.storage, mode: plan.mode, compress: plan.compress, notesTemplate: plan.notesTemplate, protected: plan.protected }));
     await runGuestTask(deps, t, upid, what);
-    result = 'OK';
-  } catch (e) {
-    result = e instanceof Error ? e.message : String(e);
-    throw e;
-  } finally {
-    await reportActivity(deps, { what: 'backup', cluster: t.cluster.name, target: `${guestName(t.ref)} → ${plan.storage}`, durationMs: Date.now() - started, result });
-  }
+  });
 }
 
 async function askBackupPlan(deps: BackupDeps, t: GuestCommandTarget): Promise<BackupPlan> {
@@ -255,19 +247,11 @@ async function runRestore(deps: BackupDeps, b: BackupTarget, g: GuestRef, o: { v
   // A local backup restores on its node; the guest it overwrites lives there too (or the backup is on shared storage).
   const node = over ? g.node : b.node;
   const what = over ? vscode.l10n.t('Restoring {0} from {1}', guestName(g), b.backup.volid) : vscode.l10n.t('Restoring {0} as {1}', b.backup.volid, o.vmid);
-  const started = Date.now();
-  let result = 'error';
-  try {
+  await reported(deps, { what: 'restore', cluster: b.cluster.name, target: `${b.backup.volid} → ${o.vmid}` }, async () => {
     const upid = await send({ ref: g }, () => restoreBackup(b.client, node, b.backup, o));
     const outcome = await deps.operations.follow(b.cluster, b.client, upid, { vmName: g.name ?? String(o.vmid), title: what });
     expectOk(outcome, what);
-    result = 'OK';
-  } catch (e) {
-    result = e instanceof Error ? e.message : String(e);
-    throw e;
-  } finally {
-    await reportActivity(deps, { what: 'restore', cluster: b.cluster.name, target: `${b.backup.volid} → ${o.vmid}`, durationMs: Date.now() - started, result });
-  }
+  });
 }
 
 async function protect(deps: BackupDeps, args: unknown[], on: boolean): Promise<void> {

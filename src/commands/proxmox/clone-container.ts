@@ -7,7 +7,7 @@ import type { ClusterResource } from '../../providers/proxmox/types';
 import type { ClusterConfig } from '../../services/proxmox/clusters';
 import { runWizard } from '../wizard';
 import { guestName, send } from './guest-target';
-import { expectOk, reportActivity, type OperationDeps } from './operation';
+import { expectOk, reported, type OperationDeps } from './operation';
 
 export interface ContainerClonePlan {
   hostname: string;
@@ -48,19 +48,11 @@ export async function cloneContainer(
   if (badId) throw new Error(vscode.l10n.t('Cannot clone {0}: {1}', guestName(g), badId));
   const newid = Number(plan.idText);
   const what = vscode.l10n.t('Cloning {0} → {1} ({2})', guestName(g), plan.hostname, newid);
-  const started = Date.now();
-  let result = 'error';
-  try {
+  await reported(deps, { what: 'clone', cluster: src.cluster.name, target: `${guestName(g)} → ${plan.hostname} (${newid})` }, async () => {
     const upid = await send({ ref: g }, () => cloneGuest(client, g, { newid, name: plan.hostname, full: true }));
     const outcome = await deps.operations.follow(src.cluster, client, upid, { vmName: plan.hostname, title: what });
     expectOk(outcome, what);
-    result = 'OK';
-    void vscode.window.showInformationMessage(vscode.l10n.t('Container {0} ({1}) is ready on {2}.', plan.hostname, newid, g.node));
-    return { vmid: newid, node: g.node };
-  } catch (e) {
-    result = e instanceof Error ? e.message : String(e);
-    throw e;
-  } finally {
-    await reportActivity(deps, { what: 'clone', cluster: src.cluster.name, target: `${guestName(g)} → ${plan.hostname} (${newid})`, durationMs: Date.now() - started, result });
-  }
+  });
+  void vscode.window.showInformationMessage(vscode.l10n.t('Container {0} ({1}) is ready on {2}.', plan.hostname, newid, g.node));
+  return { vmid: newid, node: g.node };
 }

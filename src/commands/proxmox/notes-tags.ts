@@ -18,18 +18,6 @@ async function editNotes(deps: NotesTagsDeps, args: unknown[]): Promise<string> 
   return uri.toString();
 }
 
-/** PVE's tag rule, localized around the provider's reason. */
-async function tagProblem(value: string, current: string[], caseSensitive: boolean): Promise<string | undefined> {
-  const { checkTag } = await import('../../providers/proxmox/tags');
-  const tag = value.trim();
-  if (!tag) return vscode.l10n.t('Enter a tag.');
-  const bad = checkTag(tag);
-  if (bad) return vscode.l10n.t('Proxmox would refuse this tag: {0}', bad);
-  const same = current.find((c) => (caseSensitive ? c === tag : c.toLowerCase() === tag.toLowerCase()));
-  if (same) return vscode.l10n.t('The guest already has the tag "{0}".', same);
-  return undefined;
-}
-
 async function changeTags(deps: NotesTagsDeps, args: unknown[], kind: 'add' | 'remove'): Promise<string> {
   const t = await resolveGuest(deps, args[0], { action: 'editTags', title: kind === 'add' ? vscode.l10n.t('Add a tag to which guest?') : vscode.l10n.t('Remove a tag from which guest?') });
   const tags = await import('../../providers/proxmox/tags');
@@ -41,9 +29,9 @@ async function changeTags(deps: NotesTagsDeps, args: unknown[], kind: 'add' | 'r
   let next: string;
   let tag: string;
   if (kind === 'add') {
-    // Precomputed, because an input box validates synchronously.
     const known = [...new Set((deps.session.inventory(t.cluster.id)?.nodes ?? []).flatMap((n) => [...n.guests, ...n.templates]).flatMap((g) => tags.parseTags(g.tags)))].filter((x) => !current.includes(x)).sort();
-    const sync = (v: string) => {
+    // PVE's tag rule, localized around the provider's reason; synchronous, as an input box validates.
+    const problem = (v: string) => {
       const x = v.trim();
       if (!x) return vscode.l10n.t('Enter a tag.');
       const bad = tags.checkTag(x);
@@ -52,15 +40,15 @@ async function changeTags(deps: NotesTagsDeps, args: unknown[], kind: 'add' | 'r
       return same ? vscode.l10n.t('The guest already has the tag "{0}".', same) : undefined;
     };
     if (given !== undefined) {
-      const problem = await tagProblem(given, current, style.caseSensitive);
-      if (problem) throw new Error(problem);
+      const bad = problem(given);
+      if (bad) throw new Error(bad);
       tag = given.trim();
     } else {
       tag = (await deps.prompts.input({
         title: vscode.l10n.t('Add a tag to {0}', guestName(t.ref)),
         prompt: current.length ? vscode.l10n.t('Current tags: {0}', current.join(', ')) : vscode.l10n.t('Letters, digits and _ - + . (the first one a letter, digit or _)'),
         placeHolder: known.length ? vscode.l10n.t('e.g. {0}', known.slice(0, 5).join(', ')) : undefined,
-        validateInput: sync,
+        validateInput: problem,
       })).trim();
     }
     next = tags.addTag(current.join(';'), tag, style);

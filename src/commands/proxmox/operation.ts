@@ -27,6 +27,22 @@ export function reportActivity(deps: Pick<OperationDeps, 'operations'>, e: Activ
   return deps.operations.report(e);
 }
 
+/** Runs `work` and reports it to the activity log with its duration and result (OK, or the error's message). */
+export async function reported<T>(deps: Pick<OperationDeps, 'operations'>, a: Omit<ActivityRecord, 'durationMs' | 'result'>, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  let result = 'error';
+  try {
+    const value = await work();
+    result = 'OK';
+    return value;
+  } catch (e) {
+    result = e instanceof Error ? e.message : String(e);
+    throw e;
+  } finally {
+    await reportActivity(deps, { ...a, durationMs: Date.now() - started, result });
+  }
+}
+
 /** Throws a user-facing error for a task that failed; a cancelled task ends the command quietly. */
 export function expectOk(outcome: TaskOutcome, what: string): void {
   if (outcome.cancelled) {
