@@ -195,7 +195,7 @@ describe('Proxmox consoles, notes, tags and cloud-init', function () {
       change(ct, (c) => (c.lock = 'backup'));
       try {
         const { failure } = await run(api, 'homelab.proxmox.editNotes', [], { clusterId: C, vmid: ct.vmid });
-        assert.match(failure ?? '', new RegExp(`Not possible for container ${ct.vmid} .*locked \\(backup\\)`));
+        assert.match(failure ?? '', new RegExp(`Container ${ct.vmid} \\(${ct.conf.hostname}\\) is locked \\(backup\\): a backup of it is running`));
       } finally {
         change(ct, (c) => delete c.lock);
       }

@@ -263,7 +263,7 @@ describe('Proxmox guests: snapshots, backups, containers', function () {
       const vm = labVm();
       const [b] = await backupEls(vm);
       const running = await run(api, 'homelab.proxmox.restoreBackup', ['over'], b);
-      assert.match(running.failure ?? '', new RegExp(`VM ${vm.vmid} \\(\\S+\\): not possible now, stop the guest before restoring a backup over it`));
+      assert.match(running.failure ?? '', new RegExp(`Not possible for VM ${vm.vmid} \\(\\S+\\): stop the guest before restoring a backup over it`));
       const ct = byName('ct-postgres');
       const [cb] = await backupEls(ct);
       const overLabel = `Overwrite container ${ct.vmid} (ct-postgres)`;

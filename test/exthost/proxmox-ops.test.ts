@@ -131,7 +131,7 @@ describe('Proxmox ops: lifecycle, templates, tasks in terminals', function () {
   });
 
   it('a VM that does not exist is named in the error (console, start)', async () => {
-    assert.match((await run(api, 'homelab.proxmox.openConsole', [], { clusterId: C, vmid: 99999 })).failure ?? '', /There is no VM 99999 in ops/);
+    assert.match((await run(api, 'homelab.proxmox.openConsole', [], { clusterId: C, vmid: 99999 })).failure ?? '', /There is no guest 99999 in ops/);
     assert.match((await run(api, 'homelab.proxmox.startVm', [], { clusterId: C, vmid: 99999 })).failure ?? '', /There is no VM 99999/);
   });
 

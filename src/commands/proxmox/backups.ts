@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { backupStorages, deleteBackup, parseBackupVolid, restoreBackup, setBackupProtected, startBackup, type BackupCompression, type BackupMode, type BackupVolume } from '../../providers/proxmox/backups';
 import { factsOf } from '../../providers/proxmox/capabilities';
-import { describeGuest, guestRefOf, guestStatus, type GuestRef } from '../../providers/proxmox/guests';
+import { guestRefOf, guestStatus, type GuestRef } from '../../providers/proxmox/guests';
 import type { ClusterResource } from '../../providers/proxmox/types';
 import type { GuestData } from '../../services/proxmox/guest-data';
 import type { ClusterConfig } from '../../services/proxmox/clusters';
@@ -13,7 +13,7 @@ import type { ProxmoxElement } from '../../views/proxmox/tree';
 import type { CommandRegistry } from '../registry';
 import { runWizard } from '../wizard';
 import { checkAllowed, guestName, resolveGuest, runGuestTask, send, type GuestCommandTarget } from './guest-target';
-import { expectOk, reportActivity, type OperationDeps } from './operation';
+import { expectOk, reported, type OperationDeps } from './operation';
 
 export type BackupDeps = OperationDeps & { guestData: GuestData };
 
@@ -35,18 +35,10 @@ export async function backupGuest(deps: BackupDeps, t: GuestCommandTarget, plan:
     throw new Error(vscode.l10n.t('Storage "{0}" on {1} does not take backups (its content has no "VZDump backup file"), so {2} was not backed up. Pick one of: {3}.', plan.storage, t.ref.node, guestName(t.ref), stores.map((s) => s.storage).join(', ') || vscode.l10n.t('none: add backup content to a storage in Proxmox first')));
   }
   const what = vscode.l10n.t('Backup of {0} to {1}', guestName(t.ref), plan.storage);
-  const started = Date.now();
-  let result = 'error';
-  try {
+  await reported(deps, { what: 'backup', cluster: t.cluster.name, target: `${guestName(t.ref)} → ${plan.storage}` }, async () => {
     const upid = await send(t, () => startBackup(t.client, t.ref, { storage: plan.storage, mode: plan.mode, compress: plan.compress, notesTemplate: plan.notesTemplate, protected: plan.protected }));
     await runGuestTask(deps, t, upid, what);
-    result = 'OK';
-  } catch (e) {
-    result = e instanceof Error ? e.message : String(e);
-    throw e;
-  } finally {
-    await reportActivity(deps, { what: 'backup', cluster: t.cluster.name, target: `${guestName(t.ref)} → ${plan.storage}`, durationMs: Date.now() - started, result });
-  }
+  });
 }
 
 async function askBackupPlan(deps: BackupDeps, t: GuestCommandTarget): Promise<BackupPlan> {
@@ -125,7 +117,7 @@ export async function backupMembers(deps: OperationDeps, cluster: ClusterConfig,
     const ref = guestRefOf(m)!;
     const what = vscode.l10n.t('Backup of {0} to {1}', guestName(ref), picked.label);
     const upid = await send({ ref }, () => startBackup(client, ref, { storage: picked.label, mode: 'snapshot', compress: 'zstd', notesTemplate: vscode.l10n.t('{{guestname}} before destroy') }));
-    await runGuestTask(deps, { cluster, client, ref, resource: m }, upid, what);
+    await runGuestTask(deps, { cluster, client, ref }, upid, what);
   }
 }
 
@@ -203,7 +195,7 @@ async function restore(deps: BackupDeps, args: unknown[]): Promise<{ vmid: numbe
   if (!target) {
     const items = [
       { label: vscode.l10n.t('As a new {0}', kind), id: 'new', detail: vscode.l10n.t('The original stays as it is; the copy gets a new ID and new MAC addresses') },
-      ...(existing && existing.type === origin.type ? [{ label: vscode.l10n.t('Over {0}', describeGuest({ ...origin, node: existing.node!, name: existing.name })), id: 'over', detail: vscode.l10n.t('Replaces its disks and configuration with the backup\'s; what it holds now is lost') }] : []),
+      ...(existing && existing.type === origin.type ? [{ label: vscode.l10n.t('Over {0}', guestName({ ...origin, name: existing.name })), id: 'over', detail: vscode.l10n.t('Replaces its disks and configuration with the backup\'s; what it holds now is lost') }] : []),
     ];
     target = (await deps.prompts.pick(items, { title })).id as 'new' | 'over';
   }
@@ -229,20 +221,20 @@ async function restore(deps: BackupDeps, args: unknown[]): Promise<{ vmid: numbe
 
 /** Over the guest itself: refused while it runs; a modal and then its ID typed in confirm it. */
 async function restoreOver(deps: BackupDeps, b: BackupTarget, origin: GuestRef, existing: { node?: string; name?: string } | undefined, given?: RestorePlan): Promise<{ vmid: number }> {
-  if (!existing?.node) throw new Error(vscode.l10n.t('{0} does not exist any more: restore the backup as a new guest instead.', describeGuest(origin)));
+  if (!existing?.node) throw new Error(vscode.l10n.t('{0} does not exist any more: restore the backup as a new guest instead.', guestName(origin)));
   const g: GuestRef = { ...origin, node: existing.node, name: existing.name };
   const live = await guestStatus(b.client, g);
   checkAllowed(g, 'restoreOver', factsOf({ type: g.type, status: live.status, template: live.template, lock: live.lock }, { qmpstatus: live.qmpstatus }));
-  const over = vscode.l10n.t('Overwrite {0}', describeGuest(g));
+  const over = vscode.l10n.t('Overwrite {0}', guestName(g));
   if (!given) {
     await deps.prompts.confirm(
-      vscode.l10n.t('Overwrite {0} with the backup of {1}?', describeGuest(g), new Date(b.backup.ctime * 1000).toLocaleString()),
-      vscode.l10n.t('Its disks and configuration are replaced by the backup\'s: everything {0} stored since then is lost, and its snapshots are gone. This cannot be undone.', describeGuest(g)) +
+      vscode.l10n.t('Overwrite {0} with the backup of {1}?', guestName(g), new Date(b.backup.ctime * 1000).toLocaleString()),
+      vscode.l10n.t('Its disks and configuration are replaced by the backup\'s: everything {0} stored since then is lost, and its snapshots are gone. This cannot be undone.', guestName(g)) +
         (b.backup.notes ? `\n\n${vscode.l10n.t('Backup notes: {0}', b.backup.notes)}` : ''),
       over,
     );
     await deps.prompts.input({
-      title: vscode.l10n.t('Type {0} to overwrite {1}', String(g.vmid), describeGuest(g)),
+      title: vscode.l10n.t('Type {0} to overwrite {1}', String(g.vmid), guestName(g)),
       prompt: vscode.l10n.t('The ID of the guest that is overwritten'),
       validateInput: (v) => (v.trim() === String(g.vmid) ? undefined : vscode.l10n.t('Type {0} to confirm.', String(g.vmid))),
     });
@@ -254,20 +246,12 @@ async function restoreOver(deps: BackupDeps, b: BackupTarget, origin: GuestRef, 
 async function runRestore(deps: BackupDeps, b: BackupTarget, g: GuestRef, o: { vmid: number; force?: boolean; unique?: boolean; start?: boolean }, over: boolean): Promise<void> {
   // A local backup restores on its node; the guest it overwrites lives there too (or the backup is on shared storage).
   const node = over ? g.node : b.node;
-  const what = over ? vscode.l10n.t('Restoring {0} from {1}', describeGuest(g), b.backup.volid) : vscode.l10n.t('Restoring {0} as {1}', b.backup.volid, o.vmid);
-  const started = Date.now();
-  let result = 'error';
-  try {
+  const what = over ? vscode.l10n.t('Restoring {0} from {1}', guestName(g), b.backup.volid) : vscode.l10n.t('Restoring {0} as {1}', b.backup.volid, o.vmid);
+  await reported(deps, { what: 'restore', cluster: b.cluster.name, target: `${b.backup.volid} → ${o.vmid}` }, async () => {
     const upid = await send({ ref: g }, () => restoreBackup(b.client, node, b.backup, o));
     const outcome = await deps.operations.follow(b.cluster, b.client, upid, { vmName: g.name ?? String(o.vmid), title: what });
     expectOk(outcome, what);
-    result = 'OK';
-  } catch (e) {
-    result = e instanceof Error ? e.message : String(e);
-    throw e;
-  } finally {
-    await reportActivity(deps, { what: 'restore', cluster: b.cluster.name, target: `${b.backup.volid} → ${o.vmid}`, durationMs: Date.now() - started, result });
-  }
+  });
 }
 
 async function protect(deps: BackupDeps, args: unknown[], on: boolean): Promise<void> {

@@ -2,12 +2,12 @@
 // template, and a full copy is what a homelab wants of one), named by `hostname`. A wizard with
 // Back and a summary: host name, ID, then the clone task in its terminal.
 import * as vscode from 'vscode';
-import { cloneGuest, describeGuest, guestRefOf } from '../../providers/proxmox/guests';
+import { cloneGuest, guestRefOf } from '../../providers/proxmox/guests';
 import type { ClusterResource } from '../../providers/proxmox/types';
 import type { ClusterConfig } from '../../services/proxmox/clusters';
 import { runWizard } from '../wizard';
-import { send } from './guest-target';
-import { expectOk, reportActivity, type OperationDeps } from './operation';
+import { guestName, send } from './guest-target';
+import { expectOk, reported, type OperationDeps } from './operation';
 
 export interface ContainerClonePlan {
   hostname: string;
@@ -22,7 +22,7 @@ export async function cloneContainer(
   const client = await deps.connections.client(src.cluster);
   const taken = new Map((await client.resources('vm')).filter((r) => r.vmid !== undefined).map((r) => [r.vmid!, r.name ?? '']));
   const suggested = await client.nextId();
-  const title = (s: string) => `${vscode.l10n.t('Clone {0}', describeGuest(g))}: ${s}`;
+  const title = (s: string) => `${vscode.l10n.t('Clone {0}', guestName(g))}: ${s}`;
   const idProblem = (x: string) => ci.checkVmid(x) ?? (taken.has(Number(x)) ? vscode.l10n.t('ID {0} is taken by "{1}".', Number(x), taken.get(Number(x))!) : undefined);
   const plan: ContainerClonePlan & { idText: string } = given ? { ...given, idText: String(given.newid ?? suggested) } : { hostname: '', idText: String(suggested) };
   if (!given) {
@@ -43,24 +43,16 @@ export async function cloneContainer(
     ]);
   }
   const badName = ci.checkDnsLabel(plan.hostname);
-  if (badName) throw new Error(vscode.l10n.t('Cannot clone {0}: {1}', describeGuest(g), badName));
+  if (badName) throw new Error(vscode.l10n.t('Cannot clone {0}: {1}', guestName(g), badName));
   const badId = idProblem(plan.idText);
-  if (badId) throw new Error(vscode.l10n.t('Cannot clone {0}: {1}', describeGuest(g), badId));
+  if (badId) throw new Error(vscode.l10n.t('Cannot clone {0}: {1}', guestName(g), badId));
   const newid = Number(plan.idText);
-  const what = vscode.l10n.t('Cloning {0} → {1} ({2})', describeGuest(g), plan.hostname, newid);
-  const started = Date.now();
-  let result = 'error';
-  try {
+  const what = vscode.l10n.t('Cloning {0} → {1} ({2})', guestName(g), plan.hostname, newid);
+  await reported(deps, { what: 'clone', cluster: src.cluster.name, target: `${guestName(g)} → ${plan.hostname} (${newid})` }, async () => {
     const upid = await send({ ref: g }, () => cloneGuest(client, g, { newid, name: plan.hostname, full: true }));
     const outcome = await deps.operations.follow(src.cluster, client, upid, { vmName: plan.hostname, title: what });
     expectOk(outcome, what);
-    result = 'OK';
-    void vscode.window.showInformationMessage(vscode.l10n.t('Container {0} ({1}) is ready on {2}.', plan.hostname, newid, g.node));
-    return { vmid: newid, node: g.node };
-  } catch (e) {
-    result = e instanceof Error ? e.message : String(e);
-    throw e;
-  } finally {
-    await reportActivity(deps, { what: 'clone', cluster: src.cluster.name, target: `${describeGuest(g)} → ${plan.hostname} (${newid})`, durationMs: Date.now() - started, result });
-  }
+  });
+  void vscode.window.showInformationMessage(vscode.l10n.t('Container {0} ({1}) is ready on {2}.', plan.hostname, newid, g.node));
+  return { vmid: newid, node: g.node };
 }

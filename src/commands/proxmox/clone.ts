@@ -12,7 +12,8 @@ import type { CommandRegistry } from '../registry';
 import { isCancellation } from '../../providers/cancellation';
 import { settings } from '../../services/settings';
 import { RetryableError, runWizard, type SummaryLine } from '../wizard';
-import { expectOk, label, reportActivity, resolveGuests, vmPath, type OperationDeps } from './operation';
+import { resolveGuests } from './guest-target';
+import { expectOk, label, reportActivity, vmPath, type OperationDeps } from './operation';
 
 const DISK_KEY = /^(ide|scsi|sata|virtio|efidisk|tpmstate)\d+$/;
 

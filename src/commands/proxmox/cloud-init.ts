@@ -6,23 +6,22 @@ import type { CloudInitEdit } from '../../providers/proxmox/cloud-init-edit';
 import { editOf, parseIpconfig, splitKeys, type CloudInitCurrent as Current, type CloudInitForm as State } from '../../providers/proxmox/cloud-init-form';
 import type { CommandRegistry } from '../registry';
 import { runWizard, type SummaryLine, type WizardStep } from '../wizard';
-import { checkAllowed, explain, guestLabel, resolveGuest } from './guest-pick';
+import { explain, guestName, resolveGuest } from './guest-target';
 import { expectOk, type OperationDeps } from './operation';
 
 async function editCloudInit(deps: OperationDeps, args: unknown[]): Promise<string> {
-  const t = await resolveGuest(deps, args, { types: ['qemu'], title: vscode.l10n.t('Edit the cloud-init settings of which VM?') });
-  const client = await deps.connections.client(t.cluster);
-  const [{ guestConfig, guestStatus, powerGuest }, cap, ci, edit] = await Promise.all([
-    import('../../providers/proxmox/guests'), import('../../providers/proxmox/capabilities'),
-    import('../../providers/proxmox/cloud-init'), import('../../providers/proxmox/cloud-init-edit'),
+  // Checked against the live status and the config (a cloud-init drive); the config's digest guards the write.
+  const t = await resolveGuest(deps, args[0], { action: 'editCloudInit', types: ['qemu'], title: vscode.l10n.t('Edit the cloud-init settings of which VM?') });
+  const { client } = t;
+  const conf = t.config!;
+  const [{ guestStatus, powerGuest }, ci, edit] = await Promise.all([
+    import('../../providers/proxmox/guests'), import('../../providers/proxmox/cloud-init'), import('../../providers/proxmox/cloud-init-edit'),
   ]);
-  const [conf, st] = await Promise.all([guestConfig(client, t.ref), guestStatus(client, t.ref)]);
-  await checkAllowed('editCloudInit', t, cap.factsOf({ type: 'qemu', status: st.status, template: st.template, lock: st.lock }, { qmpstatus: st.qmpstatus, ...cap.configFacts(conf) }));
   const read = edit.readCloudInit(conf);
   const cur: Current = { user: read.user ?? '', sshKeys: read.sshKeys, ipconfig0: read.ipconfig0 ?? '', nameserver: read.nameserver ?? '', searchdomain: read.searchdomain ?? '' };
   const ip = parseIpconfig(cur.ipconfig0);
   const s: State = { user: cur.user, keys: cur.sshKeys.join('; '), net: 'keep', cidr: ip.ip && ip.ip !== 'dhcp' ? ip.ip : '', gateway: ip.gw ?? '', nameserver: cur.nameserver, searchdomain: cur.searchdomain };
-  const who = guestLabel(t.ref);
+  const who = guestName(t.ref);
   const title = (what: string) => vscode.l10n.t('Cloud-init of {0}: {1}', who, what);
   const check = (e: CloudInitEdit) => {
     try {
@@ -82,7 +81,7 @@ async function editCloudInit(deps: OperationDeps, args: unknown[]): Promise<stri
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Writing the cloud-init settings of {0}…', who) }, () => edit.applyCloudInit(client, t.ref, change, conf.digest));
   } catch (e) {
-    throw await explain(e, t.ref);
+    throw explain(e, t.ref);
   }
   deps.log.info(`cloud-init of VM ${t.ref.vmid}: ${Object.keys(change).join(', ')} changed, drive regenerated`);
   await deps.session.refresh(t.cluster.id);

@@ -7,7 +7,7 @@ import type { ConsoleSession, ConsoleTarget } from '../../providers/proxmox/cons
 import type { ClusterConfig } from '../../services/proxmox/clusters';
 import { ConsoleTerminal } from '../../views/terminals/console-terminal';
 import type { CommandRegistry } from '../registry';
-import { checkAllowed, explain, guestLabel, resolveGuest, resolveNode, type OneGuest } from './guest-pick';
+import { explain, guestName, resolveGuest, resolveNode } from './guest-target';
 import type { OperationDeps } from './operation';
 
 /** "200 ct-pihole" (or just the ID): how terminal names show a guest, like task terminals. */
@@ -20,21 +20,13 @@ async function open(deps: OperationDeps, cluster: ClusterConfig, target: Console
   try {
     first = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Opening {0}…', what) }, () => connect(undefined));
   } catch (e) {
-    throw target.kind === 'guest' ? await explain(e, target.guest) : e;
+    throw target.kind === 'guest' ? explain(e, target.guest) : e;
   }
   const pty = new ConsoleTerminal(name, connect, first, what);
   const { terminal } = deps.operations.terminals.create('console', pty, new vscode.ThemeIcon(icon));
   terminal.show();
   deps.log.info(`console: ${what} on ${cluster.name} (${first.upid})`);
   return pty;
-}
-
-/** Facts for the capability check, fresh from the guest's status (the tree may be seconds old). */
-async function runningFacts(deps: OperationDeps, t: OneGuest, conf?: Record<string, unknown>) {
-  const [{ guestStatus }, { factsOf, configFacts }] = await Promise.all([import('../../providers/proxmox/guests'), import('../../providers/proxmox/capabilities')]);
-  const client = await deps.connections.client(t.cluster);
-  const st = await guestStatus(client, t.ref);
-  return factsOf({ type: t.ref.type, status: st.status, template: st.template, lock: st.lock }, { qmpstatus: st.qmpstatus, ...(conf ? configFacts(conf) : {}) });
 }
 
 async function openNodeShell(deps: OperationDeps, args: unknown[]): Promise<string> {
@@ -46,24 +38,15 @@ async function openNodeShell(deps: OperationDeps, args: unknown[]): Promise<stri
 }
 
 async function openContainerConsole(deps: OperationDeps, args: unknown[]): Promise<string> {
-  const t = await resolveGuest(deps, args, { types: ['lxc'], filter: (r) => r.status === 'running' && r.template !== 1, title: vscode.l10n.t('Open the console of which running container?') });
-  await checkAllowed('xtermConsole', t, await runningFacts(deps, t));
-  const pty = await open(deps, t.cluster, { kind: 'guest', guest: t.ref }, vscode.l10n.t('Console CT {0} · {1}', idName(t.ref), t.ref.node), vscode.l10n.t('the console of {0}', guestLabel(t.ref)), 'terminal');
+  const t = await resolveGuest(deps, args[0], { action: 'xtermConsole', types: ['lxc'], title: vscode.l10n.t('Open the console of which running container?') });
+  const pty = await open(deps, t.cluster, { kind: 'guest', guest: t.ref }, vscode.l10n.t('Console CT {0} · {1}', idName(t.ref), t.ref.node), vscode.l10n.t('the console of {0}', guestName(t.ref)), 'terminal');
   return pty.name;
 }
 
 async function openSerialConsole(deps: OperationDeps, args: unknown[]): Promise<string> {
-  const t = await resolveGuest(deps, args, { types: ['qemu'], filter: (r) => r.status === 'running' && r.template !== 1, title: vscode.l10n.t('Open the serial console of which running VM?') });
-  const client = await deps.connections.client(t.cluster);
-  const { guestConfig } = await import('../../providers/proxmox/guests');
-  const conf = await guestConfig(client, t.ref);
-  const facts = await runningFacts(deps, t, conf);
-  if (facts.power === 'running' && !facts.template && !facts.hasSerial) {
-    const { ConsoleUnavailableError } = await import('../../providers/proxmox/guest-errors');
-    throw await explain(new ConsoleUnavailableError(t.ref, 'no serial port', 'no-serial'), t.ref);
-  }
-  await checkAllowed('xtermConsole', t, facts);
-  const pty = await open(deps, t.cluster, { kind: 'guest', guest: t.ref }, vscode.l10n.t('Serial VM {0} · {1}', idName(t.ref), t.ref.node), vscode.l10n.t('the serial console of {0}', guestLabel(t.ref)), 'terminal');
+  // A VM without a serial port is refused with how to add one (checkAllowed).
+  const t = await resolveGuest(deps, args[0], { action: 'xtermConsole', types: ['qemu'], title: vscode.l10n.t('Open the serial console of which running VM?') });
+  const pty = await open(deps, t.cluster, { kind: 'guest', guest: t.ref }, vscode.l10n.t('Serial VM {0} · {1}', idName(t.ref), t.ref.node), vscode.l10n.t('the serial console of {0}', guestName(t.ref)), 'terminal');
   return pty.name;
 }
 

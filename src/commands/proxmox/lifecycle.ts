@@ -8,7 +8,8 @@ import { CancelledError, isCancellation } from '../../providers/cancellation';
 import type { PowerAction } from '../../providers/proxmox';
 import { operationHost } from '../../services/operation-host';
 import type { CommandRegistry } from '../registry';
-import { resolveGuests, type OperationDeps } from './operation';
+import { resolveGuests } from './guest-target';
+import type { OperationDeps } from './operation';
 
 const CALLER = 'command';
 type GuestInput = { cluster: string; vmid: number };

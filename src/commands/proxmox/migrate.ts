@@ -5,11 +5,11 @@ import * as vscode from 'vscode';
 import type { MigratePlan, MigratePrecondition } from '../../providers/proxmox/migrate';
 import { pathSegment, type ProxmoxClient } from '../../providers/proxmox';
 import { guestRefOf, migrateCheck, migrateGuest } from '../../providers/proxmox/guests';
-import { send } from './guest-target';
+import { resolveGuests, send, type GuestTarget } from './guest-target';
 import type { ClusterResource } from '../../providers/proxmox/types';
 import type { CommandRegistry } from '../registry';
 import { runWizard, type SummaryLine } from '../wizard';
-import { expectOk, label, reportActivity, resolveGuests, vmPath, type GuestTarget, type OperationDeps } from './operation';
+import { expectOk, label, reportActivity, vmPath, type OperationDeps } from './operation';
 import { isCancellation } from '../../providers/cancellation';
 
 interface Candidate extends GuestTarget {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { isProxmoxError } from '../../providers/proxmox/errors';
 import { SshTerminal } from '../../views/terminals/ssh-terminal';
 import type { CommandRegistry } from '../registry';
-import { label, resolveGuests, vmPath, type OperationDeps } from './operation';
+import { resolveGuests } from './guest-target';
+import { label, vmPath, type OperationDeps } from './operation';
 import { settings } from '../../services/settings';
 import { refuseInDemoLab } from './demo-lab';
 

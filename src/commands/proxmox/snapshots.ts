@@ -10,7 +10,7 @@ import type { GuestData } from '../../services/proxmox/guest-data';
 import type { ProxmoxElement } from '../../views/proxmox/tree';
 import type { CommandRegistry } from '../registry';
 import { guestName, resolveGuest, runGuestTask, send, type GuestCommandTarget } from './guest-target';
-import { reportActivity, type OperationDeps } from './operation';
+import { reported, type OperationDeps } from './operation';
 
 export { suggestSnapshotName };
 
@@ -28,22 +28,14 @@ const stamp = (s?: number) => (s ? new Date(s * 1000).toLocaleString() : '');
 /** Takes a snapshot of an already resolved guest (checked here again) and follows its task. */
 export async function takeSnapshotOf(deps: OperationDeps, t: GuestCommandTarget, plan: SnapshotPlan): Promise<void> {
   const what = vscode.l10n.t('Snapshot "{0}" of {1}', plan.name, guestName(t.ref));
-  const started = Date.now();
-  let result = 'error';
-  try {
+  await reported(deps, { what: 'snapshot', cluster: t.cluster.name, target: `${guestName(t.ref)} @ ${plan.name}` }, async () => {
     // Checked before sending, as PVE will: name rules and a taken name, RAM of a container.
     const existing = (await listSnapshots(t.client, t.ref)).map((s) => s.name);
     const bad = checkSnapshotName(plan.name, existing);
     if (bad) throw new Error(vscode.l10n.t('{0}: {1}', guestName(t.ref), bad));
     const upid = await send(t, () => createSnapshot(t.client, t.ref, { name: plan.name, description: plan.description, vmstate: plan.vmstate, existing }));
     await runGuestTask(deps, t, upid, what);
-    result = 'OK';
-  } catch (e) {
-    result = e instanceof Error ? e.message : String(e);
-    throw e;
-  } finally {
-    await reportActivity(deps, { what: 'snapshot', cluster: t.cluster.name, target: `${guestName(t.ref)} @ ${plan.name}`, durationMs: Date.now() - started, result });
-  }
+  });
 }
 
 /** The name, description and RAM questions; `prefix` suggests a name ("before-migrate"). */
@@ -128,18 +120,10 @@ async function rollback(deps: SnapshotDeps, args: unknown[]): Promise<void> {
     : await deps.prompts.confirm(vscode.l10n.t('Roll {0} back to snapshot "{1}"?', guestName(t.ref), name), lines.join('\n\n'), ...choices);
   const start = choice === rollBackStart && !loss.restoresRam;
   const what = vscode.l10n.t('Rollback of {0} to "{1}"', guestName(t.ref), name);
-  const started = Date.now();
-  let result = 'error';
-  try {
+  await reported(deps, { what: 'rollback', cluster: t.cluster.name, target: `${guestName(t.ref)} → ${name}` }, async () => {
     const upid = await send(t, () => rollbackSnapshot(t.client, t.ref, name, { start }));
     await runGuestTask(deps, t, upid, what);
-    result = 'OK';
-  } catch (e) {
-    result = e instanceof Error ? e.message : String(e);
-    throw e;
-  } finally {
-    await reportActivity(deps, { what: 'rollback', cluster: t.cluster.name, target: `${guestName(t.ref)} → ${name}`, durationMs: Date.now() - started, result });
-  }
+  });
 }
 
 async function removeSnapshot(deps: SnapshotDeps, args: unknown[]): Promise<void> {

@@ -2,10 +2,10 @@
 // cannot be started any more, only cloned).
 import * as vscode from 'vscode';
 import { factsOf } from '../../providers/proxmox/capabilities';
-import { convertToTemplate as convert, describeGuest, guestRefOf, guestStatus } from '../../providers/proxmox/guests';
+import { convertToTemplate as convert, guestRefOf, guestStatus } from '../../providers/proxmox/guests';
 import type { CommandRegistry } from '../registry';
-import { checkAllowed, send } from './guest-target';
-import { expectOk, reportActivity, resolveGuests, type OperationDeps } from './operation';
+import { checkAllowed, guestName, resolveGuests, send } from './guest-target';
+import { expectOk, reportActivity, type OperationDeps } from './operation';
 
 async function convertToTemplate(deps: OperationDeps, args: unknown[]): Promise<void> {
   const [t] = await resolveGuests(deps, args.slice(0, 1), {
@@ -15,7 +15,7 @@ async function convertToTemplate(deps: OperationDeps, args: unknown[]): Promise<
   });
   const g = guestRefOf(t.guest);
   if (!g) throw new Error(vscode.l10n.t('{0} is not a VM or container.', String(t.guest.vmid)));
-  const name = describeGuest(g);
+  const name = guestName(g);
   const client = await deps.connections.client(t.cluster);
   const current = await guestStatus(client, g);
   if (current.template) throw new Error(vscode.l10n.t('{0} is already a template.', name));
