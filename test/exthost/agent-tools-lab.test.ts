@@ -26,6 +26,7 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
   const savedPath = process.env.PATH;
   const records: Array<{ what: string; result: string; target?: string }> = [];
   let recording: vscode.Disposable | undefined;
+  const seen: string[] = [];
   const setting = (key: string, value: unknown) => vscode.workspace.getConfiguration('homelab').update(key, value, vscode.ConfigurationTarget.Global);
   const guests = () => [...sim.state.guests.values()];
   const tagged = (name: string) => guests().filter((g) => String(g.conf.tags ?? '').split(/[;, ]+/).includes(`homelab-cluster-${name}`));
@@ -33,8 +34,15 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
   const known = () => existsSync(api.knownHostsPath) && readFileSync(api.knownHostsPath, 'utf8').includes(keyBlob());
 
   async function call(name: string, input: object, token = new vscode.CancellationTokenSource().token): Promise<string> {
-    const r = await vscode.lm.invokeTool(name, { input, toolInvocationToken: undefined }, token);
-    return r.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+    try {
+      const r = await vscode.lm.invokeTool(name, { input, toolInvocationToken: undefined }, token);
+      const text = r.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+      seen.push(text);
+      return text;
+    } catch (e) {
+      seen.push(e instanceof Error ? e.message : String(e));
+      throw e;
+    }
   }
   async function confirmation(name: string, input: object): Promise<{ title: string; message: string }> {
     const p = await api.agentTools().prepareInvocation(name, { input }, new vscode.CancellationTokenSource().token);
@@ -66,6 +74,9 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
   after(async () => {
     process.env.PATH = savedPath;
     recording?.dispose();
+    // No secret in play in a tool result, an error or an audit line.
+    const all = [...seen, ...records.map((r) => JSON.stringify(r))].join('\n');
+    const leaked = [sim?.tokenSecret, sshd && readFileSync(sshd.privateKeyPath, 'utf8').split('\n')[1]].filter((x): x is string => !!x && all.includes(x));
     for (const k of Object.keys(api.deployTuning)) delete (api.deployTuning as Record<string, unknown>)[k];
     await setting('nix.buildHost', undefined);
     await setting('ssh.privateKeyPath', undefined);
@@ -76,6 +87,7 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
     await sim?.close();
     rmSync(noNix, { recursive: true, force: true });
     rmSync(api.knownHostsPath, { force: true });
+    assert.equal(leaked.length, 0, 'a secret (API token or private key) leaked into a result or audit line');
   });
 
   it('pipeline_start refuses while the build host key is untrusted: names the host and its fingerprint, trusts nothing, starts nothing', async () => {
