@@ -4,9 +4,9 @@
 // build host key (never trusted silently), bad input, a missing key file. And the palette's Suspend
 // and Resume commands on a VM and a container, refused on a stopped guest.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { HomelabApi } from '../../src/extension';
 import type { DeployTerminal } from '../../src/views/terminals/deploy-terminal';
@@ -115,6 +115,7 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
   it('pipeline_start confirms with node and build host once the key is trusted; refuses a node that is not there and bad input', async () => {
     process.env.PATH = noNix;
     try {
+      mkdirSync(dirname(api.knownHostsPath), { recursive: true });
       writeFileSync(api.knownHostsPath, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey.split(' ').slice(0, 2).join(' ')}\n`);
       const c = await confirmation('pipeline_start', { node: 'pve1', resume: false });
       assert.match(c.message, new RegExp(`^Build a NixOS template on pve1 of ${C}: ISO built on 127\\.0\\.0\\.1 over SSH`));
@@ -182,7 +183,8 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
     }
     assert.ok(sim.requestLog.some((r) => r.method === 'POST' && r.path.endsWith('/nodes/pve1/lxc/260/status/suspend')));
     assert.ok(sim.requestLog.some((r) => r.method === 'POST' && r.path.endsWith(`/qemu/${vm.vmid}/status/resume`)));
-    // Resuming a guest that is not suspended, and suspending a stopped one, are refused before any task.
+    // Resuming a VM that is not suspended, and suspending a stopped guest, are refused before any task
+    // (a container's frozen state is not in PVE's answers: resuming a running one is allowed).
     const tasks = sim.state.tasks.length;
     assert.match((await runScripted(api, 'homelab.proxmox.resumeVm', [], { clusterId: C, vmid: vm.vmid })).failure ?? '', /only a suspended guest can be resumed/);
     const stopped = guests().find((g) => g.type === 'qemu' && !g.conf.template && !g.conf.lock && g.status === 'stopped')!;
