@@ -27,6 +27,9 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
   const records: Array<{ what: string; result: string; target?: string }> = [];
   let recording: vscode.Disposable | undefined;
   const seen: string[] = [];
+  // The shared prompts history is left as found: later suites read the questions they caused.
+  let askedFrom = 0;
+  let detailsFrom = 0;
   const setting = (key: string, value: unknown) => vscode.workspace.getConfiguration('homelab').update(key, value, vscode.ConfigurationTarget.Global);
   const guests = () => [...sim.state.guests.values()];
   const tagged = (name: string) => guests().filter((g) => String(g.conf.tags ?? '').split(/[;, ]+/).includes(`homelab-cluster-${name}`));
@@ -68,6 +71,8 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
       pollMs: 40, agentTimeoutMs: 5000, sshTimeoutMs: 10_000, sshIntervalMs: 100, cloneRetryDelayMs: 50,
     });
     rmSync(api.knownHostsPath, { force: true });
+    askedFrom = api.prompts.asked.length;
+    detailsFrom = api.prompts.details.length;
     recording = api.activity.onDidRecord((e) => void records.push(e));
   });
 
@@ -87,6 +92,8 @@ describe('Agent tools: pipeline start, cluster deploy apply, suspend and resume'
     await sim?.close();
     rmSync(noNix, { recursive: true, force: true });
     rmSync(api.knownHostsPath, { force: true });
+    api.prompts.asked.splice(askedFrom);
+    api.prompts.details.splice(detailsFrom);
     assert.equal(leaked.length, 0, 'a secret (API token or private key) leaked into a result or audit line');
   });
 
