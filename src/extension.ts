@@ -190,6 +190,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   let agentTools: AgentTools | undefined;
   const loadAgentTools = () => (agentTools ??= lazy().createAgentTools({
     clusters, connections, operations, activity, kubernetes: kubernetesSession, pipeline, log,
+    lab: { pipeline: { ...ops, build, pipeline }, deploy: { ...ops, knownHostsPath, tuning: deployTuning } },
     extensionPath: context.extensionPath, storagePath: context.globalStorageUri.fsPath, version: String(context.extension.packageJSON.version),
   }));
   registerAgentTools(context, loadAgentTools);

@@ -18,6 +18,8 @@ export const COMMAND_IDS = [
   'homelab.proxmox.shutdownVm',
   'homelab.proxmox.stopVm',
   'homelab.proxmox.rebootVm',
+  'homelab.proxmox.suspendVm',
+  'homelab.proxmox.resumeVm',
   'homelab.proxmox.deleteVm',
   'homelab.proxmox.convertToTemplate',
   'homelab.proxmox.cloneTemplate',

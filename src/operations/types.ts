@@ -130,10 +130,44 @@ export interface JournalAccess {
 
 export interface OperationHost {
   proxmox?: ProxmoxAccess;
-  /** The NixOS template pipeline's last or current run. */
-  pipeline?: { state(): Promise<import('../providers/nix/pipeline').PipelineState | undefined> };
+  /** The NixOS template pipeline's last or current run, and (inside VS Code) starting one. */
+  pipeline?: PipelineAccess;
+  /** Runs a cluster deploy plan (inside VS Code: the deploy terminal with its status table). */
+  deploy?: DeployAccess;
   kubernetes?: KubernetesAccess;
   journal?: JournalAccess;
   /** Appends a line to the journal's activity log; never throws. */
   activity(record: Omit<ActivityInput, 'when'>): Promise<void>;
+}
+
+export type PipelineState = import('../providers/nix/pipeline').PipelineState;
+
+/** What a pipeline run would do, read without side effects (nothing is trusted, built or created). */
+export interface PipelinePreview {
+  /** The node the template is built on: the input, homelab.template.node, or the only online node. */
+  node?: string;
+  /** Online nodes, to name when `node` is undefined (several and none chosen). */
+  nodes: string[];
+  builder:
+    | { kind: 'local'; where: string }
+    | { kind: 'remote'; host: string; port: number; user: string; keyType?: string; fingerprint?: string; trusted: boolean; error?: string };
+  /** The last run stopped at a step and can go on from there. */
+  resumable?: { nextStep: string; completed: string[] };
+}
+
+export interface PipelineAccess {
+  state(): Promise<PipelineState | undefined>;
+  /** Reads settings, nodes, the builder and the build host's key (never trusting it). Undefined: cannot start a run here. */
+  preview?(o: { clusterId: string; node?: string }): Promise<PipelinePreview>;
+  /** Runs the pipeline as the palette does (terminal, Pipeline view); an unknown build host key is refused, never asked. */
+  start?(o: { clusterId: string; node: string; resume: boolean; signal: AbortSignal; progress: Progress }): Promise<PipelineState>;
+}
+
+export type DeployPlan = import('../providers/cluster/plan').Plan;
+
+export interface DeployAccess {
+  /** Addresses in use besides the VMs' own (other clusters of the workspace, static ipconfigs). */
+  takenAddresses?(clusterId: string, network: import('../providers/cluster/plan').NetworkPlan): Promise<Set<string>>;
+  /** Runs the plan: clone, configure, start, address, SSH (new VMs' host keys asked of the user once, as the palette does). */
+  apply(o: { clusterId: string; plan: DeployPlan; sshKeys: string[]; ciuser: string; signal: AbortSignal; progress: Progress }): Promise<{ status: string; files?: string[]; vms: Array<{ vmid: number; name: string; state: string; step: string; ip?: string; error?: string }> }>;
 }

@@ -2,7 +2,7 @@
 // entry is an Operations task (terminal, notification, refresh), secrets stay in SecretStorage
 // (Connections), files go through the one atomic store, and audit lines go to the ActivityLog.
 import * as vscode from 'vscode';
-import type { JournalAccess, KubernetesAccess, KubernetesModules, OperationHost, ProxmoxAccess } from '../operations/types';
+import type { DeployAccess, JournalAccess, KubernetesAccess, KubernetesModules, OperationHost, PipelineAccess, ProxmoxAccess } from '../operations/types';
 import { readVersioned, writeAtomic } from '../providers/markdown/store';
 import { journalFolder, type ActivityLog } from './activity';
 import { keyOf, WorkspaceFileStore } from './files';
@@ -20,6 +20,10 @@ export interface OperationHostDeps {
   activity: ActivityLog;
   kubernetes?: KubernetesSession;
   pipeline?: PipelineRuns;
+  /** Starting a pipeline run (the template command's own engine), given by the caller that has it. */
+  pipelineRunner?: Omit<PipelineAccess, 'state'>;
+  /** The cluster deploy engine with its terminal. */
+  deploy?: DeployAccess;
 }
 
 function proxmoxAccess(d: OperationHostDeps): ProxmoxAccess {
@@ -107,7 +111,8 @@ export function operationHost(d: OperationHostDeps): OperationHost {
   return {
     proxmox: proxmoxAccess(d),
     kubernetes: d.kubernetes && kubernetesAccess(d.kubernetes),
-    pipeline: d.pipeline && { state: async () => (await d.pipeline!.ensureLoaded(), d.pipeline!.current) },
+    pipeline: d.pipeline && { state: async () => (await d.pipeline!.ensureLoaded(), d.pipeline!.current), ...d.pipelineRunner },
+    deploy: d.deploy,
     journal: journalAccess(),
     activity: (r) => d.operations.report(r),
   };

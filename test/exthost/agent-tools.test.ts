@@ -146,6 +146,10 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
     await assert.rejects(call('proxmox_start_guest', { vmid: tpl.vmid }), /is a template: templates cannot be started/);
     assert.equal(sim.state.tasks.length, tasks);
     await assert.rejects(call('proxmox_guest_details', { vmid: 'abc' }), /vmid/);
+    // The lab-wide side effects (their runs: agent-tools-lab.test.ts): bad input names the field.
+    await assert.rejects(call('pipeline_start', { node: 'bad node;' }), /node/);
+    await assert.rejects(call('cluster_deploy_apply', { name: 'k1', template: tpl.vmid }), /sshPublicKeyPath/);
+    assert.equal(sim.state.tasks.length, tasks);
     assert.ok(records.some((r) => r.what === 'VS Code tool · proxmox_start_guest' && /^refused: /.test(r.result)));
   });
 

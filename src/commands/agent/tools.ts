@@ -14,6 +14,8 @@ import type { PipelineRuns } from '../../services/pipeline';
 import type { ClusterStore } from '../../services/proxmox/clusters';
 import type { Connections } from '../../services/proxmox/connections';
 import { settings } from '../../services/settings';
+import { deployRunner, type ClusterDeployDeps } from '../cluster/deploy';
+import { pipelineRunner, type PipelineDeps } from '../template/pipeline';
 
 /** `vscode.McpStdioServerDefinition` (newer than the ^1.95 typings). */
 export interface McpStdioDefinition {
@@ -46,6 +48,8 @@ export interface AgentToolsDeps {
   extensionPath: string;
   storagePath: string;
   version: string;
+  /** The template pipeline and the cluster deploy as their commands run them (pipeline_start, cluster_deploy_apply). */
+  lab?: { pipeline: PipelineDeps; deploy: ClusterDeployDeps };
 }
 
 const signalOf = (token: vscode.CancellationToken) => {
@@ -59,7 +63,7 @@ const envName = (id: string) => `HOMELAB_SECRET_${id.toUpperCase().replace(/[^A-
 
 export function createAgentTools(d: AgentToolsDeps): AgentTools {
   useTranslator(vscode.l10n.t);
-  const host = operationHost(d);
+  const host = operationHost({ ...d, pipelineRunner: d.lab && pipelineRunner(d.lab.pipeline), deploy: d.lab && deployRunner(d.lab.deploy) });
   const find = (name: string) => {
     const op = operation(name);
     if (!op) throw new Error(vscode.l10n.t('Homelab has no tool "{0}".', name));

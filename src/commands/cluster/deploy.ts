@@ -20,6 +20,7 @@ import { reportActivity, type OperationDeps } from '../proxmox/operation';
 import { sourceDisks } from '../proxmox/clone';
 import { keyOf, WorkspaceFileStore } from '../../services/files';
 import { settings } from '../../services/settings';
+import type { DeployAccess, Progress } from '../../operations/types';
 
 export interface DeployTuning {
   /** Where to reach a VM's sshd (tests map VMs to a loopback sshd). */
@@ -435,7 +436,13 @@ async function confirmHostKeys(deps: ClusterDeployDeps, plan: Plan, keys: NewHos
   return ok;
 }
 
-async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: ProxmoxClient, plan: Plan, sshKeys: string[], ciuser: string): Promise<DeployResult> {
+/** A deploy started by the catalog's cluster_deploy_apply: cancelled by the tool's signal, progress reported to it. */
+interface ToolRun {
+  signal: AbortSignal;
+  progress: Progress;
+}
+
+async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: ProxmoxClient, plan: Plan, sshKeys: string[], ciuser: string, tool?: ToolRun): Promise<DeployResult> {
   const { ClusterDeployment } = await import('../../providers/cluster/deploy');
   const { ProxmoxDeploySteps } = await import('../../providers/cluster/proxmox-steps');
   const { KnownHosts } = await import('../../providers/ssh');
@@ -471,15 +478,22 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const ac = new AbortController();
       const subs = [token.onCancellationRequested(() => ac.abort()), pty.onInterrupt(() => ac.abort())];
+      const stopTool = () => ac.abort();
+      if (tool?.signal.aborted) ac.abort();
+      tool?.signal.addEventListener('abort', stopTool);
+      let last = '';
       const report = setInterval(() => {
         const done = deployment.progress.filter((p) => p.state === 'done').length;
-        progress.report({ message: vscode.l10n.t('{0} of {1} VMs ready', done, plan.vms.length) });
+        const message = vscode.l10n.t('{0} of {1} VMs ready', done, plan.vms.length);
+        progress.report({ message });
+        if (message !== last) tool?.progress.report((last = message));
       }, 500);
       try {
         return await work(ac.signal);
       } finally {
         clearInterval(report);
         subs.forEach((d) => d.dispose());
+        tool?.signal.removeEventListener('abort', stopTool);
       }
     });
 
@@ -511,7 +525,10 @@ async function execute(deps: ClusterDeployDeps, cluster: ClusterConfig, client: 
     const keep = vscode.l10n.t('Keep');
     const detail = [...failed, '', vscode.l10n.t('Roll Back deletes the {0} VMs this deployment created (and only those).', deployment.created.size)].join('\n');
     let choice: string;
-    try {
+    // A tool run keeps what was made and reports it (the user retries from the palette or destroys
+    // the cluster by its tag); the palette asks.
+    if (tool) choice = keep;
+    else try {
       choice = await deps.prompts.confirm(question, detail, retry, rollback, keep);
     } catch (e) {
       if (!(e instanceof CancelledError)) throw e;
@@ -561,6 +578,31 @@ async function writeClusterFiles(deps: ClusterDeployDeps, cluster: ClusterConfig
   await files.replace(keyOf(yaml), new TextEncoder().encode(clusterYaml({ ...record, template: { ...record.template } }) + `templateNode: ${plan.template.node}\n`));
   await files.replace(keyOf(ini), new TextEncoder().encode(ansibleInventory(record)));
   return [vscode.workspace.asRelativePath(yaml), vscode.workspace.asRelativePath(ini)];
+}
+
+/** The deploy engine for the catalog's cluster_deploy_apply: the plan it confirmed, run as the palette runs it. */
+export function deployRunner(deps: ClusterDeployDeps): DeployAccess {
+  const clusterOf = (id: string) => {
+    const c = deps.clusters.get(id);
+    if (!c) throw new Error(vscode.l10n.t('No cluster with id "{0}".', id));
+    return c;
+  };
+  return {
+    async takenAddresses(clusterId, network) {
+      const client = await deps.connections.client(clusterOf(clusterId));
+      return addressesInUse(client, await client.resources('vm'), network);
+    },
+    async apply(o) {
+      const cluster = clusterOf(o.clusterId);
+      const client = await deps.connections.client(cluster);
+      const r = await execute(deps, cluster, client, o.plan, o.sshKeys, o.ciuser, { signal: o.signal, progress: o.progress });
+      return {
+        status: r.status,
+        files: r.files,
+        vms: r.progress.map((p) => ({ vmid: p.vm.vmid, name: p.vm.name, state: p.state, step: p.step, ip: p.ip, error: p.error })),
+      };
+    },
+  };
 }
 
 export function registerClusterDeployCommands(registry: CommandRegistry, deps: ClusterDeployDeps): void {

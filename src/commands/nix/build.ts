@@ -91,7 +91,7 @@ export interface UploadFromBuildHost {
   authorization: string;
 }
 
-export async function buildIso(deps: BuildDeps, term: LogTerminal, o: { signal: AbortSignal; onPhase?: (p: BuildPhase) => void; uploadTo?: UploadFromBuildHost }): Promise<BuiltIso> {
+export async function buildIso(deps: BuildDeps, term: LogTerminal, o: { signal: AbortSignal; onPhase?: (p: BuildPhase) => void; uploadTo?: UploadFromBuildHost; unknownHostKey?: 'ask' | 'refuse' }): Promise<BuiltIso> {
   const nix = await import('../../providers/nix');
   const flakeDir = await stage(deps, term);
   const remote = buildHostSetting();
@@ -112,14 +112,17 @@ export async function buildIso(deps: BuildDeps, term: LogTerminal, o: { signal: 
   const keyPath = settings.get('ssh.privateKeyPath').replace(/^~(?=\/)/, process.env.HOME ?? '~') || undefined;
   const username = host.user ?? process.env.USER ?? 'root';
   term.dim(vscode.l10n.t('No local Nix: building on {0}@{1}:{2} over SSH', username, host.host, host.port));
+  let declinedType: string | undefined;
   const session = await ssh.connectSsh({
     host: host.host, port: host.port, username, privateKeyPath: keyPath, knownHosts: new ssh.KnownHosts(deps.knownHostsPath), signal: o.signal,
-    confirmUnknown: (info) => deps.prompts.confirm(
+    // A run started by a tool never asks (a model cannot compare fingerprints): an unknown key refuses.
+    confirmUnknown: (info) => o.unknownHostKey === 'refuse' ? Promise.resolve((declinedType = info.keyType, false)) : deps.prompts.confirm(
       vscode.l10n.t('First connection to the build host {0}: trust its host key?', host.port === 22 ? host.host : `${host.host}:${host.port}`),
       vscode.l10n.t('{0} key fingerprint: {1}', info.keyType, info.fingerprint) + '\n\n' + vscode.l10n.t('Compare it with the host\'s own (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`). Once trusted, a different key is refused.'),
       vscode.l10n.t('Trust and Connect'),
     ).then(() => true, () => false),
   }).catch((e: unknown) => {
+    if (e instanceof ssh.HostKeyDeclinedError && o.unknownHostKey === 'refuse') throw new Error(unknownHostKeyMessage(`${username}@${host.host}${host.port === 22 ? '' : `:${host.port}`}`, declinedType ?? '?', e.fingerprint));
     if (e instanceof ssh.HostKeyDeclinedError) throw new CancelledError();
     throw e;
   });
@@ -150,14 +153,23 @@ export async function buildIso(deps: BuildDeps, term: LogTerminal, o: { signal: 
   }
 }
 
+export function unknownHostKeyMessage(where: string, keyType: string, fingerprint: string): string {
+  return vscode.l10n.t('The SSH host key of the build host {0} is not trusted yet ({1} {2}). Run "Homelab: Build NixOS Template" from the Command Palette once: it shows this fingerprint to compare and trust. Nothing was started.', where, keyType, fingerprint);
+}
+
 /** Runs `work` with a terminal and a cancellable notification showing phase and elapsed time. */
 export async function withBuildUi<T>(deps: Pick<BuildDeps, 'terminals'>, title: string, termName: string,
-  work: (term: LogTerminal, signal: AbortSignal, setPhase: (text: string) => void) => Promise<T>): Promise<T> {
+  work: (term: LogTerminal, signal: AbortSignal, setPhase: (text: string) => void) => Promise<T>,
+  outer?: { signal?: AbortSignal; onPhase?: (text: string) => void }): Promise<T> {
   const term = new LogTerminal(termName);
   const { terminal } = deps.terminals.create('task', term, new vscode.ThemeIcon('package'));
   terminal.show(true);
   const ac = new AbortController();
   const sub = term.onInterrupt(() => ac.abort());
+  // A tool's cancellation (the chat's Stop) ends the run as the notification's Cancel does.
+  const stopOuter = () => ac.abort();
+  if (outer?.signal?.aborted) ac.abort();
+  outer?.signal?.addEventListener('abort', stopOuter);
   try {
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       token.onCancellationRequested(() => ac.abort());
@@ -166,13 +178,14 @@ export async function withBuildUi<T>(deps: Pick<BuildDeps, 'terminals'>, title: 
       const show = () => progress.report({ message: `${phase} · ${elapsed(Date.now() - t0)}` });
       const timer = setInterval(show, 1000);
       try {
-        return await work(term, ac.signal, (p) => { phase = p; show(); });
+        return await work(term, ac.signal, (p) => { phase = p; show(); outer?.onPhase?.(p); });
       } finally {
         clearInterval(timer);
       }
     });
   } finally {
     sub.dispose();
+    outer?.signal?.removeEventListener('abort', stopOuter);
   }
 }
 

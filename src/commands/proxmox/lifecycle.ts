@@ -66,7 +66,9 @@ async function power(deps: OperationDeps, kind: PowerAction, args: unknown[]): P
     stop: (r: { status?: string; template?: number; type: string }) => isGuest(r) && r.status !== 'stopped',
     reboot: (r: { status?: string; template?: number; type: string }) => isGuest(r) && r.status === 'running',
     suspend: (r: { status?: string; template?: number; type: string }) => isGuest(r) && r.status === 'running',
-    resume: (r: { status?: string; template?: number; type: string }) => isGuest(r),
+    // The resource list may show a paused VM as "running" (qmpstatus is only in status/current): the
+    // pick offers every guest that is not stopped, and the catalog's prepare refuses one not paused.
+    resume: (r: { status?: string; template?: number; type: string }) => isGuest(r) && r.status !== 'stopped',
   }[kind];
   const titles: Record<PowerAction, string> = {
     start: vscode.l10n.t('Start which VMs?'),
@@ -120,5 +122,7 @@ export function registerLifecycleCommands(registry: CommandRegistry, deps: Opera
   registry.register('homelab.proxmox.shutdownVm', (...args: unknown[]) => power(deps, 'shutdown', args));
   registry.register('homelab.proxmox.stopVm', (...args: unknown[]) => power(deps, 'stop', args));
   registry.register('homelab.proxmox.rebootVm', (...args: unknown[]) => power(deps, 'reboot', args));
+  registry.register('homelab.proxmox.suspendVm', (...args: unknown[]) => power(deps, 'suspend', args));
+  registry.register('homelab.proxmox.resumeVm', (...args: unknown[]) => power(deps, 'resume', args));
   registry.register('homelab.proxmox.deleteVm', (...args: unknown[]) => deleteGuest(deps, args));
 }

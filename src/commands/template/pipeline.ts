@@ -8,12 +8,13 @@ import * as path from 'node:path';
 import type { PipelineState } from '../../providers/nix/pipeline';
 import type { PipelineRuns } from '../../services/pipeline';
 import { buildIso, phaseLabel, withBuildUi, type BuildDeps, type UploadFromBuildHost } from '../nix/build';
-import { buildHostSetting, elapsed, pipelineStore, templateInputs, workspaceDir } from '../nix/settings';
+import { buildHostSetting, elapsed, nixEnv, pipelineStore, templateInputs, workspaceDir } from '../nix/settings';
 import { confirmIsoDeletion, progressText } from '../proxmox/upload';
 import { reportActivity, type OperationDeps } from '../proxmox/operation';
 import { CancelledError } from '../../providers/cancellation';
 import type { CommandRegistry } from '../registry';
 import { settings } from '../../services/settings';
+import { OperationRefused, type PipelineAccess, type PipelinePreview, type Progress } from '../../operations/types';
 
 export interface PipelineDeps extends OperationDeps {
   build: BuildDeps;
@@ -49,7 +50,15 @@ async function uploadFromBuildHostTarget(deps: PipelineDeps, cluster: import('..
   };
 }
 
-async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<PipelineState | undefined> {
+/** A run started by a catalog tool: its answers given up front, nothing asked that a model would answer. */
+export interface ToolRun {
+  node: string;
+  resume: boolean;
+  signal: AbortSignal;
+  progress: Progress;
+}
+
+async function buildAndDeploy(deps: PipelineDeps, args: unknown[], tool?: ToolRun): Promise<PipelineState | undefined> {
   const nix = await import('../../providers/nix');
   const px = await import('../../providers/proxmox');
   const { resolveCluster } = await import('../proxmox/clusters');
@@ -69,7 +78,7 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
     readSerial: (node, vmid, from) => serial.readSerial(node, vmid, from),
     buildIso: async (ctx) => {
       const uploadTo = await uploadFromBuildHostTarget(deps, cluster, client, ctx.inputs);
-      const r = await buildIso(deps.build, term!, { signal: ctx.signal, uploadTo, onPhase: (p) => setPhase(`${stepTitle}: ${phaseLabel(p)}`) });
+      const r = await buildIso(deps.build, term!, { signal: ctx.signal, uploadTo, unknownHostKey: tool ? 'refuse' : 'ask', onPhase: (p) => setPhase(`${stepTitle}: ${phaseLabel(p)}`) });
       return r.volid ? { volid: r.volid, sha256: r.sha256 } : { isoPath: r.isoPath };
     },
     onUploadProgress: (p) => setPhase(`${stepTitle}: ${progressText(p)}`),
@@ -83,7 +92,8 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
   // Resume or start over.
   const info = await nix.resumeInfo(store, nix.TEMPLATE_PIPELINE, steps);
   let resume = false;
-  if (info.resumable && info.nextStep) {
+  if (tool) resume = tool.resume && info.resumable;
+  else if (info.resumable && info.nextStep) {
     const last = info.previous!.steps.filter((s) => s.status === 'done').pop();
     const resumeLabel = last ? vscode.l10n.t('Resume after "{0}"', last.title) : vscode.l10n.t('Resume');
     const fresh = vscode.l10n.t('Start Over');
@@ -96,7 +106,7 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
     );
     resume = choice === resumeLabel;
   }
-  const inputs = templateInputs(await chooseNode(deps, client));
+  const inputs = templateInputs(tool ? tool.node : await chooseNode(deps, client));
   const started = Date.now();
   // The Pipeline view is shown once a pipeline exists (views/landing.ts): this one starts now.
   await vscode.commands.executeCommand('setContext', 'homelab.pipelineExists', true);
@@ -121,12 +131,14 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
         });
         const vmid = Number(state.steps.find((s) => s.id === 'create-vm')?.result?.vmid);
         t.end(true, vscode.l10n.t('Template ready: VM {0} on {1} ({2})', vmid, inputs.node, elapsed(Date.now() - started)));
+        if (tool) return state;
         void vscode.window.showInformationMessage(vscode.l10n.t('NixOS template ready: VM {0} on {1}.', vmid, inputs.node));
         return state;
       } catch (e) {
         if (e instanceof nix.PipelineError) {
           if (e.cancelled) {
             t.end(false, vscode.l10n.t('CANCELLED at "{0}". Run the command again to resume.', e.stepTitle));
+            if (tool) throw new CancelledError(vscode.l10n.t('The NixOS template pipeline was cancelled at "{0}"; run it again to resume.', e.stepTitle));
             void vscode.window.showInformationMessage(vscode.l10n.t('The NixOS template pipeline was cancelled at "{0}"; run it again to resume.', e.stepTitle));
             throw new CancelledError();
           }
@@ -138,11 +150,69 @@ async function buildAndDeploy(deps: PipelineDeps, args: unknown[]): Promise<Pipe
         }
         throw e;
       }
-    });
+    }, tool && { signal: tool.signal, onPhase: (p) => tool.progress.report(p) });
   } finally {
     serial.closeAll();
     void deps.operations.endOperation(cluster.id);
   }
+}
+
+const hostOf = (h: string, port: number) => (port === 22 ? h : `${h}:${port}`);
+
+/**
+ * What a run would do, read without side effects: the node, the builder, and for a build host its
+ * key as known_hosts judges it (an unknown key is captured and declined, never trusted).
+ */
+async function preview(deps: PipelineDeps, clusterId: string, node: string | undefined): Promise<PipelinePreview> {
+  const nix = await import('../../providers/nix');
+  const cluster = deps.clusters.get(clusterId);
+  if (!cluster) throw new Error(vscode.l10n.t('No cluster with id "{0}".', clusterId));
+  const client = await deps.connections.client(cluster);
+  const nodes = (await client.get<Array<{ node: string; status?: string }>>('/nodes')).filter((n) => n.status !== 'offline').map((n) => n.node).sort();
+  const set = settings.get('template.node').trim();
+  const chosen = node ?? (set || (nodes.length === 1 ? nodes[0] : undefined));
+  if (node && !nodes.includes(node)) throw new OperationRefused(vscode.l10n.t('{0} is not an online node of {1} (online: {2}).', node, cluster.name, nodes.join(', ') || '-'));
+  const ws = workspaceDir();
+  if (!ws) throw new OperationRefused(vscode.l10n.t('Open a folder first: the pipeline keeps its state in homelab/pipeline/ of the workspace, so it can resume.'));
+  const info = await nix.resumeInfo(await pipelineStore(path.join(ws, nix.PIPELINE_STATE_FILE)), nix.TEMPLATE_PIPELINE, nix.templateSteps({} as import('../../providers/nix').TemplateDeps));
+  const resumable = info.resumable && info.nextStep ? { nextStep: info.nextStep.title, completed: info.completed } : undefined;
+  const remote = buildHostSetting();
+  const where = await nix.chooseBuilder({ buildHost: remote ? remote.host : undefined, env: nixEnv() }).catch((e: unknown) => {
+    if (nix.isNixError(e, 'no-builder')) throw new OperationRefused(vscode.l10n.t('Building the NixOS ISO needs Nix on this machine or "homelab.nix.buildHost" set to a machine with Nix reached over SSH; neither is there.'));
+    throw e;
+  });
+  if (where.kind === 'local') return { node: chosen, nodes, builder: { kind: 'local', where: vscode.l10n.t('this machine (Nix {0})', where.nix.version) }, resumable };
+  const host = remote!;
+  const user = host.user ?? process.env.USER ?? 'root';
+  const ssh = await import('../../providers/ssh');
+  let seen: { keyType: string; fingerprint: string } | undefined;
+  const builder: PipelinePreview['builder'] = { kind: 'remote', host: host.host, port: host.port, user, trusted: false };
+  try {
+    const keyPath = settings.get('ssh.privateKeyPath').replace(/^~(?=\/)/, process.env.HOME ?? '~') || undefined;
+    const session = await ssh.connectSsh({
+      host: host.host, port: host.port, username: user, privateKeyPath: keyPath, knownHosts: new ssh.KnownHosts(deps.build.knownHostsPath), readyTimeoutMs: 10_000,
+      confirmUnknown: async (k) => { seen = { keyType: k.keyType, fingerprint: k.fingerprint }; return false; },
+    });
+    Object.assign(builder, { keyType: session.hostKey.keyType, fingerprint: session.hostKey.fingerprint, trusted: true });
+    session.close();
+  } catch (e) {
+    if (seen) Object.assign(builder, seen);
+    else if (e instanceof ssh.SshAuthError) Object.assign(builder, { trusted: true, error: e.message });
+    else Object.assign(builder, { error: `${hostOf(host.host, host.port)}: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  return { node: chosen, nodes, builder, resumable };
+}
+
+/** The pipeline for the catalog's pipeline_start: preview and start, the same run the palette makes. */
+export function pipelineRunner(deps: PipelineDeps): Required<Omit<PipelineAccess, 'state'>> {
+  return {
+    preview: (o) => preview(deps, o.clusterId, o.node),
+    async start(o) {
+      const s = await buildAndDeploy(deps, [o.clusterId], o);
+      if (!s) throw new Error(vscode.l10n.t('The NixOS template pipeline ended without a result.'));
+      return s;
+    },
+  };
 }
 
 export function registerPipelineCommands(registry: CommandRegistry, deps: PipelineDeps): void {

@@ -31,6 +31,8 @@ interface Rule {
   types: GuestType[];
   /** Power states in which PVE accepts it. */
   power: PowerState[];
+  /** For containers, when it differs: PVE reports a container only as running or stopped (a frozen one reads running). */
+  powerLxc?: PowerState[];
   /** 'never': refused for templates; 'only': only templates; 'any'. */
   template: 'never' | 'only' | 'any';
   /** Allowed while the guest carries a lock (PVE checks the lock for almost everything). */
@@ -49,7 +51,9 @@ export const GUEST_CAPABILITIES: Readonly<Record<GuestAction, Rule>> = {
   stop: { types: BOTH, power: ['running', 'paused'], template: 'never', why: 'only a running guest can be stopped' },
   reboot: { types: BOTH, power: ['running'], template: 'never', why: 'only a running guest can be rebooted ("not running")' },
   suspend: { types: BOTH, power: ['running'], template: 'never', why: 'only a running guest can be suspended' },
-  resume: { types: BOTH, power: ['paused'], template: 'never', why: 'only a suspended guest can be resumed' },
+  // A suspended (frozen) container still reads "running" in every PVE API answer: resume is offered on
+  // a running container (lxc-unfreeze of a container that is not frozen changes nothing).
+  resume: { types: BOTH, power: ['paused'], powerLxc: ['running', 'paused'], template: 'never', why: 'only a suspended guest can be resumed' },
   clone: { types: BOTH, power: ALL, template: 'any', why: 'a locked guest cannot be cloned' },
   // Linked clones need a template ("Linked clone feature is not supported" otherwise).
   linkedClone: { types: BOTH, power: ['stopped'], template: 'only', why: 'only templates can be cloned as linked clones' },
@@ -81,7 +85,7 @@ export function refusal(action: GuestAction, g: GuestFacts): string | undefined 
   if (r.template === 'never' && g.template) return r.why;
   if (r.template === 'only' && !g.template) return r.why;
   // A template's power state is always stopped; rules for templates do not look at it.
-  if (!g.template && !r.power.includes(g.power)) return r.why;
+  if (!g.template && !((g.type === 'lxc' && r.powerLxc) || r.power).includes(g.power)) return r.why;
   if (g.lock && !r.whenLocked) return `it is locked (${g.lock})`;
   if (r.needs === 'serial' && g.type === 'qemu' && !g.hasSerial) return r.why;
   if (r.needs === 'cloudinit' && !g.hasCloudInit) return r.why;

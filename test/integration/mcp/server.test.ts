@@ -173,6 +173,39 @@ describe('MCP server (stdio, @modelcontextprotocol/sdk client)', function () {
     assert.match(activity(), new RegExp(`\\*\\*refused: not allowed by the server flags\\*\\* · MCP homelab-test 1\\.0 - proxmox_start_guest · target \`vmid=${g.vmid}\``));
   });
 
+  it('pipeline_start and cluster_deploy_apply: listed with valid schemas, refused without --allow-write, and with it refused as VS Code-only', async () => {
+    const s = await connect([]);
+    const { tools } = await s.client.listTools();
+    const ajv = new Ajv({ strict: true });
+    for (const name of ['pipeline_start', 'cluster_deploy_apply']) {
+      const t = tools.find((x) => x.name === name);
+      assert.ok(t, name);
+      assert.doesNotThrow(() => ajv.compile(t.inputSchema), name);
+      assert.equal(t.annotations?.readOnlyHint, false, name);
+      assert.equal(t.annotations?.destructiveHint, false, name);
+    }
+    assert.deepEqual((tools.find((x) => x.name === 'cluster_deploy_apply')!.inputSchema.required as string[]).sort(), ['name', 'sshPublicKeyPath', 'template']);
+    const tpl = [...sim.state.guests.values()].find((x) => x.conf.template && x.type === 'qemu')!;
+    const before = sim.state.guests.size;
+    const tasks = sim.state.tasks.length;
+    const input = { name: 'k5', template: tpl.vmid, sshPublicKeyPath: join(tmp, 'none.pub') };
+    for (const [name, args] of [['pipeline_start', {}], ['cluster_deploy_apply', input]] as const) {
+      const r = await s.call(name, args);
+      assert.equal(r.isError, true, name);
+      assert.match(textOf(r), /read-only \(started without --allow-write\)/, name);
+    }
+    const w = await connect(['--allow-write']);
+    const p = await w.call('pipeline_start', {});
+    assert.equal(p.isError, true);
+    assert.match(textOf(p), /runs inside VS Code/);
+    const d = await w.call('cluster_deploy_apply', input);
+    assert.equal(d.isError, true);
+    assert.match(textOf(d), /runs inside VS Code/);
+    await assert.rejects(w.client.callTool({ name: 'cluster_deploy_apply', arguments: { name: 'k5', template: tpl.vmid } }), (e: unknown) => e instanceof McpError && /sshPublicKeyPath: is required/.test(e.message));
+    assert.equal(sim.state.guests.size, before, 'nothing created');
+    assert.equal(sim.state.tasks.length, tasks, 'no task started');
+  });
+
   it('bad input is an InvalidParams error naming the field, and the server keeps serving', async () => {
     const s = await connect([]);
     await assert.rejects(s.client.callTool({ name: 'proxmox_guest_details', arguments: { vmid: 'abc' } }), (e: unknown) => e instanceof McpError && e.code === -32602 && /vmid: must be an integer/.test(e.message));

@@ -47,6 +47,8 @@ describe('guest menus follow the capability table', () => {
     'homelab.proxmox.convertToTemplate': 'convertToTemplate',
     'homelab.proxmox.deleteVm': 'delete',
     'homelab.proxmox.migrateVm': 'migrate',
+    'homelab.proxmox.suspendVm': 'suspend',
+    'homelab.proxmox.resumeVm': 'resume',
   };
   for (const [command, action] of Object.entries(exact)) {
     it(`${command} is offered exactly where "${action}" is allowed`, () => {
