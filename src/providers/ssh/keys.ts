@@ -133,10 +133,7 @@ export async function generateEd25519KeyPair(opts: { privatePath: string; commen
   const publicPath = `${privatePath}.pub`;
   for (const p of [privatePath, publicPath]) if (await exists(p)) throw new KeyExistsError(p);
 
-  const pair = utils.generateKeyPairSync(
-    'ed25519',
-    opts.passphrase ? { comment, passphrase: opts.passphrase, cipher: 'aes256-ctr', rounds: 16 } : { comment },
-  );
+  const { pair, v } = generateValidPair(comment, opts.passphrase);
   await fs.mkdir(dirname(privatePath), { recursive: true, mode: 0o700 });
   await writeNew(privatePath, pair.private, 0o600);
   const publicKeyLine = pair.public.trim();
@@ -146,7 +143,25 @@ export async function generateEd25519KeyPair(opts: { privatePath: string; commen
     await fs.rm(privatePath, { force: true }); // no half pair left behind
     throw e;
   }
-  const v = validatePublicKeyLine(publicKeyLine);
-  if (!v.ok) throw new SshError(`Generated public key is invalid: ${v.message}`);
   return { privatePath, publicPath, publicKeyLine, fingerprint: v.fingerprint };
+}
+
+/**
+ * ssh2's generateKeyPairSync drops a leading zero byte of the ed25519 public key (about one key in
+ * 128), which makes BOTH files malformed for OpenSSH. Such a pair is discarded and made again before
+ * anything is written; the private key is checked too (with its passphrase).
+ */
+function generateValidPair(comment: string, passphrase?: string): { pair: { private: string; public: string }; v: Extract<PublicKeyValidation, { ok: true }> } {
+  let last = '';
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const pair = utils.generateKeyPairSync(
+      'ed25519',
+      passphrase ? { comment, passphrase, cipher: 'aes256-ctr', rounds: 16 } : { comment },
+    );
+    const v = validatePublicKeyLine(pair.public.trim());
+    const priv = utils.parseKey(pair.private, passphrase);
+    if (v.ok && !(priv instanceof Error)) return { pair, v };
+    last = !v.ok ? v.message : (priv as Error).message;
+  }
+  throw new SshError(`Generated key pair is invalid: ${last}`);
 }
