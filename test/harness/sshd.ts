@@ -35,7 +35,9 @@ export interface StartSshdOptions {
   port?: number;
   /** Another loopback address (127.0.0.2 ...), so several "hosts" can each have their own address. */
   listenAddress?: string;
-  /** Extra sshd_config lines (SetEnv, Subsystem, ForceCommand ...). */
+  /** Environment of every session (one `SetEnv` line: sshd keeps only the first). HOME is the sshd's own dir unless given. */
+  env?: Record<string, string>;
+  /** Extra sshd_config lines (Subsystem, ForceCommand ...); environment goes in `env`. */
   extraConfig?: string[];
 }
 
@@ -126,6 +128,10 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
         `PrintMotd no`,
         `PrintLastLog no`,
         `LogLevel VERBOSE`, // DEBUG would leak into sessions' stderr through -e
+        // Sessions run the user's login shell; with the real HOME it would source the user's rc files
+        // (a `pyenv rehash` there, killed with a test's session, once left a lock that hung every later
+        // session). The sshd's own dir as HOME keeps sessions independent of the machine's user.
+        `SetEnv ${Object.entries({ HOME: dir, ...opts.env }).map(([k, v]) => `${k}=${v}`).join(' ')}`,
         ...(opts.extraConfig ?? []),
         '',
       ].join('\n'),

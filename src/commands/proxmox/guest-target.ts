@@ -14,6 +14,7 @@ import type { ClusterConfig } from '../../services/proxmox/clusters';
 import type { ProxmoxElement } from '../../views/proxmox/tree';
 import { resolveCluster } from './clusters';
 import { expectOk, type OperationDeps } from './operation';
+import { guestName } from '../../services/proxmox/guest-label';
 
 type Deps = Pick<OperationDeps, 'session' | 'clusters' | 'connections' | 'prompts'>;
 
@@ -27,11 +28,7 @@ export interface GuestCommandTarget {
   config?: GuestConfig;
 }
 
-/** "VM 100 (web)" / "container 200 (ct-pihole)", localized: how every message names a guest. */
-export function guestName(g: { type?: string; vmid?: number; name?: string }): string {
-  const name = g.name ? ` (${g.name})` : '';
-  return g.type === 'lxc' ? vscode.l10n.t('container {0}{1}', g.vmid ?? '?', name) : vscode.l10n.t('VM {0}{1}', g.vmid ?? '?', name);
-}
+export { guestName };
 
 /** For a guest's name at the start of a sentence. */
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

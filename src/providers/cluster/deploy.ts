@@ -8,47 +8,13 @@
 // caller ONCE for the whole batch (the user sees every fingerprint in one question).
 import type { ConfirmUnknown, HostKeyInfo } from '../ssh/host-verifier';
 import type { Plan, PlannedVm } from './plan';
+import { Slots } from '../slots';
 
 export const VM_STEPS = ['clone', 'configure', 'start', 'address', 'ssh'] as const;
 export type VmStep = (typeof VM_STEPS)[number];
 /** Steps that load the Proxmox cluster: limited by `parallelism`. The others only wait. */
 const WORK_STEPS: ReadonlySet<VmStep> = new Set(['clone', 'configure', 'start']);
 
-/** A FIFO semaphore: VMs get their turn in plan order. */
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-  constructor(n: number) {
-    this.free = Math.max(1, n);
-  }
-  async acquire(signal: AbortSignal): Promise<() => void> {
-    signal.throwIfAborted();
-    if (this.free > 0) this.free--;
-    else {
-      await new Promise<void>((resolve, reject) => {
-        const go = () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const i = this.waiting.indexOf(go);
-          if (i >= 0) this.waiting.splice(i, 1);
-          reject(signal.reason);
-        };
-        this.waiting.push(go);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next(); // the slot passes on directly
-      else this.free++;
-    };
-  }
-}
 export type VmState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'rolled-back';
 
 export interface VmProgress {

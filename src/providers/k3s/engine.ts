@@ -9,6 +9,7 @@ import type { SshSession } from '../ssh';
 import { K3sError } from './errors';
 import { NodeOps, sshNodeShell, type NodeLayout } from './node';
 import type { K3sPlan, PlannedK3sNode } from './plan';
+import { Slots } from '../slots';
 
 export type NodeState = 'pending' | 'waiting' | 'running' | 'done' | 'adopted' | 'failed' | 'blocked' | 'cancelled';
 
@@ -57,42 +58,6 @@ export interface EngineOptions<S extends string = string> {
   tokenFile?: string;
   startTimeoutS?: number;
   now?(): number;
-}
-
-/** A FIFO semaphore: nodes get their turn in plan order. */
-export class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-  constructor(n: number) {
-    this.free = Math.max(1, n);
-  }
-  async acquire(signal: AbortSignal): Promise<() => void> {
-    if (signal.aborted) throw new CancelledError();
-    if (this.free > 0) this.free--;
-    else {
-      await new Promise<void>((resolve, reject) => {
-        const go = () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const i = this.waiting.indexOf(go);
-          if (i >= 0) this.waiting.splice(i, 1);
-          reject(new CancelledError());
-        };
-        this.waiting.push(go);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    };
-  }
 }
 
 const FINISHED: ReadonlySet<NodeState> = new Set(['done', 'adopted']);

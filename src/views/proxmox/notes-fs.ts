@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { GuestRef } from '../../providers/proxmox/guests';
 import type { GuestDetails } from '../../services/proxmox/guest-details';
 import type { ProxmoxSession } from '../../services/proxmox/session';
+import { guestName } from '../../services/proxmox/guest-label';
 
 export const NOTES_SCHEME = 'homelab-notes';
 /** Read-only: what Proxmox holds now (the left side of a comparison). */
@@ -150,12 +151,12 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
       await notes.saveNotes(client, ref, text, v.digest);
     } catch (e) {
       if (e instanceof errors.ConfigChangedError) {
-        const message = vscode.l10n.t('The notes of {0} were not saved: its configuration was changed by someone else since you opened them, and nothing was overwritten. Compare with what Proxmox has now, or reload and re-apply your edit.', this.label(ref));
+        const message = vscode.l10n.t('The notes of {0} were not saved: its configuration was changed by someone else since you opened them, and nothing was overwritten. Compare with what Proxmox has now, or reload and re-apply your edit.', guestName(ref));
         this.refused.fire({ uri, guest: ref, message });
         void this.offerResolution(uri, message);
         throw vscode.FileSystemError.Unavailable(message);
       }
-      if (e instanceof errors.GuestLockedError) throw vscode.FileSystemError.Unavailable(vscode.l10n.t('{0} is locked ({1}): the notes were not saved. Save again when the operation has finished.', this.label(ref), e.lock));
+      if (e instanceof errors.GuestLockedError) throw vscode.FileSystemError.Unavailable(vscode.l10n.t('{0} is locked ({1}): the notes were not saved. Save again when the operation has finished.', guestName(ref), e.lock));
       throw vscode.FileSystemError.Unavailable((e as Error).message);
     }
     // The new digest: taken only if the config still holds what was just written, otherwise a
@@ -165,10 +166,6 @@ export class NotesFileSystem implements vscode.FileSystemProvider, vscode.TextDo
     this.remember(uri, same ? after.digest : '', text, content.length, 'written');
     this.details.setNotes(clusterId, ref.vmid, text);
     void this.session.refresh(clusterId).catch(() => undefined);
-  }
-
-  private label(g: GuestRef): string {
-    return g.type === 'lxc' ? vscode.l10n.t('container {0}{1}', g.vmid, g.name ? ` (${g.name})` : '') : vscode.l10n.t('VM {0}{1}', g.vmid, g.name ? ` (${g.name})` : '');
   }
 
   /** Opens a diff: Proxmox's current notes on the left, the editor's text on the right. */

@@ -106,8 +106,8 @@ export async function startK3sLab(count = 9): Promise<K3sLab> {
       const sshd = await startSshd({
         listenAddress: address,
         userPublicKey,
+        env: { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, HOMELAB_NODE_ROOT: root, HOMELAB_NODE_NAME: `slot-${i}`, STANDIN_STATE: state },
         extraConfig: [
-          `SetEnv PATH=${bin}:/usr/local/bin:/usr/bin:/bin HOMELAB_NODE_ROOT=${root} HOMELAB_NODE_NAME=slot-${i} STANDIN_STATE=${state}`,
           'Subsystem sftp /usr/lib/openssh/sftp-server',
           `ForceCommand ${bin}/record-command`,
         ],
