@@ -12,7 +12,7 @@ import type { KindName, KubeObject, ResourceKind } from '../kubernetes/resources
 import { CancelledError, isCancellation } from '../cancellation';
 import { parseDatabaseUrl } from '../postgres/url';
 import {
-  APP_NAME, applyKit, checkNamespaceOwnership, DEFAULT_NAMESPACE, inClusterDatabaseUrl, KIT_NAMES, PART_OF, renderKit,
+  APP_NAME, applyKit, checkNamespaceOwnership, DEFAULT_NAMESPACE, detectIngressClass, inClusterDatabaseUrl, KIT_NAMES, PART_OF, renderKit,
   type KitLevel, type KitObject, type KitParams,
 } from './kit';
 
@@ -137,6 +137,12 @@ export async function deployApplication(client: KubeClient, kit: readonly KitObj
       throw new DeployRefused(`Namespace "${ns}" is not ${APP_NAME}'s: ${problems.map((p) => `${p.kind} ${p.name} ${p.reason}`).join('; ')}. Nothing was changed; choose another namespace, or label the objects ${PART_OF}=${APP_NAME} if they are the app's.`);
     }
     say(`namespace ${ns}: free for ${APP_NAME}`);
+    if (req.params.ingressClass === undefined) {
+      // the cluster's IngressClass: its default, an existing traefik/nginx class, Traefik on K3s, else nginx
+      const c = await detectIngressClass(client, signal);
+      objects = renderKit(kit, { ...req.params, ingressClass: c.name });
+      say(`IngressClass ${c.name} (${{ default: 'the cluster default', existing: 'found in the cluster', k3s: 'K3s ships Traefik', fallback: 'none found: ingress-nginx assumed' }[c.reason]})`);
+    } else say(`IngressClass ${req.params.ingressClass ?? '(the cluster default)'}`);
     if (signal?.aborted) throw new CancelledError();
 
     // ---- apply in dependency order
