@@ -4,6 +4,7 @@ import type { DeployTuning } from './commands/cluster/deploy';
 import type { AgentTools } from './commands/agent/tools';
 import { registerAgentTools } from './commands/agent/register';
 import type { K3sTuning } from './commands/k3s';
+import type { AppDeployTuning } from './commands/apps/deploy';
 import { ClusterRecords } from './services/cluster-records';
 import { registerGeneralCommands } from './commands/general';
 import { COMMAND_IDS } from './commands/ids';
@@ -140,6 +141,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const ops = { session: proxmoxSession, clusters, connections, prompts, log, operations };
   const deployTuning: DeployTuning = {};
   const k3sTuning: K3sTuning = {};
+  const appDeployTuning: AppDeployTuning = {};
 
   // NixOS template pipeline. The view needs only the steps' ids and titles, and only once a run exists.
   const bundledDir = join(context.extensionPath, 'resources', 'nix');
@@ -179,6 +181,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
       storageManifestsDir: join(context.extensionPath, 'resources', 'k8s', 'storage'), kubeconfigs: k3sKubeconfigs, tuning: k3sTuning,
     });
     l.registerNodeCommands({ registry, session: kubernetesSession, prompts, log, tuning: k3sTuning });
+    l.registerAppDeployCommand({ registry, session: kubernetesSession, prompts, log, terminals: operations.terminals, activity, extensionPath: context.extensionPath, tuning: appDeployTuning });
     l.registerEjectCommand(registry, { prompts, bundledDir });
     l.registerBuildCommand(registry, build);
     l.registerUploadCommands(registry, ops);
@@ -218,7 +221,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const { journal, tracker, dashboard } = panels();
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
-    operations, guestData, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, k3sTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
+    operations, guestData, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, k3sTuning, appDeployTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
     guestNotes: notesFs, tagDecorations, guestDetails, logUri: context.logUri, storageUri: context.globalStorageUri,
   });
 }

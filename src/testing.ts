@@ -5,6 +5,7 @@ import type * as vscode from 'vscode';
 import type { AgentTools } from './commands/agent/tools';
 import type { DeployTuning } from './commands/cluster/deploy';
 import type { K3sTuning } from './commands/k3s/target';
+import type { AppDeployTuning } from './commands/apps/deploy';
 import type { Prompts } from './commands/prompts';
 import type { Operations } from './services/operations';
 import type { CommandRegistry } from './commands/registry';
@@ -61,6 +62,8 @@ export interface HomelabApi {
   readonly deployTuning: DeployTuning;
   /** K3s knobs (tests map nodes to stand-in sshds and their roots, shorten timeouts). */
   readonly k3sTuning: K3sTuning;
+  /** Deploy Application knobs (tests shorten the rollout and health waits). */
+  readonly appDeployTuning: AppDeployTuning;
   /** The extension's log folder (the token scan reads every log file of the host next to it). */
   readonly logUri: vscode.Uri;
   /** Where the extension keeps its own files (known_hosts, kubeconfigs). */

@@ -53,6 +53,7 @@ export const COMMAND_IDS = [
   'homelab.kubernetes.viewYaml',
   'homelab.kubernetes.revealSecret',
   'homelab.kubernetes.apply',
+  'homelab.kubernetes.deployApplication',
   'homelab.kubernetes.logs',
   'homelab.kubernetes.logsWithOptions',
   'homelab.kubernetes.exec',

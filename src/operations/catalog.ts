@@ -2,6 +2,7 @@
 // `invoke` is the one path of a call from a model: validate the input against the schema, prepare
 // (state, refusals, confirmation), let the caller confirm, run, and append the audit line.
 import { isCancellation } from '../providers/cancellation';
+import { appDeploy } from './apps-deploy';
 import * as journal from './journal';
 import * as kubernetes from './kubernetes';
 import * as lab from './lab';
@@ -39,6 +40,7 @@ export const CATALOG: readonly Operation<any>[] = [
   kubernetes.logs,
   kubernetes.applyDryRun,
   kubernetes.apply,
+  appDeploy,
   journal.read,
   journal.newEntryOp,
   journal.appendActivityOp,
@@ -51,7 +53,7 @@ export function operation(id: string): Operation<any> | undefined {
 }
 
 // Input fields never written to the audit line as they are (secrets, long texts).
-const HIDDEN = /secret|password|token|passphrase/i;
+const HIDDEN = /secret|password|token|passphrase|databaseurl|clientid/i;
 const LONG = new Set(['manifest', 'sshKeys', 'summary', 'description']);
 
 /** The input as the audit line shows it: secrets left out, long fields summarized. */

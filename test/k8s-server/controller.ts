@@ -56,6 +56,7 @@ export class Controller {
     for (const s of this.store.list('statefulsets')) this.statefulSet(s);
     for (const ds of this.store.list('daemonsets')) this.podsFor('daemonsets', 'DaemonSet', ds, 1, () => `${ds.metadata.name}-${rand5()}`);
     for (const n of this.store.list('nodes')) this.node(n);
+    for (const svc of this.store.list('services')) this.endpointSlice(svc);
     for (const c of this.store.list('persistentvolumeclaims')) this.claim(c);
     this.barePods();
   }
@@ -129,16 +130,51 @@ export class Controller {
 
   /** Background cascading deletion: dependents of a deleted owner go. */
   private garbageCollect(): void {
-    for (const plural of ['replicasets', 'pods']) {
+    for (const plural of ['replicasets', 'pods', 'endpointslices']) {
       for (const o of this.store.list(plural)) {
         const refs = (o.metadata.ownerReferences ?? []) as JsonObject[];
         const ctl = refs.find((r) => r.controller === true);
         if (!ctl) continue;
-        const ownerPlural = ({ Deployment: 'deployments', ReplicaSet: 'replicasets', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as Record<string, string>)[String(ctl.kind)];
+        const ownerPlural = ({ Deployment: 'deployments', ReplicaSet: 'replicasets', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Service: 'services' } as Record<string, string>)[String(ctl.kind)];
         const owner = ownerPlural ? this.store.get(ownerPlural, o.metadata.namespace, String(ctl.name)) : undefined;
         if (!owner || owner.metadata.uid !== ctl.uid) this.safeDelete(plural, o);
       }
     }
+  }
+
+  /**
+   * The EndpointSlice controller: one slice per Service with a selector (label
+   * kubernetes.io/service-name), listing the matching pods that have an IP with their ready
+   * condition (always ready with publishNotReadyAddresses), owned by the Service.
+   */
+  private endpointSlice(svc: K8sObject): void {
+    const spec = (svc.spec ?? {}) as JsonObject;
+    const selector = spec.selector as JsonObject | undefined;
+    if (!selector || !Object.keys(selector).length || spec.type === 'ExternalName') return;
+    const ns = svc.metadata.namespace!;
+    const pods = this.store.list('pods', ns).filter((p) => !p.metadata.deletionTimestamp && (p.status as JsonObject | undefined)?.podIP
+      && Object.entries(selector).every(([k, v]) => (p.metadata.labels as JsonObject | undefined)?.[k] === v));
+    const containerPort = (p: K8sObject, name: string) => ((((p.spec as JsonObject).containers ?? []) as JsonObject[]).flatMap((c) => (c.ports ?? []) as JsonObject[]).find((x) => x.name === name)?.containerPort);
+    const ports = ((spec.ports ?? []) as JsonObject[]).map((sp) => ({
+      name: sp.name ?? '', protocol: sp.protocol ?? 'TCP',
+      port: typeof sp.targetPort === 'string' ? (pods.length ? containerPort(pods[0], sp.targetPort) ?? null : null) : sp.targetPort ?? sp.port,
+    }));
+    const endpoints = pods.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).map((p) => {
+      const ready = spec.publishNotReadyAddresses === true || podReady(p);
+      return { addresses: [String((p.status as JsonObject).podIP)], conditions: { ready, serving: ready, terminating: false }, nodeName: (p.spec as JsonObject).nodeName ?? NODE, targetRef: { kind: 'Pod', name: p.metadata.name, namespace: ns, uid: p.metadata.uid! } };
+    });
+    const name = `${svc.metadata.name}-${hashOf(svc.metadata.uid).slice(0, 5)}`;
+    const cur = this.store.get('endpointslices', ns, name);
+    try {
+      if (!cur) {
+        this.store.create('endpointslices', {
+          metadata: { name, namespace: ns, labels: { 'kubernetes.io/service-name': svc.metadata.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }, ownerReferences: [this.ownerRef('Service', 'v1', svc)] },
+          addressType: 'IPv4', endpoints, ports,
+        });
+      } else if (JSON.stringify(cur.endpoints) !== JSON.stringify(endpoints) || JSON.stringify(cur.ports) !== JSON.stringify(ports)) {
+        this.store.modify('endpointslices', ns, name, (o) => { o.endpoints = endpoints; o.ports = ports; });
+      }
+    } catch { /* namespace or service going away */ }
   }
 
   private safeDelete(plural: string, o: K8sObject): void {

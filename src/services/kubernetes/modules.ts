@@ -1,5 +1,6 @@
 // The Kubernetes provider modules, loaded on first use so activation never pays for them.
 import type * as actions from '../../providers/kubernetes/actions';
+import type * as apps from '../../providers/apps';
 import type * as client from '../../providers/kubernetes/client';
 import type * as errors from '../../providers/kubernetes/errors';
 import type * as events from '../../providers/kubernetes/events';
@@ -10,6 +11,8 @@ import type * as resources from '../../providers/kubernetes/resources';
 
 export interface KubernetesModules {
   actions: typeof actions;
+  /** The application kit and Deploy Application (bundled here so their KubeErrors are these). */
+  apps: typeof apps;
   client: typeof client;
   errors: typeof errors;
   events: typeof events;
