@@ -75,6 +75,14 @@ onTestServerOnly(() => describe('Deploy Application engine (test server)', funct
     for (const x of r.outcome!.objects) assert.equal(x.outcome, 'unchanged', `${x.kind} ${x.name}`);
   });
 
+  it('a re-deploy without NEXTAUTH_SECRET keeps the deployed one: still unchanged', async () => {
+    const { NEXTAUTH_SECRET: _, ...rest } = SECRETS;
+    const r = await run(request({ appSecrets: rest }));
+    assert.equal(r.error, undefined, r.error?.message);
+    for (const x of r.outcome!.objects) assert.equal(x.outcome, 'unchanged', `${x.kind} ${x.name}`);
+    assert.ok(r.lines.includes('NEXTAUTH_SECRET: the deployed one is kept'), r.lines.join('\n'));
+  });
+
   it('a malformed DATABASE_URL is refused before anything is sent, without echoing it', async () => {
     const before = env.server!.requestCounts.patch;
     const r = await run(request({ appSecrets: { ...SECRETS, DATABASE_URL: 'mysql://app:db-PASS-3d5e@db/hacky' } }));
@@ -142,6 +150,11 @@ onTestServerOnly(() => describe('Deploy Application engine (test server)', funct
     assert.match(db.detail, /pod hacky-stack-postgres-0 has no pg_isready/);
     const secret = await env.client.request<KubeObject>('GET', `/api/v1/namespaces/${env.namespace}/secrets/hacky-stack-secrets`);
     assert.equal(Buffer.from(secret.data!.DATABASE_URL, 'base64').toString(), `postgresql://hackystack:db-PASS-3d5e@hacky-stack-postgres.${env.namespace}.svc.cluster.local:5432/hackystack`);
+    // again without the password: the deployed credentials are kept (the database was initialised with them)
+    const again = await run(request({ tag: 'v1', databaseImage: 'postgres:15', appSecrets: { ...SECRETS, DATABASE_URL: undefined } } as never, 'intermediate'));
+    assert.equal(again.error, undefined, again.error?.message);
+    for (const x of again.outcome!.objects) assert.equal(x.outcome, 'unchanged', `${x.kind} ${x.name}`);
+    assert.ok(again.lines.some((l) => /database credentials: the deployed ones are kept/.test(l)));
   });
 
   it('an apply failure part-way is reported with the object (KitApplyError), the earlier objects applied', async () => {
