@@ -139,7 +139,7 @@ function steps(deps: AppDeployDeps): WizardStep<State>[] {
     },
     async (s, at) => {
       if (given(s, 'nextAuthSecret')) return 'skip';
-      s.nextAuthSecret = await prompts.inputStep({ title: title('NEXTAUTH_SECRET'), password: true, value: s.nextAuthSecret ?? '', prompt: t('Leave empty to generate one (32 random bytes)'),
+      s.nextAuthSecret = await prompts.inputStep({ title: title('NEXTAUTH_SECRET'), password: true, value: s.nextAuthSecret ?? '', prompt: t('Leave empty to keep the deployed one, or to generate one (32 random bytes)'),
         validateInput: (v) => (v === '' || v.length >= 16 ? undefined : t('At least 16 characters, or empty to generate one.')) }, at);
     },
     async (s, at) => {
@@ -164,7 +164,7 @@ function steps(deps: AppDeployDeps): WizardStep<State>[] {
     },
     async (s, at) => {
       if (s.level !== 'intermediate' || given(s, 'databasePassword')) return 'skip';
-      s.databasePassword = await prompts.inputStep({ title: title(t('PostgreSQL password')), password: true, value: s.databasePassword ?? '', prompt: t('For the StatefulSet\'s database; leave empty to generate one'),
+      s.databasePassword = await prompts.inputStep({ title: title(t('PostgreSQL password')), password: true, value: s.databasePassword ?? '', prompt: t('For the StatefulSet\'s database; leave empty to keep the deployed one, or to generate one'),
         validateInput: (v) => (v === '' || v.length >= 8 ? undefined : t('At least 8 characters, or empty to generate one.')) }, at);
     },
   ];
@@ -176,7 +176,7 @@ function steps(deps: AppDeployDeps): WizardStep<State>[] {
       { label: t('Namespace'), value: s.namespace ?? 'hacky-stack', step: given(s, 'namespace') ? undefined : 2 },
       { label: t('Image'), value: `${s.image}:${s.tag}`, step: given(s, 'image') ? undefined : 3 },
       { label: t('Replicas'), value: String(s.replicas ?? 2), step: given(s, 'replicas') ? undefined : 5 },
-      { label: 'NEXTAUTH_SECRET', value: set(s.nextAuthSecret, t('(generated)')), step: given(s, 'nextAuthSecret') ? undefined : 6 },
+      { label: 'NEXTAUTH_SECRET', value: set(s.nextAuthSecret, t('(kept or generated)')), step: given(s, 'nextAuthSecret') ? undefined : 6 },
       { label: 'NEXTAUTH_URL', value: s.nextAuthUrl || 'https://hackystack.local', step: given(s, 'nextAuthUrl') ? undefined : 7 },
       { label: t('GitHub client id and secret'), value: set(s.githubClientId && s.githubClientSecret), step: given(s, 'githubClientId') ? undefined : 8 },
     ];
@@ -185,7 +185,7 @@ function steps(deps: AppDeployDeps): WizardStep<State>[] {
       try { const u = parseDatabaseUrl(s.databaseUrl ?? ''); where = `${u.host}:${u.port}/${u.database}`; } catch { /* validated in its step */ }
       lines.push({ label: 'DATABASE_URL', value: t('(set) {0}', where), step: given(s, 'databaseUrl') ? undefined : 10 });
     } else {
-      lines.push({ label: t('PostgreSQL'), value: t('StatefulSet {0}, password {1}', s.databaseImage ?? 'postgres:15', set(s.databasePassword, t('(generated)'))), step: given(s, 'databasePassword') ? undefined : 11 });
+      lines.push({ label: t('PostgreSQL'), value: t('StatefulSet {0}, password {1}', s.databaseImage ?? 'postgres:15', set(s.databasePassword, t('(kept or generated)'))), step: given(s, 'databasePassword') ? undefined : 11 });
     }
     await prompts.summaryStep(title(t('Summary')), lines, t('Deploy'), at);
   };
