@@ -300,13 +300,21 @@ async function followRollout(client: KubeClient, ns: string, level: KitLevel, sa
     if (level === 'intermediate') waits.unshift(waitFor('statefulsets', KIT_NAMES.statefulSet, statefulSetProgress));
     return await Promise.all(waits);
   } catch (e) {
-    if (e instanceof RolloutFailed && !e.message.includes('; pods: ')) {
-      // the pods' own reasons (ImagePullBackOff ...), read now: the watch may not have delivered them yet
+    if (e instanceof RolloutFailed) {
+      if (!e.message.includes('; pods: ')) {
+        // the pods' own reasons (ImagePullBackOff ...), read now: the watch may not have delivered them yet
+        try {
+          const pods = (await client.request<{ items: KubeObject[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { query: { labelSelector: `${PART_OF}=${APP_NAME}` } })).items;
+          for (const p of pods) { const why = podProblem(p); if (why && seen.get(p.metadata.name) !== why) { seen.set(p.metadata.name, why); say(`  pod ${p.metadata.name}: ${why}`); } }
+        } catch { /* the message stays without them */ }
+        if (problems().length) e.message = `${e.message.replace(/\.$/, '')}; pods: ${problems().join('; ')}.`;
+      }
+      // a database pod waiting for its volume: say which claim and which class it asked for
       try {
-        const pods = (await client.request<{ items: KubeObject[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { query: { labelSelector: `${PART_OF}=${APP_NAME}` } })).items;
-        for (const p of pods) { const why = podProblem(p); if (why && seen.get(p.metadata.name) !== why) { seen.set(p.metadata.name, why); say(`  pod ${p.metadata.name}: ${why}`); } }
+        const claims = (await client.request<{ items: KubeObject[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims`, { query: { labelSelector: `${PART_OF}=${APP_NAME}` } })).items
+          .filter((c) => c.status?.phase === 'Pending');
+        if (claims.length) e.message = `${e.message.replace(/\.$/, '')}; claims Pending: ${claims.map((c) => `${c.metadata.name} (StorageClass ${c.spec?.storageClassName ?? 'the cluster default'}: is a provisioner for it running?)`).join('; ')}.`;
       } catch { /* the message stays without them */ }
-      if (problems().length) e.message = `${e.message.replace(/\.$/, '')}; pods: ${problems().join('; ')}.`;
     }
     throw e;
   } finally {
