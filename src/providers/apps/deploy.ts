@@ -397,7 +397,7 @@ async function checkDatabase(client: KubeClient, ns: string, req: DeployRequest,
     const script = 'const [h,p]=process.argv.slice(1);const s=require("net").connect(Number(p),h);s.setTimeout(5000);s.on("connect",()=>{console.log("connected");process.exit(0)});s.on("timeout",()=>{console.log("timed out");process.exit(1)});s.on("error",(e)=>{console.log(e.code||e.message);process.exit(1)})';
     const r = await runInPod(client, ns, pod, 'app', ['node', '-e', script, t.host, String(t.port)], signal);
     if (r.code === 0) return { check: 'database', result: 'ok', detail: `${t.host}:${t.port} reachable from pod ${pod} (TCP connect)` };
-    if (notFound(r)) return { check: 'database', result: 'not-checked', detail: `the app image has no node to test ${t.host}:${t.port} with from pod ${pod}` };
+    if (notFound(r)) return { check: 'database', result: 'not-checked', detail: `the app image has no node to test ${t.host}:${t.port} with (pod ${pod})` };
     return { check: 'database', result: 'failed', detail: `${t.host}:${t.port} not reachable from pod ${pod}: ${r.out || r.message || `exit ${r.code}`}` };
   } catch (e) {
     if (isCancellation(e)) throw e;
