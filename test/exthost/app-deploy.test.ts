@@ -142,6 +142,27 @@ describe('Deploy Application (Hacky Stack kit)', function () {
     });
   });
 
+  withPods(() => {
+    it('Deploy Application: "Try Again" after a refusal reopens the summary with the answers kept; fixing DATABASE_URL there deploys', async () => {
+      const n7 = await newNamespace('retry');
+      let retry: (() => Promise<unknown>) | undefined;
+      const sub = api.registry.onDidFail((f) => { if (f.command === CMD) retry = f.retry; });
+      let r;
+      try { r = await run(['confirm'], args({ namespace: n7, databaseUrl: 'postgresql://hacky@db.lab.example:5432' })); } finally { sub.dispose(); }
+      assert.match(r.failure ?? '', /database/i);
+      assert.ok(retry, 'a refusal offers Try Again');
+      assert.equal(await exists(`/apis/apps/v1/namespaces/${n7}/deployments/hacky-stack`), false);
+      api.prompts.script('DATABASE_URL', DATABASE_URL, 'confirm');
+      const out = await retry() as DeployOutcome | undefined;
+      assert.equal(api.prompts.pendingAnswers, 0);
+      api.prompts.clearScript();
+      texts.push(JSON.stringify(out ?? null));
+      assert.equal(out?.status, 'ok');
+      assert.deepEqual(api.prompts.asked.slice(-3), ['Deploy Application: Summary', 'Deploy Application: DATABASE_URL', 'Deploy Application: Summary']);
+      assert.equal(await exists(`/apis/apps/v1/namespaces/${n7}/deployments/hacky-stack`), true);
+    });
+  });
+
   serverOnly(() => {
     it('Deploy Application: an image that never gets ready fails with its reason (from a context row), not followed forever', async () => {
       const n2 = await newNamespace('broken');

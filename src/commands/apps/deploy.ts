@@ -75,7 +75,8 @@ async function deployCommand(deps: AppDeployDeps, arg: unknown, trail: WizardTra
     return await run(deps, state.context!, req);
   } catch (e) {
     // Refused before anything changed: the answers are kept for "Try again".
-    if ((e as Error).name === 'DeployRefused') throw new RetryableError((e as Error).message, () => deployCommand(deps, arg, trail, state));
+    // On that retry every answer can be changed, those given as arguments too.
+    if ((e as Error).name === 'DeployRefused') throw new RetryableError((e as Error).message, () => deployCommand(deps, arg, trail, { ...state, fromArgs: new Set() }));
     throw e;
   }
 }
