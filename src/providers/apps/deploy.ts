@@ -382,7 +382,7 @@ async function checkDatabase(client: KubeClient, ns: string, req: DeployRequest,
   try {
     if (req.level === 'intermediate') {
       const pod = `${KIT_NAMES.statefulSet}-0`;
-      const r = await runInPod(client, ns, pod, 'postgres', ['pg_isready', '-h', '127.0.0.1', '-p', '5432'], signal);
+      const r = await runInPod(client, ns, pod, 'postgres', ['pg_isready', '-h', '127.0.0.1'], signal);
       if (r.code === 0) return { check: 'database', result: 'ok', detail: `pg_isready in pod ${pod}: ${r.out || 'accepting connections'}` };
       if (notFound(r)) return { check: 'database', result: 'not-checked', detail: `pod ${pod} has no pg_isready (${r.message ?? r.out})` };
       return { check: 'database', result: 'failed', detail: `pg_isready in pod ${pod} exited ${r.code}: ${r.out || r.message || ''}`.trim() };

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { setupEnv, TestEnv, onTestServerOnly } from '../kubernetes/env';
 import { notRun } from '../../harness/not-run';
+import { startPostgres, type PgServer } from '../../harness/postgres';
+import { freePort } from '../../harness/sshd';
 import { loadKit, KitApplyError, type KitParams } from '../../../src/providers/apps/kit';
 import { deployApplication, DeployRefused, RolloutFailed, type DeployOutcome, type DeployRequest } from '../../../src/providers/apps/deploy';
 import { isCancellation } from '../../../src/providers/cancellation';
@@ -197,3 +199,49 @@ describe('Deploy Application engine: a database claim that stays Pending', funct
     for (const v of SECRET_VALUES) assert.ok(!err.message.includes(v));
   });
 });
+
+// The database check for real: a PostgreSQL server on loopback, and the pods' exec bound to local
+// processes (the app pod's `node` TCP connect, the database pod's `pg_isready`) by the test server.
+onTestServerOnly(() => describe('Deploy Application engine: the database check against a real PostgreSQL', function () {
+  this.timeout(90_000);
+  let env: TestEnv;
+  let pg: PgServer;
+  before(async () => {
+    env = await setupEnv({ podReadyDelayMs: 100 });
+    pg = await startPostgres();
+    // inside the pods PostgreSQL listens on 5432; here the test server's port stands for it
+    env.server!.bindExec(env.namespace, 'hacky-stack-', { env: { PGPORT: String(pg.port), PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    await env.client.request('POST', '/apis/storage.k8s.io/v1/storageclasses', { body: { metadata: { name: 'local-path' }, provisioner: 'rancher.io/local-path', volumeBindingMode: 'Immediate' } }).catch(() => undefined);
+    env.server!.provisionClass('local-path');
+  });
+  after(async () => { await pg?.stop(); await env?.close(); });
+
+  const deploy = (level: 'basic' | 'intermediate', databaseUrl?: string) => deployApplication(env.client, loadKit(ROOT, level), { level, params: {
+    namespace: env.namespace, image: 'ghcr.io/me/hacky-stack', tag: 'v1', replicas: 1, ingressClass: 'nginx', storageClass: 'local-path',
+    appSecrets: { ...SECRETS, DATABASE_URL: databaseUrl }, databaseCredentials: level === 'intermediate' ? { POSTGRES_PASSWORD: 'db-PASS-3d5e' } : undefined,
+  } }, { healthTimeoutMs: 1000 });
+
+  it('basic: the external database\'s host:port is reached from an app pod (TCP connect with the image\'s node)', async () => {
+    const o = await deploy('basic', pg.url);
+    const db = o.health.find((h) => h.check === 'database')!;
+    assert.equal(db.result, 'ok', db.detail);
+    assert.match(db.detail, new RegExp(`^127\\.0\\.0\\.1:${pg.port} reachable from pod hacky-stack-\\w+-\\w+ \\(TCP connect\\)$`));
+    assert.ok(!JSON.stringify(o).includes(pg.password));
+  });
+
+  it('basic: a database that does not answer is a failed check (the deploy itself stands)', async () => {
+    const closed = `postgresql://app:db-PASS-3d5e@127.0.0.1:${await freePort()}/hacky`;
+    const o = await deploy('basic', closed);
+    const db = o.health.find((h) => h.check === 'database')!;
+    assert.equal(db.result, 'failed');
+    assert.match(db.detail, /not reachable from pod hacky-stack-\w+-\w+: ECONNREFUSED/);
+    assert.equal(o.status, 'unhealthy');
+  });
+
+  it('intermediate: pg_isready in the StatefulSet\'s pod', async () => {
+    const o = await deploy('intermediate');
+    const db = o.health.find((h) => h.check === 'database')!;
+    assert.equal(db.result, 'ok', db.detail);
+    assert.match(db.detail, /^pg_isready in pod hacky-stack-postgres-0: .*accepting connections/);
+  });
+}));
