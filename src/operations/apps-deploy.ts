@@ -54,13 +54,15 @@ export const appDeploy: Operation<Input> = {
     const [k, client] = await Promise.all([host.kubernetes.modules(), host.kubernetes.client(input.context)]);
     const a = k.apps;
     let req;
+    let raw;
     try {
-      req = a.completeRequest({ level: input.level, params: {
+      raw = { level: input.level, params: {
         namespace: input.namespace, image: input.image, tag: input.tag, replicas: input.replicas, ingressClass: input.ingressClass, storageClass: input.storageClass,
         databaseImage: input.level === 'intermediate' ? input.databaseImage ?? 'postgres:15' : undefined,
         appSecrets: { NEXTAUTH_SECRET: input.nextAuthSecret, NEXTAUTH_URL: input.nextAuthUrl, GITHUB_CLIENT_ID: input.githubClientId, GITHUB_CLIENT_SECRET: input.githubClientSecret, DATABASE_URL: input.level === 'basic' ? input.databaseUrl : undefined },
         databaseCredentials: input.level === 'intermediate' && input.databasePassword ? { POSTGRES_PASSWORD: input.databasePassword } : undefined,
-      } });
+      } };
+      req = a.completeRequest(raw);
       a.renderKit(a.loadKit(kitRoot(), input.level), req.params);
     } catch (e) {
       if (e instanceof OperationRefused) throw e;
@@ -77,7 +79,8 @@ export const appDeploy: Operation<Input> = {
       target: `${ns}/hacky-stack (${input.level})`,
       async run(progress, signal) {
         const lines: string[] = [];
-        const o = await a.deployApplication(client, kit, req, { signal, onStep: (s) => progress.report(s), onLine: (l) => lines.push(l) });
+        // the raw request: the engine completes it again with the deployed Secrets' values
+        const o = await a.deployApplication(client, kit, raw, { signal, onStep: (s) => progress.report(s), onLine: (l) => lines.push(l) });
         const text = [
           `hacky-stack ${o.level} in ${o.namespace} on ${client.context}: ${o.status}`,
           ...o.objects.map((x) => `${x.kind}/${x.name} ${x.outcome}`),

@@ -79,17 +79,26 @@ export function secretValues(p: KitParams): string[] {
   return out.filter((v): v is string => !!v);
 }
 
-/** The request completed with its defaults (namespace, generated NEXTAUTH_SECRET, in-cluster DATABASE_URL), and checked. */
-export function completeRequest(req: DeployRequest): DeployRequest {
-  const params: KitParams = { ...req.params, appSecrets: { ...req.params.appSecrets }, databaseCredentials: req.params.databaseCredentials && { ...req.params.databaseCredentials } };
+/** Values of the Secrets already deployed (a re-deploy keeps them unless new ones are given). */
+export interface ExistingSecrets { app?: Record<string, string>; database?: Record<string, string> }
+
+/**
+ * The request completed with its defaults and checked: namespace, NEXTAUTH_SECRET (the deployed
+ * one, else generated), NEXTAUTH_URL, and for intermediate the database credentials (the deployed
+ * ones: the database keeps the password it was initialised with) and the in-cluster DATABASE_URL.
+ */
+export function completeRequest(req: DeployRequest, existing: ExistingSecrets = {}): DeployRequest {
+  const given = <T extends object>(o: T | undefined) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+  const params: KitParams = { ...req.params, appSecrets: given(req.params.appSecrets), databaseCredentials: req.params.databaseCredentials && given(req.params.databaseCredentials) };
   const ns = params.namespace ?? DEFAULT_NAMESPACE;
   params.namespace = ns;
   const app = params.appSecrets!;
-  app.NEXTAUTH_SECRET ||= generateSecret();
+  app.NEXTAUTH_SECRET ||= existing.app?.NEXTAUTH_SECRET || generateSecret();
   app.NEXTAUTH_URL ||= `https://${params.host ?? 'hackystack.local'}`;
   if (req.level === 'intermediate') {
-    const c = { POSTGRES_USER: 'hackystack', POSTGRES_DB: 'hackystack', ...params.databaseCredentials };
-    c.POSTGRES_PASSWORD ||= randomBytes(18).toString('base64url');
+    const old = existing.database ?? {};
+    const c = { POSTGRES_USER: old.POSTGRES_USER || 'hackystack', POSTGRES_DB: old.POSTGRES_DB || 'hackystack', ...params.databaseCredentials };
+    c.POSTGRES_PASSWORD ||= old.POSTGRES_PASSWORD || randomBytes(18).toString('base64url');
     params.databaseCredentials = c;
     app.DATABASE_URL ||= inClusterDatabaseUrl(ns, c.POSTGRES_USER!, c.POSTGRES_PASSWORD, c.POSTGRES_DB!);
   }
@@ -125,7 +134,7 @@ export async function deployApplication(client: KubeClient, kit: readonly KitObj
       throw e instanceof DeployRefused ? e : new DeployRefused((e as Error).message);
     }
     const ns = req.params.namespace!;
-    const more = scrubber(secretValues(req.params)); // the generated values too
+    let more = scrubber(secretValues(req.params)); // the generated values too
     const say = (s: string) => line(more(s));
     say(`context ${client.context}, namespace ${ns}, level ${req.level}`);
     let problems;
@@ -137,6 +146,15 @@ export async function deployApplication(client: KubeClient, kit: readonly KitObj
       throw new DeployRefused(`Namespace "${ns}" is not ${APP_NAME}'s: ${problems.map((p) => `${p.kind} ${p.name} ${p.reason}`).join('; ')}. Nothing was changed; choose another namespace, or label the objects ${PART_OF}=${APP_NAME} if they are the app's.`);
     }
     say(`namespace ${ns}: free for ${APP_NAME}`);
+    // a re-deploy keeps the deployed NEXTAUTH_SECRET and database credentials unless new ones are given
+    const existing = await deployedSecrets(client, ns, signal);
+    if (existing.app || existing.database) {
+      req = completeRequest(request, existing);
+      objects = renderKit(kit, req.params);
+      more = scrubber(secretValues(req.params));
+      if (!request.params.appSecrets?.NEXTAUTH_SECRET && existing.app?.NEXTAUTH_SECRET) say('NEXTAUTH_SECRET: the deployed one is kept');
+      if (req.level === 'intermediate' && !request.params.databaseCredentials?.POSTGRES_PASSWORD && existing.database?.POSTGRES_PASSWORD) say('database credentials: the deployed ones are kept (the database was initialised with them)');
+    }
     if (req.params.ingressClass === undefined) {
       // the cluster's IngressClass: its default, an existing traefik/nginx class, Traefik on K3s, else nginx
       const c = await detectIngressClass(client, signal);
@@ -169,6 +187,21 @@ export async function deployApplication(client: KubeClient, kit: readonly KitObj
       rollout, health, status: health.some((h) => h.result === 'failed') ? 'unhealthy' : 'ok', url: `https://${host}`,
     };
   }
+}
+
+/** The app's and the database's Secrets as deployed (decoded), where they exist and may be read. */
+async function deployedSecrets(client: KubeClient, ns: string, signal?: AbortSignal): Promise<ExistingSecrets> {
+  const read = async (name: string): Promise<Record<string, string> | undefined> => {
+    try {
+      const s = await client.request<KubeObject>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${name}`, { signal });
+      if (s.metadata.labels?.[PART_OF] !== APP_NAME) return undefined;
+      return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    } catch (e) {
+      if (isKubeError(e, 'notFound') || isKubeError(e, 'forbidden')) return undefined;
+      throw e;
+    }
+  };
+  return { app: await read(KIT_NAMES.secret), database: await read(KIT_NAMES.databaseSecret) };
 }
 
 // ---------------------------------------------------------------- watching
@@ -267,13 +300,21 @@ async function followRollout(client: KubeClient, ns: string, level: KitLevel, sa
     if (level === 'intermediate') waits.unshift(waitFor('statefulsets', KIT_NAMES.statefulSet, statefulSetProgress));
     return await Promise.all(waits);
   } catch (e) {
-    if (e instanceof RolloutFailed && !e.message.includes('; pods: ')) {
-      // the pods' own reasons (ImagePullBackOff ...), read now: the watch may not have delivered them yet
+    if (e instanceof RolloutFailed) {
+      if (!e.message.includes('; pods: ')) {
+        // the pods' own reasons (ImagePullBackOff ...), read now: the watch may not have delivered them yet
+        try {
+          const pods = (await client.request<{ items: KubeObject[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { query: { labelSelector: `${PART_OF}=${APP_NAME}` } })).items;
+          for (const p of pods) { const why = podProblem(p); if (why && seen.get(p.metadata.name) !== why) { seen.set(p.metadata.name, why); say(`  pod ${p.metadata.name}: ${why}`); } }
+        } catch { /* the message stays without them */ }
+        if (problems().length) e.message = `${e.message.replace(/\.$/, '')}; pods: ${problems().join('; ')}.`;
+      }
+      // a database pod waiting for its volume: say which claim and which class it asked for
       try {
-        const pods = (await client.request<{ items: KubeObject[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { query: { labelSelector: `${PART_OF}=${APP_NAME}` } })).items;
-        for (const p of pods) { const why = podProblem(p); if (why && seen.get(p.metadata.name) !== why) { seen.set(p.metadata.name, why); say(`  pod ${p.metadata.name}: ${why}`); } }
+        const claims = (await client.request<{ items: KubeObject[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims`, { query: { labelSelector: `${PART_OF}=${APP_NAME}` } })).items
+          .filter((c) => c.status?.phase === 'Pending');
+        if (claims.length) e.message = `${e.message.replace(/\.$/, '')}; claims Pending: ${claims.map((c) => `${c.metadata.name} (StorageClass ${c.spec?.storageClassName ?? 'the cluster default'}: is a provisioner for it running?)`).join('; ')}.`;
       } catch { /* the message stays without them */ }
-      if (problems().length) e.message = `${e.message.replace(/\.$/, '')}; pods: ${problems().join('; ')}.`;
     }
     throw e;
   } finally {
@@ -341,7 +382,7 @@ async function checkDatabase(client: KubeClient, ns: string, req: DeployRequest,
   try {
     if (req.level === 'intermediate') {
       const pod = `${KIT_NAMES.statefulSet}-0`;
-      const r = await runInPod(client, ns, pod, 'postgres', ['pg_isready', '-h', '127.0.0.1', '-p', '5432'], signal);
+      const r = await runInPod(client, ns, pod, 'postgres', ['pg_isready', '-h', '127.0.0.1'], signal);
       if (r.code === 0) return { check: 'database', result: 'ok', detail: `pg_isready in pod ${pod}: ${r.out || 'accepting connections'}` };
       if (notFound(r)) return { check: 'database', result: 'not-checked', detail: `pod ${pod} has no pg_isready (${r.message ?? r.out})` };
       return { check: 'database', result: 'failed', detail: `pg_isready in pod ${pod} exited ${r.code}: ${r.out || r.message || ''}`.trim() };
@@ -356,7 +397,7 @@ async function checkDatabase(client: KubeClient, ns: string, req: DeployRequest,
     const script = 'const [h,p]=process.argv.slice(1);const s=require("net").connect(Number(p),h);s.setTimeout(5000);s.on("connect",()=>{console.log("connected");process.exit(0)});s.on("timeout",()=>{console.log("timed out");process.exit(1)});s.on("error",(e)=>{console.log(e.code||e.message);process.exit(1)})';
     const r = await runInPod(client, ns, pod, 'app', ['node', '-e', script, t.host, String(t.port)], signal);
     if (r.code === 0) return { check: 'database', result: 'ok', detail: `${t.host}:${t.port} reachable from pod ${pod} (TCP connect)` };
-    if (notFound(r)) return { check: 'database', result: 'not-checked', detail: `the app image has no node to test ${t.host}:${t.port} with from pod ${pod}` };
+    if (notFound(r)) return { check: 'database', result: 'not-checked', detail: `the app image has no node to test ${t.host}:${t.port} with (pod ${pod})` };
     return { check: 'database', result: 'failed', detail: `${t.host}:${t.port} not reachable from pod ${pod}: ${r.out || r.message || `exit ${r.code}`}` };
   } catch (e) {
     if (isCancellation(e)) throw e;

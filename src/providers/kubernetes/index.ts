@@ -9,3 +9,4 @@ export * as resources from './resources';
 export * as portforward from './portforward';
 export * as events from './events';
 export * as apps from '../apps';
+export * as podexec from './podexec';

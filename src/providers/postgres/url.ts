@@ -1,43 +1,62 @@
-// PostgreSQL connection URLs (the app's DATABASE_URL): parsed into their parts and formatted back.
-// Error messages name the part that is wrong and never contain the password. No vscode here.
+// PostgreSQL connection URLs (libpq's `postgresql://` / `postgres://` form) and the target they
+// name. Error messages never contain the password: they name the part that is wrong, not the URL.
 
 export interface PgTarget { host: string; port: number; database: string; user: string; password: string; params: Record<string, string> }
 
-const fail = (m: string): never => { throw new Error(`DATABASE_URL ${m}`); };
-
 function decode(part: string, what: string): string {
-  try { return decodeURIComponent(part); } catch { return fail(`has a badly percent-encoded ${what}.`); }
+  try { return decodeURIComponent(part); } catch { throw new Error(`The database URL's ${what} has a malformed %-escape.`); }
 }
 
-/** Parses postgresql:// (or postgres://) URLs; throws a clear Error for anything else. */
+/** Parses `postgresql://user:password@host:port/database?param=value`. */
 export function parseDatabaseUrl(url: string): PgTarget {
-  if (typeof url !== 'string' || !url.trim()) fail('is empty.');
   const text = url.trim();
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(text)?.[1]?.toLowerCase();
-  if (scheme !== 'postgresql' && scheme !== 'postgres') fail(`must start with postgresql:// (or postgres://)${scheme ? `, not ${scheme}://` : ''}.`);
-  if (/\s/.test(text)) fail('must not contain spaces (percent-encode them as %20).');
-  let u: URL;
-  try { u = new URL(text); } catch { return fail('is not a valid URL: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE.'); }
-  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host) fail('has no host: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE.');
-  const port = u.port ? Number(u.port) : 5432;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail('has a port outside 1-65535.');
-  const user = decode(u.username, 'user name');
-  if (!user) fail('has no user name: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE.');
-  const password = decode(u.password, 'password');
-  const database = decode(u.pathname.replace(/^\//, ''), 'database name');
-  if (!database) fail('has no database name: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE.');
-  if (database.includes('/')) fail('has a "/" in the database name.');
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?(#.*)?$/.exec(text);
+  if (!m) throw new Error('The database URL is not a URL of the form postgresql://user:password@host:5432/database.');
+  const scheme = m[1].toLowerCase();
+  if (scheme !== 'postgresql' && scheme !== 'postgres') throw new Error(`The database URL must start with postgresql:// (or postgres://), not ${scheme}://.`);
+  const authority = m[2];
+  const at = authority.lastIndexOf('@');
+  const userinfo = at >= 0 ? authority.slice(0, at) : '';
+  const hostport = at >= 0 ? authority.slice(at + 1) : authority;
+  const colon = userinfo.indexOf(':');
+  const user = decode(colon >= 0 ? userinfo.slice(0, colon) : userinfo, 'user name');
+  let password = colon >= 0 ? decode(userinfo.slice(colon + 1), 'password') : '';
+  if (hostport.includes(',')) throw new Error('The database URL names several hosts; give one host.');
+  const hm = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*)(?::(\d*))?$/.exec(hostport);
+  if (!hm) throw new Error('The database URL has a malformed host or port.');
+  const host = hm[1].startsWith('[') ? hm[1].slice(1, -1) : decode(hm[1], 'host');
+  if (!host) throw new Error('The database URL names no host.');
+  if (!/^[a-zA-Z0-9.-]+$/.test(host) && !/^[0-9a-fA-F:.]+$/.test(host)) throw new Error('The database URL\'s host is not a host name or an IP address.');
+  const port = hm[2] ? Number(hm[2]) : 5432;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('The database URL\'s port must be a number from 1 to 65535.');
+  const database = decode((m[3] ?? '/').slice(1), 'database name');
+  if (database.includes('/')) throw new Error('The database URL\'s path must be just the database name.');
   const params: Record<string, string> = {};
-  for (const [k, v] of u.searchParams) params[k] = v;
+  for (const pair of (m[4] ?? '').slice(1).split('&').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const k = decode((eq >= 0 ? pair.slice(0, eq) : pair).replace(/\+/g, ' '), 'query');
+    const v = decode((eq >= 0 ? pair.slice(eq + 1) : '').replace(/\+/g, ' '), 'query');
+    if (!/^[a-z_]+$/.test(k)) throw new Error(`The database URL has a parameter that is not a libpq keyword: "${k.slice(0, 40)}".`);
+    if (k === 'password') { password ||= v; continue; }
+    if (k === 'user' || k === 'dbname' || k === 'host' || k === 'port') throw new Error(`Give the ${k} in the URL itself, not as ?${k}=.`);
+    params[k] = v;
+  }
+  if (!user) throw new Error('The database URL names no user (postgresql://USER:password@host/database).');
+  if (!database) throw new Error('The database URL names no database (postgresql://user:password@host:5432/DATABASE).');
+  if (/[\r\n\0]/.test(password) || /[\r\n\0]/.test(user) || /[\r\n\0]/.test(database)) throw new Error('The database URL\'s user, password or database contains a line break or NUL.');
   return { host, port, database, user, password, params };
 }
 
-/** The URL of a target (user, password and database percent-encoded; IPv6 hosts bracketed). */
+const enc = (s: string) => encodeURIComponent(s);
+
 export function formatDatabaseUrl(t: PgTarget): string {
-  const enc = encodeURIComponent;
   const host = t.host.includes(':') ? `[${t.host}]` : t.host;
-  const cred = t.user ? `${enc(t.user)}${t.password ? `:${enc(t.password)}` : ''}@` : '';
-  const q = new URLSearchParams(t.params).toString();
-  return `postgresql://${cred}${host}:${t.port}/${enc(t.database)}${q ? `?${q}` : ''}`;
+  const auth = t.password ? `${enc(t.user)}:${enc(t.password)}` : enc(t.user);
+  const q = Object.entries(t.params).map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
+  return `postgresql://${auth}@${host}:${t.port}/${enc(t.database)}${q ? `?${q}` : ''}`;
+}
+
+/** The URL with the password replaced by `***` (for logs and messages). */
+export function redactedDatabaseUrl(t: PgTarget): string {
+  return formatDatabaseUrl({ ...t, password: t.password ? '***' : '' }).replace('%2A%2A%2A', '***');
 }

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { setupEnv, TestEnv, onTestServerOnly } from '../kubernetes/env';
+import { notRun } from '../../harness/not-run';
+import { startPostgres, type PgServer } from '../../harness/postgres';
+import { freePort } from '../../harness/sshd';
 import { loadKit, KitApplyError, type KitParams } from '../../../src/providers/apps/kit';
 import { deployApplication, DeployRefused, RolloutFailed, type DeployOutcome, type DeployRequest } from '../../../src/providers/apps/deploy';
 import { isCancellation } from '../../../src/providers/cancellation';
@@ -75,6 +78,14 @@ onTestServerOnly(() => describe('Deploy Application engine (test server)', funct
     for (const x of r.outcome!.objects) assert.equal(x.outcome, 'unchanged', `${x.kind} ${x.name}`);
   });
 
+  it('a re-deploy without NEXTAUTH_SECRET keeps the deployed one: still unchanged', async () => {
+    const { NEXTAUTH_SECRET: _, ...rest } = SECRETS;
+    const r = await run(request({ appSecrets: rest }));
+    assert.equal(r.error, undefined, r.error?.message);
+    for (const x of r.outcome!.objects) assert.equal(x.outcome, 'unchanged', `${x.kind} ${x.name}`);
+    assert.ok(r.lines.includes('NEXTAUTH_SECRET: the deployed one is kept'), r.lines.join('\n'));
+  });
+
   it('a malformed DATABASE_URL is refused before anything is sent, without echoing it', async () => {
     const before = env.server!.requestCounts.patch;
     const r = await run(request({ appSecrets: { ...SECRETS, DATABASE_URL: 'mysql://app:db-PASS-3d5e@db/hacky' } }));
@@ -132,7 +143,11 @@ onTestServerOnly(() => describe('Deploy Application engine (test server)', funct
   });
 
   it('intermediate: the StatefulSet is followed too; the database check runs pg_isready in its pod', async () => {
-    const r = await run(request({ tag: 'v1', databaseImage: 'postgres:15', databaseCredentials: { POSTGRES_PASSWORD: 'db-PASS-3d5e' }, appSecrets: { ...SECRETS, DATABASE_URL: undefined } } as never, 'intermediate'));
+    // a class whose claims get bound, as K3s's local-path provisioner does (where the test server
+    // makes claims for volumeClaimTemplates and holds pods until they are bound)
+    await env.client.request('POST', '/apis/storage.k8s.io/v1/storageclasses', { body: { metadata: { name: 'local-path' }, provisioner: 'rancher.io/local-path', volumeBindingMode: 'Immediate' } }).catch(() => undefined);
+    (env.server as unknown as { provisionClass?(n: string): void }).provisionClass?.('local-path');
+    const r = await run(request({ tag: 'v1', databaseImage: 'postgres:15', storageClass: 'local-path', databaseCredentials: { POSTGRES_PASSWORD: 'db-PASS-3d5e' }, appSecrets: { ...SECRETS, DATABASE_URL: undefined } } as never, 'intermediate'));
     assert.equal(r.error, undefined, r.error?.message);
     const o = r.outcome!;
     assert.ok(o.rollout.some((l) => /statefulset\/hacky-stack-postgres: 1 of 1 pods ready/.test(l)), o.rollout.join('\n'));
@@ -142,6 +157,11 @@ onTestServerOnly(() => describe('Deploy Application engine (test server)', funct
     assert.match(db.detail, /pod hacky-stack-postgres-0 has no pg_isready/);
     const secret = await env.client.request<KubeObject>('GET', `/api/v1/namespaces/${env.namespace}/secrets/hacky-stack-secrets`);
     assert.equal(Buffer.from(secret.data!.DATABASE_URL, 'base64').toString(), `postgresql://hackystack:db-PASS-3d5e@hacky-stack-postgres.${env.namespace}.svc.cluster.local:5432/hackystack`);
+    // again without the password: the deployed credentials are kept (the database was initialised with them)
+    const again = await run(request({ tag: 'v1', databaseImage: 'postgres:15', storageClass: 'local-path', appSecrets: { ...SECRETS, DATABASE_URL: undefined } } as never, 'intermediate'));
+    assert.equal(again.error, undefined, again.error?.message);
+    for (const x of again.outcome!.objects) assert.equal(x.outcome, 'unchanged', `${x.kind} ${x.name}`);
+    assert.ok(again.lines.some((l) => /database credentials: the deployed ones are kept/.test(l)));
   });
 
   it('an apply failure part-way is reported with the object (KitApplyError), the earlier objects applied', async () => {
@@ -151,5 +171,77 @@ onTestServerOnly(() => describe('Deploy Application engine (test server)', funct
     try { await deployApplication(env.client, kit, request(), { healthTimeoutMs: 1000 }); } catch (e) { err = e; }
     assert.ok(err instanceof KitApplyError, String(err));
     assert.match(err.message, /^Service hacky-stack/);
+  });
+}));
+
+// The database's claim that nothing binds: a real cluster without a provisioner (no container needs
+// to run), or the test server once it makes claims for volumeClaimTemplates.
+describe('Deploy Application engine: a database claim that stays Pending', function () {
+  this.timeout(60_000);
+  let env: TestEnv;
+  before(async () => { env = await setupEnv({ podReadyDelayMs: 100 }); });
+  after(async () => { await env?.close(); });
+
+  it('the rollout ends at its time limit naming the Pending claim and the class it asked for', async function () {
+    const cls = `homelab-test-none-${env.namespace.slice(-8)}`;
+    let err: Error | undefined;
+    try {
+      await deployApplication(env.client, loadKit(ROOT, 'intermediate'), { level: 'intermediate', params: {
+        namespace: env.namespace, image: 'ghcr.io/me/hacky-stack', tag: 'v1', replicas: 1, ingressClass: 'nginx', storageClass: cls, databaseImage: 'localhost/postgres:15-local', appSecrets: { ...SECRETS, DATABASE_URL: undefined },
+      } }, { rolloutTimeoutMs: 8000, healthTimeoutMs: 1000 });
+    } catch (e) { err = e as Error; }
+    const claims = await env.client.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${env.namespace}/persistentvolumeclaims`);
+    if (env.server && !claims.items.length) notRun(this, 'this test server makes no claims for volumeClaimTemplates');
+    assert.ok(err instanceof RolloutFailed, String(err));
+    assert.match(err.message, /was not ready within 8 s/);
+    assert.match(err.message, /hacky-stack-postgres-0 Unschedulable \(.*unbound immediate PersistentVolumeClaims/);
+    assert.match(err.message, new RegExp(`claims Pending: data-hacky-stack-postgres-0 \\(StorageClass ${cls}: is a provisioner for it running\\?\\)`));
+    for (const v of SECRET_VALUES) assert.ok(!err.message.includes(v));
+  });
+});
+
+// The database check for real: a PostgreSQL server on loopback, and the pods' exec bound to local
+// processes (the app pod's `node` TCP connect, the database pod's `pg_isready`) by the test server.
+onTestServerOnly(() => describe('Deploy Application engine: the database check against a real PostgreSQL', function () {
+  this.timeout(90_000);
+  let env: TestEnv;
+  let pg: PgServer;
+  before(async () => {
+    env = await setupEnv({ podReadyDelayMs: 100 });
+    pg = await startPostgres();
+    // inside the pods PostgreSQL listens on 5432; here the test server's port stands for it
+    env.server!.bindExec(env.namespace, 'hacky-stack-', { env: { PGPORT: String(pg.port), PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    await env.client.request('POST', '/apis/storage.k8s.io/v1/storageclasses', { body: { metadata: { name: 'local-path' }, provisioner: 'rancher.io/local-path', volumeBindingMode: 'Immediate' } }).catch(() => undefined);
+    env.server!.provisionClass('local-path');
+  });
+  after(async () => { await pg?.stop(); await env?.close(); });
+
+  const deploy = (level: 'basic' | 'intermediate', databaseUrl?: string) => deployApplication(env.client, loadKit(ROOT, level), { level, params: {
+    namespace: env.namespace, image: 'ghcr.io/me/hacky-stack', tag: 'v1', replicas: 1, ingressClass: 'nginx', storageClass: 'local-path',
+    appSecrets: { ...SECRETS, DATABASE_URL: databaseUrl }, databaseCredentials: level === 'intermediate' ? { POSTGRES_PASSWORD: 'db-PASS-3d5e' } : undefined,
+  } }, { healthTimeoutMs: 1000 });
+
+  it('basic: the external database\'s host:port is reached from an app pod (TCP connect with the image\'s node)', async () => {
+    const o = await deploy('basic', pg.url);
+    const db = o.health.find((h) => h.check === 'database')!;
+    assert.equal(db.result, 'ok', db.detail);
+    assert.match(db.detail, new RegExp(`^127\\.0\\.0\\.1:${pg.port} reachable from pod hacky-stack-\\w+-\\w+ \\(TCP connect\\)$`));
+    assert.ok(!JSON.stringify(o).includes(pg.password));
+  });
+
+  it('basic: a database that does not answer is a failed check (the deploy itself stands)', async () => {
+    const closed = `postgresql://app:db-PASS-3d5e@127.0.0.1:${await freePort()}/hacky`;
+    const o = await deploy('basic', closed);
+    const db = o.health.find((h) => h.check === 'database')!;
+    assert.equal(db.result, 'failed');
+    assert.match(db.detail, /not reachable from pod hacky-stack-\w+-\w+: ECONNREFUSED/);
+    assert.equal(o.status, 'unhealthy');
+  });
+
+  it('intermediate: pg_isready in the StatefulSet\'s pod', async () => {
+    const o = await deploy('intermediate');
+    const db = o.health.find((h) => h.check === 'database')!;
+    assert.equal(db.result, 'ok', db.detail);
+    assert.match(db.detail, /^pg_isready in pod hacky-stack-postgres-0: .*accepting connections/);
   });
 }));

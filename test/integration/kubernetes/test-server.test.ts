@@ -43,12 +43,33 @@ onTestServerOnly(() => describe('k8s API test server conformance [test server on
     const api = await env.client.request<{ versions: string[] }>('GET', '/api');
     assert.deepEqual(api.versions, ['v1']);
     const groups = await env.client.request<{ groups: { name: string }[] }>('GET', '/apis');
-    assert.deepEqual(groups.groups.map((g) => g.name).sort(), ['apps', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
+    assert.deepEqual(groups.groups.map((g) => g.name).sort(), ['apps', 'discovery.k8s.io', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
     const apps = await env.client.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>('GET', '/apis/apps/v1');
     assert.ok(apps.resources.some((r) => r.name === 'deployments/scale' && r.kind === 'Scale'));
     const core = await env.client.request<{ resources: { name: string; namespaced: boolean }[] }>('GET', '/api/v1');
     assert.equal(core.resources.find((r) => r.name === 'namespaces')?.namespaced, false);
     await caught(env.client.request('GET', '/apis/batch/v1'));
+    const disc = await env.client.request<{ resources: { name: string; namespaced: boolean }[] }>('GET', '/apis/discovery.k8s.io/v1');
+    assert.equal(disc.resources.find((r) => r.name === 'endpointslices')?.namespaced, true);
+    const net = await env.client.request<{ resources: { name: string; namespaced: boolean }[] }>('GET', '/apis/networking.k8s.io/v1');
+    assert.equal(net.resources.find((r) => r.name === 'ingressclasses')?.namespaced, false);
+  });
+
+  it('keeps an EndpointSlice per Service with a selector: its pods with IPs and their ready condition, gone with the Service', async () => {
+    await env.client.request('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { body: deploymentManifest('eps', ns, 2) });
+    await env.client.request('POST', `/api/v1/namespaces/${ns}/services`, { body: { metadata: { name: 'eps' }, spec: { selector: { app: 'eps' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } });
+    const slices = () => env.client.request<KubeList<KubeObject & { endpoints?: Array<{ addresses: string[]; conditions: { ready: boolean }; targetRef: { name: string } }>; ports?: Array<{ port: number }> }>>('GET', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { query: { labelSelector: 'kubernetes.io/service-name=eps' } });
+    const ready = await eventually(async () => {
+      const l = await slices();
+      assert.equal(l.items.length, 1);
+      const eps = l.items[0].endpoints ?? [];
+      assert.equal(eps.filter((e) => e.conditions.ready).length, 2);
+      return l.items[0];
+    });
+    assert.deepEqual(ready.ports, [{ name: 'http', protocol: 'TCP', port: 8080 }]);
+    assert.equal(ready.metadata.ownerReferences?.[0]?.kind, 'Service');
+    await env.client.request('DELETE', `/api/v1/namespaces/${ns}/services/eps`);
+    await eventually(async () => assert.equal((await slices()).items.length, 0));
   });
 
   it('pages lists with limit/continue at one resourceVersion; an expired continue is 410', async () => {
