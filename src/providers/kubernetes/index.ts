@@ -8,3 +8,4 @@ export * as kubeconfig from './kubeconfig';
 export * as resources from './resources';
 export * as portforward from './portforward';
 export * as events from './events';
+export * as rollout from './rollout';

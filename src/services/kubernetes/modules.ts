@@ -7,6 +7,7 @@ import type * as informer from '../../providers/kubernetes/informer';
 import type * as kubeconfig from '../../providers/kubernetes/kubeconfig';
 import type * as portforward from '../../providers/kubernetes/portforward';
 import type * as resources from '../../providers/kubernetes/resources';
+import type * as rollout from '../../providers/kubernetes/rollout';
 
 export interface KubernetesModules {
   actions: typeof actions;
@@ -17,6 +18,7 @@ export interface KubernetesModules {
   kubeconfig: typeof kubeconfig;
   portforward: typeof portforward;
   resources: typeof resources;
+  rollout: typeof rollout;
 }
 
 let loading: Promise<KubernetesModules> | undefined;
