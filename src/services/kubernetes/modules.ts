@@ -1,5 +1,6 @@
 // The Kubernetes provider modules, loaded on first use so activation never pays for them.
 import type * as actions from '../../providers/kubernetes/actions';
+import type * as applications from '../../providers/kubernetes/applications';
 import type * as client from '../../providers/kubernetes/client';
 import type * as errors from '../../providers/kubernetes/errors';
 import type * as events from '../../providers/kubernetes/events';
@@ -11,6 +12,7 @@ import type * as rollout from '../../providers/kubernetes/rollout';
 
 export interface KubernetesModules {
   actions: typeof actions;
+  applications: typeof applications;
   client: typeof client;
   errors: typeof errors;
   events: typeof events;
