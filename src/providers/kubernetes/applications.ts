@@ -3,7 +3,8 @@
 // objects and get back what to show. The app Secret is read here only to take the database host
 // out of DATABASE_URL; the password (and the rest of the URL) never leaves `databaseEndpoint`.
 import { rolloutStatus, templateImages, type RolloutStatus } from './rollout';
-import { podStatusText, type KubeObject } from './resources';
+import { isKubeError } from './errors';
+import { collectionPath, podStatusText, type KubeObject } from './resources';
 
 export const PART_OF = 'app.kubernetes.io/part-of';
 export const COMPONENT = 'app.kubernetes.io/component';
@@ -329,4 +330,31 @@ export function applicationLine(a: AppSummary): string {
   const r = a.rollout;
   const roll = r ? `${r.ready}/${r.desired} ready${r.failure ? ` · ${r.failure.reason}` : !r.done ? ' · rolling out' : ''}` : 'no web Deployment';
   return `${a.namespace}/${a.name} ${roll}${a.image ? ` · ${a.image}` : ''}${a.databaseSet ? ` · database StatefulSet ${a.databaseSet}` : ''}`;
+}
+
+// ---------------------------------------------------------------- one-shot reads (palette, operations)
+
+type Lister = { request<T>(method: string, path: string, o?: { query?: Record<string, string>; signal?: AbortSignal }): Promise<T> };
+const NS_KINDS = ['deployments', 'statefulsets', 'pods', 'services', 'ingresses', 'persistentvolumeclaims', 'secrets', 'events'] as const;
+
+/** The applications of a context from one list of Deployments and StatefulSets (across namespaces, else `namespace`). */
+export async function fetchApplications(client: Lister & { context: string }, o: { namespace?: string; signal?: AbortSignal } = {}): Promise<AppSummary[]> {
+  const q = { labelSelector: PART_OF };
+  const [d, s] = await Promise.all((['deployments', 'statefulsets'] as const).map((k) => client.request<{ items: KubeObject[] }>('GET', collectionPath(k, o.namespace), { query: q, signal: o.signal })));
+  return listApplications(client.context, d.items, s.items);
+}
+
+/** One application read with one list per kind of its namespace; a refused Secret list gives database "unknown". */
+export async function fetchApplication(client: Lister, ref: AppRef, o: { signal?: AbortSignal } = {}): Promise<AppDetail> {
+  const lists = await Promise.all(NS_KINDS.map(async (k) => {
+    try {
+      return (await client.request<{ items: KubeObject[] }>('GET', collectionPath(k, ref.namespace), { signal: o.signal })).items;
+    } catch (e) {
+      if (k === 'secrets' && isKubeError(e, 'forbidden')) return 'forbidden' as const;
+      throw e;
+    }
+  }));
+  const [deployments, statefulsets, pods, services, ingresses, persistentvolumeclaims, secrets, events] = lists;
+  const arr = (x: KubeObject[] | 'forbidden') => (x === 'forbidden' ? [] : x);
+  return describeApplication(ref, { deployments: arr(deployments), statefulsets: arr(statefulsets), pods: arr(pods), services: arr(services), ingresses: arr(ingresses), persistentvolumeclaims: arr(persistentvolumeclaims), secrets, events: arr(events) });
 }

@@ -10,3 +10,4 @@ export * as portforward from './portforward';
 export * as events from './events';
 export * as rollout from './rollout';
 export * as applications from './applications';
+export * as appLogs from './app-logs';

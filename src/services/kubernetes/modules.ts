@@ -1,6 +1,7 @@
 // The Kubernetes provider modules, loaded on first use so activation never pays for them.
 import type * as actions from '../../providers/kubernetes/actions';
 import type * as applications from '../../providers/kubernetes/applications';
+import type * as appLogs from '../../providers/kubernetes/app-logs';
 import type * as client from '../../providers/kubernetes/client';
 import type * as errors from '../../providers/kubernetes/errors';
 import type * as events from '../../providers/kubernetes/events';
@@ -13,6 +14,7 @@ import type * as rollout from '../../providers/kubernetes/rollout';
 export interface KubernetesModules {
   actions: typeof actions;
   applications: typeof applications;
+  appLogs: typeof appLogs;
   client: typeof client;
   errors: typeof errors;
   events: typeof events;
