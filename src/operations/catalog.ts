@@ -2,6 +2,7 @@
 // `invoke` is the one path of a call from a model: validate the input against the schema, prepare
 // (state, refusals, confirmation), let the caller confirm, run, and append the audit line.
 import { isCancellation } from '../providers/cancellation';
+import * as appsManage from './apps-manage';
 import * as journal from './journal';
 import * as kubernetes from './kubernetes';
 import * as lab from './lab';
@@ -39,6 +40,7 @@ export const CATALOG: readonly Operation<any>[] = [
   kubernetes.logs,
   kubernetes.applyDryRun,
   kubernetes.apply,
+  appsManage.list, appsManage.scale, appsManage.setImage, appsManage.restart,
   journal.read,
   journal.newEntryOp,
   journal.appendActivityOp,
