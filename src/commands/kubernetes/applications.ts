@@ -20,13 +20,13 @@ async function appArg(deps: KubernetesCommandDeps, arg: unknown, title: string):
   // From the palette: the applications of every context that answers, in one pick.
   const k8s = await deps.session.modules();
   const cfg = await deps.session.kubeconfig();
-  const items: (vscode.QuickPickItem & { ref: AppRef })[] = [];
+  const items: (vscode.QuickPickItem & { ref: AppRef; id: string })[] = [];
   const errors: string[] = [];
   await Promise.all(cfg.contexts.filter((c) => !c.error).map(async (c) => {
     try {
       const client = await deps.session.client(c.name);
       for (const a of await k8s.applications.fetchApplications(client)) {
-        items.push({ label: a.name, description: `${c.name} · ${a.namespace}`, detail: k8s.applications.applicationLine(a), ref: { context: c.name, namespace: a.namespace, name: a.name } });
+        items.push({ label: a.name, description: `${c.name} · ${a.namespace}`, detail: k8s.applications.applicationLine(a), ref: { context: c.name, namespace: a.namespace, name: a.name }, id: `${c.name}/${a.namespace}/${a.name}` });
       }
     } catch (e) {
       errors.push(`${c.name}: ${(e as Error).message}`);
