@@ -145,6 +145,7 @@ export function registerApplicationCommands(deps: KubernetesCommandDeps): void {
     if (!detail.url) throw new Error(t('Application {0} in {1} has no Ingress with a host.', ref.name, ref.namespace));
     // A remote or web VS Code maps the address to one the browser can reach.
     const uri = await vscode.env.asExternalUri(vscode.Uri.parse(detail.url, true));
+    deps.log.info(`Opening ${uri.toString()} (application ${ref.namespace}/${ref.name})`);
     await vscode.env.openExternal(uri);
     return uri.toString();
   });

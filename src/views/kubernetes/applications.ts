@@ -35,7 +35,9 @@ export class ApplicationsTree {
   /** The last details read per application (tree items render synchronously from them). */
   private readonly details = new Map<string, AppDetail>();
 
-  constructor(private readonly apps: Applications, private readonly element: Make, private readonly get: (id: string) => KubeElement | undefined) {}
+  constructor(private readonly apps: Applications, private readonly element: Make, private readonly get: (id: string) => KubeElement | undefined,
+    /** The row of an application must be drawn again (what it offers changed once its details were read). */
+    private readonly stale: (e: KubeElement) => void = () => undefined) {}
 
   group(context: string): AppsElement {
     return this.element({ kind: 'apps', id: appsId(context), context });
@@ -76,7 +78,10 @@ export class ApplicationsTree {
     if (e.kind === 'apps') return this.appsChildren(e);
     if (e.kind === 'app') {
       const ref = refOf(e);
-      this.details.set(e.id, await this.apps.describe(ref));
+      const before = this.details.get(e.id);
+      const now = await this.apps.describe(ref);
+      this.details.set(e.id, now);
+      if (appContextValue({ web: before?.web, url: before?.url }) !== appContextValue(now) || before?.database.kind !== now.database.kind) this.stale(e);
       return PARTS.filter((p) => p !== 'url' || this.details.get(e.id)?.url)
         .map((part) => this.element({ kind: 'appPart', id: appPartId(e.context, e.namespace, e.name, part), context: e.context, namespace: e.namespace, app: e.name, part }));
     }
@@ -176,7 +181,8 @@ export class ApplicationsTree {
           `${t('Deployment')}: ${d?.web ?? t('none')}`, '',
           ...(r ? [`${t('Rollout')}: ${r.message}`, ''] : []),
           ...(d?.url ? [`${t('URL')}: ${d.url}`, ''] : []),
-          `${t('Database')}: ${d ? databaseText(d) : '?'}`,
+          // (before its details are read the database is not known yet: no line rather than a wrong one)
+          ...(d && !(d.database.kind === 'unknown' && !d.database.reason) ? [`${t('Database')}: ${databaseText(d)}`] : []),
         ].join('\n'));
         item.contextValue = appContextValue({ web: d?.web, url: d?.url });
         return item;

@@ -28,7 +28,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   private readonly appsTree?: ApplicationsTree;
 
   constructor(private readonly session: KubernetesSession, private readonly forwards?: PortForwards, private readonly vmOf?: NodeVmLookup, apps?: Applications) {
-    if (apps) this.appsTree = new ApplicationsTree(apps, (x) => this.element(x), (id) => this.elements.get(id));
+    if (apps) this.appsTree = new ApplicationsTree(apps, (x) => this.element(x), (id) => this.elements.get(id), (e) => setTimeout(() => this.changed.fire(e), 0));
     this.refresher = new KubernetesRefresh(session, forwards, {
       getElement: (id) => this.elements.get(id),
       elements: () => this.elements.values(),
