@@ -1,5 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load as yamlLoad } from 'js-yaml';
 import * as vscode from 'vscode';
+import { writeKubeconfig } from '../k8s-server';
 import type { HomelabApi } from '../../src/extension';
 import type { KubeElement } from '../../src/views/kubernetes/tree';
 import type { K8sAppLogsTerminal } from '../../src/views/terminals/k8s-app-logs-terminal';
@@ -243,12 +247,48 @@ describe('Kubernetes Applications tree against the API test server (or HOMELAB_T
     else assert.match(opened.result ?? '', /^https:\/\/hackystack\.local\/?$/);
   });
 
-  serverOnly('Applications: a Secret RBAC refuses shows the database as unknown, the rest stays', async () => {
-    env.server!.forbidResource('secrets', ns);
-    await tree().refresh();
-    await eventually(async () => assert.match(desc(await part('Database')), /^unknown/), 'the database is unknown');
-    assert.equal(desc(await part('URL')), 'https://hackystack.local/');
-    const tip = item(await part('Database')).tooltip;
-    assert.match(String(tip), /forbidden/);
+  /**
+   * A user who may read the namespace but not its Secrets: on a real cluster a service account bound
+   * to the `view` role (which leaves Secrets out), with a token from the TokenRequest API; on the
+   * test server a client certificate whose cluster-scope lists and Secrets are refused.
+   */
+  it('Applications: a user RBAC refuses Secrets sees the database as unknown, the rest stays', async () => {
+    const name = 'app-viewer';
+    const path = join(env.tmp, `${name}.yaml`);
+    if (env.server) {
+      const user = `${name}-user`;
+      const cert = env.server.issueClientCert(user);
+      env.server.forbidClusterScope(['namespaces', 'deployments', 'statefulsets', 'pods', 'services', 'ingresses', 'persistentvolumeclaims', 'secrets', 'events'], user);
+      env.server.forbidResource('secrets', ns, user);
+      writeKubeconfig(path, { contexts: [{ name, server: env.server.url, caPem: env.server.caPem, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem, namespace: ns }] });
+    } else {
+      await env.other.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns } } });
+      await env.other.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, { body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: ns },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name, namespace: ns }],
+      } });
+      const tr = await env.other.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } });
+      const real = yamlLoad(readFileSync(REAL_KUBECONFIG!, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data'?: string } }[] };
+      const cluster = real.clusters[0].cluster;
+      writeKubeconfig(path, { contexts: [{ name, server: cluster.server, caPem: Buffer.from(cluster['certificate-authority-data'] ?? '', 'base64').toString(), token: tr.status.token, namespace: ns }] });
+    }
+    try {
+      await settings().update('kubeconfig', [env.kubeconfigPath, path], vscode.ConfigurationTarget.Global);
+      const app = await eventually(async () => {
+        const list = await kids(await walk(name, 'Applications'));
+        const found = list.find((e) => e.kind === 'app' && e.namespace === ns);
+        assert.ok(found, list.map((e) => `${label(e)} ${desc(e)}`).join(' | '));
+        return found;
+      }, 'the application is listed for the restricted user');
+      const parts = await kids(app);
+      const db = parts.find((e) => label(e) === 'Database')!;
+      assert.match(desc(db), /^unknown/);
+      assert.match(String(item(db).tooltip), /forbidden/);
+      assert.equal(desc(parts.find((e) => label(e) === 'URL')!), 'https://hackystack.local/');
+      assert.match(desc(parts.find((e) => label(e) === 'Rollout')!), /desired/);
+    } finally {
+      await settings().update('kubeconfig', [env.kubeconfigPath], vscode.ConfigurationTarget.Global);
+      env.server?.allowClusterScope();
+    }
   });
 });
