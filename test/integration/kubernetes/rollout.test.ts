@@ -56,6 +56,27 @@ describe('kubernetes rollout (waitForRollout, setImage)', function () {
     assert.equal(final.done, true);
   });
 
+  it('the object deleted mid-rollout ends the wait', async () => {
+    await create('gone', 1, 'x/y:broken');
+    const p = waitForRollout(env.client, ns, 'deployments', 'gone', { onProgress: () => { void env.other.request('DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/gone`).catch(() => undefined); } });
+    await assert.rejects(p, (e: unknown) => isRolloutError(e) && (e.reason === 'Deleted' || e.reason === 'ProgressDeadlineExceeded'));
+  });
+
+  it('gives up after timeoutMs', async () => {
+    await create('stuck', 1, 'x/y:broken');
+    await assert.rejects(waitForRollout(env.client, ns, 'deployments', 'stuck', { timeoutMs: 50 }), (e: unknown) => isRolloutError(e) && e.reason === 'Timeout');
+  });
+
+  it('a Deployment that makes no progress ends with ProgressDeadlineExceeded (the controller\'s own deadline)', async () => {
+    const body = deploymentManifest('nowhere', ns, 1, 'registry.invalid/none/such:broken') as ReturnType<typeof deploymentManifest> & { spec: { progressDeadlineSeconds?: number } };
+    body.spec.progressDeadlineSeconds = 5;
+    await env.client.request('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { body });
+    const seen: string[] = [];
+    await assert.rejects(waitForRollout(env.client, ns, 'deployments', 'nowhere', { timeoutMs: 90_000, onProgress: (s) => seen.push(s.message) }),
+      (e: unknown) => isRolloutError(e) && e.reason === 'ProgressDeadlineExceeded' && !!e.last);
+    assert.ok(seen.length >= 1);
+  });
+
   onTestServerOnly(() => {
     it('set image: patches one container and the rollout is followed until the new pods are available', async () => {
       const obj = await setImage(env.client, ns, 'deployments', 'web', 'main', 'registry.k8s.io/pause:3.10');
@@ -72,12 +93,6 @@ describe('kubernetes rollout (waitForRollout, setImage)', function () {
       await assert.rejects(waitForRollout(env.client, ns, 'deployments', 'web'), (e: unknown) => isRolloutError(e) && e.reason === 'ProgressDeadlineExceeded' && /timed out progressing/.test((e as Error).message));
     });
 
-    it('the object deleted mid-rollout ends the wait', async () => {
-      await create('gone', 1, 'x/y:broken');
-      const p = waitForRollout(env.client, ns, 'deployments', 'gone', { onProgress: () => { void env.other.request('DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/gone`).catch(() => undefined); } });
-      await assert.rejects(p, (e: unknown) => isRolloutError(e) && (e.reason === 'Deleted' || e.reason === 'ProgressDeadlineExceeded'));
-    });
-
     it('a cut watch is resumed', async () => {
       await setImage(env.client, ns, 'deployments', 'web', 'main', 'registry.k8s.io/pause:3.9');
       let cut = false;
@@ -91,9 +106,5 @@ describe('kubernetes rollout (waitForRollout, setImage)', function () {
       assert.equal(s.ready, 1);
     });
 
-    it('gives up after timeoutMs', async () => {
-      await create('stuck', 1, 'x/y:broken');
-      await assert.rejects(waitForRollout(env.client, ns, 'deployments', 'stuck', { timeoutMs: 50 }), (e: unknown) => isRolloutError(e) && e.reason === 'Timeout');
-    });
   });
 });
