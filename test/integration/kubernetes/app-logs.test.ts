@@ -16,7 +16,9 @@ describe('logs of all pods of a workload (followWorkloadLogs)', function () {
   after(async () => { await env.close(); });
 
   it('interleaves the pods\' lines with their names, and pods of a new rollout join', async function () {
-    const d = deploymentManifest('chatty', ns, 2, BUSYBOX) as ReturnType<typeof deploymentManifest> & { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    const d = deploymentManifest('chatty', ns, 2, BUSYBOX) as ReturnType<typeof deploymentManifest> & { spec: { template: { spec: { containers: Record<string, unknown>[]; terminationGracePeriodSeconds?: number } } } };
+    // A terminating pod still logs (and is still followed) until it is gone: keep that short.
+    d.spec.template.spec.terminationGracePeriodSeconds = 1;
     if (!env.server) d.spec.template.spec.containers[0].command = ['sh', '-c', 'echo "hello from $(hostname)"; while true; do sleep 3600; done'];
     const created = await env.client.request<KubeObject>('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { body: d });
     await requireContainers(this, env);
@@ -34,7 +36,7 @@ describe('logs of all pods of a workload (followWorkloadLogs)', function () {
       await waitForRollout(env.client, ns, 'deployments', 'chatty');
       const second = await eventually(async () => { const n = await podNames(); assert.ok(n.every((p) => !first.includes(p)) && n.length === 2, n.join(',')); return n; }, 60_000, 200);
       await eventually(() => { for (const p of second) assert.ok(lines.some((l) => l.startsWith(`[${p}] `)), `no line of new pod ${p}`); }, 30_000, 100);
-      await eventually(() => assert.deepEqual(logs.pods(), second), 30_000, 100);
+      await eventually(() => assert.deepEqual(logs.pods(), second), 60_000, 100);
       assert.ok(events.some((e) => e.startsWith('left ')), events.join(', '));
     } finally {
       logs.stop();
