@@ -27,6 +27,7 @@ import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
 import { Landing } from './views/landing';
 import { KubernetesSession, PortForwards } from './services/kubernetes';
+import { Applications } from './services/kubernetes/applications';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { EVENTS_SCHEME, KubernetesEventsProvider } from './views/kubernetes/events-document';
@@ -92,7 +93,8 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     remove: (f: string) => Promise.resolve(context.globalState.update(K3S_KUBECONFIGS, context.globalState.get<string[]>(K3S_KUBECONFIGS, []).filter((x) => x !== f))),
   };
   const clusterRecords = new ClusterRecords();
-  const kubernetesTree = new KubernetesTreeProvider(kubernetesSession, kubernetesForwards, (ctx, node) => clusterRecords.vmOf(ctx, node));
+  const kubernetesApplications = new Applications(kubernetesSession);
+  const kubernetesTree = new KubernetesTreeProvider(kubernetesSession, kubernetesForwards, (ctx, node) => clusterRecords.vmOf(ctx, node), kubernetesApplications);
   const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
   kubernetesTree.attach(kubernetesView);
   const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
@@ -102,6 +104,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     proxmoxView,
     kubernetesSession,
     kubernetesForwards,
+    kubernetesApplications,
     kubernetesTree,
     kubernetesView,
     kubernetesYaml,
@@ -159,7 +162,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   registry.registerLazy(COMMAND_IDS.filter((id) => !EAGER_COMMANDS.has(id)), () => {
     const l = lazy();
     l.registerClusterCommands(registry, { clusters, connections, session: proxmoxSession, prompts, log, startDemoLab });
-    l.registerKubernetesCommands({ registry, session: kubernetesSession, forwards: kubernetesForwards, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
+    l.registerKubernetesCommands({ registry, session: kubernetesSession, forwards: kubernetesForwards, applications: kubernetesApplications, prompts, log, yaml: kubernetesYaml, extensionUri: context.extensionUri, view: kubernetesView });
     l.registerJournalCommands(registry, { panels: panels().journal, prompts, log });
     l.registerTrackerCommands(registry, { panels: panels().tracker });
     l.registerDashboardCommands(registry, { panels: panels().dashboard });
@@ -220,7 +223,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   if (!hooks) return undefined;
   const { journal, tracker, dashboard } = panels();
   return testApi({
-    registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
+    registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards, kubernetesApplications,
     operations, guestData, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, k3sTuning, appDeployTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
     guestNotes: notesFs, tagDecorations, guestDetails, logUri: context.logUri, storageUri: context.globalStorageUri,
   });

@@ -15,6 +15,7 @@ import type { Connections } from './services/proxmox/connections';
 import type { GuestData } from './services/proxmox/guest-data';
 import type { ProxmoxSession } from './services/proxmox/session';
 import type { KubernetesSession, PortForwards } from './services/kubernetes';
+import type { Applications } from './services/kubernetes/applications';
 import type { DashboardPanels } from './views/dashboard/panel';
 import type { JournalPanels } from './views/journal/panel';
 import type { KubeElement, KubernetesTreeProvider } from './views/kubernetes/tree';
@@ -74,6 +75,8 @@ export interface HomelabApi {
   readonly kubernetesSession: KubernetesSession;
   /** Live Kubernetes port-forwards. */
   readonly kubernetesForwards: PortForwards;
+  /** Applications (part-of groups) over the session's watches. */
+  readonly kubernetesApplications: Applications;
   /** Pinned Proxmox clients per cluster (tests wrap one to inject a failure at a pipeline step). */
   readonly connections: Connections;
   /** Clusters, connections and the inventory cache with its refresh policy. */

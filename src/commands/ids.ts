@@ -65,6 +65,11 @@ export const COMMAND_IDS = [
   'homelab.kubernetes.cordonNode',
   'homelab.kubernetes.uncordonNode',
   'homelab.kubernetes.drainNode',
+  'homelab.kubernetes.app.logs',
+  'homelab.kubernetes.app.scale',
+  'homelab.kubernetes.app.setImage',
+  'homelab.kubernetes.app.restart',
+  'homelab.kubernetes.app.openUrl',
   // journal
   'homelab.journal.open',
   'homelab.journal.newEntry',

@@ -3,6 +3,7 @@
 // (state, refusals, confirmation), let the caller confirm, run, and append the audit line.
 import { isCancellation } from '../providers/cancellation';
 import { appDeploy } from './apps-deploy';
+import * as appsManage from './apps-manage';
 import * as journal from './journal';
 import * as kubernetes from './kubernetes';
 import * as lab from './lab';
@@ -41,6 +42,7 @@ export const CATALOG: readonly Operation<any>[] = [
   kubernetes.applyDryRun,
   kubernetes.apply,
   appDeploy,
+  appsManage.list, appsManage.scale, appsManage.setImage, appsManage.restart,
   journal.read,
   journal.newEntryOp,
   journal.appendActivityOp,

@@ -94,6 +94,12 @@ export interface K8sTestServer {
    */
   forbidClusterScope(plurals: string[], user?: string): void;
   allowClusterScope(): void;
+  /**
+   * RBAC that leaves one resource out of a namespace (a Role without `secrets`): every verb on it
+   * there is refused with 403, and so are its lists and watches across namespaces (they would
+   * include it). For `user` when given, else for everyone.
+   */
+  forbidResource(plural: string, namespace: string, user?: string): void;
   setLatency(ms: number): void;
   addToken(token: string): void;
   /** Makes a token invalid from now on, as an expired service-account token is (401). */
@@ -193,6 +199,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
   const controller = opts.controller === false ? undefined : new Controller(store, opts.podReadyDelayMs ?? 300);
   const forbidden = new Set<string>();
   const clusterForbidden = new Map<string, Set<string>>(); // user ('*': everyone) -> plurals
+  const resourceForbidden = new Map<string, Set<string>>(); // `${namespace}/${plural}` -> users ('*': everyone)
   const watchers = new Set<Watcher>();
   const logFollowers = new Set<Watcher>();
   const bookmarkMs = opts.bookmarkIntervalMs ?? 1000;
@@ -486,7 +493,13 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       const sub = t.sub ? `/${t.sub}` : '';
       throw new HttpError(403, 'Forbidden', `${t.res.plural}${sub}${t.name && t.res.plural !== 'namespaces' ? ` "${t.name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${t.res.plural}${sub}" ${groupPart} in the namespace "${nsForAuthz}"`, { name: t.name ?? '', group: t.res.group, kind: t.res.plural });
     }
-    if (!nsForAuthz && !t.name && [user, '*'].some((u) => clusterForbidden.get(u)?.has(t.res.plural))) {
+    const refusedHere = (ns: string) => [user, '*'].some((u) => resourceForbidden.get(`${ns}/${t.res.plural}`)?.has(u));
+    if (t.namespace && refusedHere(t.namespace)) {
+      requestCounts.forbidden++;
+      throw new HttpError(403, 'Forbidden', `${t.res.plural}${t.name ? ` "${t.name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${t.res.plural}" in API group "${t.res.group}" in the namespace "${t.namespace}"`, { name: t.name ?? '', group: t.res.group, kind: t.res.plural });
+    }
+    const refusedWide = !t.namespace && !t.name && [...resourceForbidden.entries()].some(([k, users]) => k.endsWith(`/${t.res.plural}`) && (users.has(user) || users.has('*')));
+    if (refusedWide || (!nsForAuthz && !t.name && [user, '*'].some((u) => clusterForbidden.get(u)?.has(t.res.plural)))) {
       requestCounts.forbidden++;
       throw new HttpError(403, 'Forbidden', `${t.res.plural} is forbidden: User "${user}" cannot ${verb} resource "${t.res.plural}" in API group "${t.res.group}" at the cluster scope`, { group: t.res.group, kind: t.res.plural });
     }
@@ -716,6 +729,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     allowNamespace: (ns) => { forbidden.delete(ns); },
     forbidClusterScope: (plurals, who = '*') => { clusterForbidden.set(who, new Set([...clusterForbidden.get(who) ?? [], ...plurals])); },
     allowClusterScope: () => { clusterForbidden.clear(); },
+    forbidResource: (plural, namespace, who = '*') => { const k = `${namespace}/${plural}`; resourceForbidden.set(k, new Set([...resourceForbidden.get(k) ?? [], who])); },
     setLatency: (ms) => { latencyMs = ms; },
     addToken: (tk) => { tokens.add(tk); },
     revokeToken: (tk) => { tokens.delete(tk); },

@@ -3,6 +3,7 @@ import type { Prompts } from '../prompts';
 import type { CommandRegistry } from '../registry';
 import type { KubeObject } from '../../providers/kubernetes/resources';
 import type { KubernetesSession, PortForwards } from '../../services/kubernetes';
+import type { Applications } from '../../services/kubernetes/applications';
 import type { KubeElement, ObjectElement } from '../../views/kubernetes/elements';
 import type { KubernetesYamlProvider } from '../../views/kubernetes/yaml-document';
 
@@ -11,6 +12,8 @@ export interface KubernetesCommandDeps {
   session: KubernetesSession;
   /** Live port-forwards. */
   forwards?: PortForwards;
+  /** Applications (objects sharing app.kubernetes.io/part-of). */
+  applications?: Applications;
   prompts: Prompts;
   log: vscode.LogOutputChannel;
   yaml: KubernetesYamlProvider;

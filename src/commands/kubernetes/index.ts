@@ -1,3 +1,4 @@
+import { registerApplicationCommands } from './applications';
 import { registerApplyCommands } from './apply';
 import { registerContextCommands } from './context';
 import { registerEventsCommands } from './events';
@@ -16,5 +17,6 @@ export function registerKubernetesCommands(deps: KubernetesCommandDeps): void {
   registerApplyCommands(deps);
   registerTerminalCommands(deps);
   registerEventsCommands(deps);
+  registerApplicationCommands(deps);
   if (deps.forwards) registerPortForwardCommands({ ...deps, forwards: deps.forwards });
 }

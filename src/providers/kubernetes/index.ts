@@ -10,3 +10,6 @@ export * as portforward from './portforward';
 export * as events from './events';
 export * as apps from '../apps';
 export * as podexec from './podexec';
+export * as rollout from './rollout';
+export * as applications from './applications';
+export * as appLogs from './app-logs';

@@ -9,15 +9,22 @@ export type KubeElement =
   /** A kind across every namespace (the context shows all namespaces at once). */
   | { kind: 'allGroup'; id: string; context: string; resource: KindName }
   /** `all`: shown under an all-namespaces group (the namespace is its description). */
-  | { kind: 'object'; id: string; context: string; namespace: string; resource: KindName; name: string; all?: boolean }
+  | { kind: 'object'; id: string; context: string; namespace: string; resource: KindName; name: string; all?: boolean; /** Shown under an application (its pods): the parent row's id. */ parent?: string }
   /** The context's port-forwards (shown while it has some). */
   | { kind: 'forwards'; id: string; context: string }
   | { kind: 'forward'; id: string; context: string; forwardId: string }
   /** The context's Nodes group and its nodes (views/kubernetes/nodes.ts). */
   | { kind: 'nodes'; id: string; context: string }
   | { kind: 'node'; id: string; context: string; name: string }
+  /** The context's Applications group, an application, its parts and their rows (views/kubernetes/applications.ts). */
+  | { kind: 'apps'; id: string; context: string }
+  | { kind: 'app'; id: string; context: string; namespace: string; name: string }
+  | { kind: 'appPart'; id: string; context: string; namespace: string; app: string; part: AppPart }
+  | { kind: 'appRow'; id: string; parent: string; text: string; detail: string; tooltip?: string; icon: string; color?: string; contextValue: string; command?: vscode.Command }
   | { kind: 'condition'; id: string; parent: string; text: string; detail: string; ok: boolean }
   | { kind: 'message'; id: string; context?: string; parent?: string; text: string; detail: string; severity: 'error' | 'info'; command?: vscode.Command };
+
+export type AppPart = 'rollout' | 'pods' | 'endpoints' | 'url' | 'database' | 'events';
 
 export type ObjectElement = Extract<KubeElement, { kind: 'object' }>;
 export type ContextElement = Extract<KubeElement, { kind: 'context' }>;

@@ -3,6 +3,8 @@ import type { KubernetesSession, ObjectsChange, PortForwards, WatchDemand } from
 import { settings } from '../../services/settings';
 import { allGroupId, allObjId, ctxId, forwardsId, groupId, nsId, objId, type KubeElement } from './elements';
 import { nodeId, nodesId } from './nodes';
+import type { Applications } from '../../services/kubernetes/applications';
+import type { ApplicationsTree } from './applications';
 
 /** What the coordinator needs of the tree: its element cache and its change events. */
 export interface RefreshTarget {
@@ -32,7 +34,10 @@ export class KubernetesRefresh implements vscode.Disposable {
   private staleWhileHidden = false;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly session: KubernetesSession, forwards: PortForwards | undefined, private readonly tree: RefreshTarget) {
+  constructor(private readonly session: KubernetesSession, forwards: PortForwards | undefined, private readonly tree: RefreshTarget,
+    private readonly apps?: { service: Applications; tree: ApplicationsTree }) {
+    // Applications: their service says which namespaces changed; the group or the app row redraws.
+    if (apps) this.disposables.push(apps.service.onDidChange((changes) => { for (const e of apps.tree.changed(changes)) this.queue(e); }));
     // Port-forwards: the context shows or hides its group, the group lists them again.
     if (forwards) this.disposables.push(forwards.onDidChange(() => {
       for (const e of [...this.tree.elements()]) if (e.kind === 'context') { this.queue(e); this.queue(this.tree.getElement(forwardsId(e.context))); }
@@ -95,6 +100,7 @@ export class KubernetesRefresh implements vscode.Disposable {
       }
     }
     this.session.setDemand('tree', demands);
+    this.apps?.tree.demand(this.expanded, this.visible());
   }
 
   private onObjects(c: ObjectsChange): void {
@@ -153,6 +159,7 @@ export class KubernetesRefresh implements vscode.Disposable {
   dispose(): void {
     clearTimeout(this.timer);
     this.session.setDemand('tree', []);
+    this.apps?.service.setDemand('tree', { contexts: [], apps: [] });
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -97,6 +97,12 @@ export function treeItem(session: KubernetesSession, e: KubeElement, forwards?: 
       item.contextValue = 'k8s-condition';
       return item;
     }
+    // Applications rows are drawn by views/kubernetes/applications.ts (the provider routes them there).
+    case 'apps':
+    case 'app':
+    case 'appPart':
+    case 'appRow':
+      return new vscode.TreeItem(e.id, vscode.TreeItemCollapsibleState.None);
     case 'message': {
       const item = new vscode.TreeItem(e.text, vscode.TreeItemCollapsibleState.None);
       item.id = e.id;

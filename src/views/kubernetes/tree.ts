@@ -7,6 +7,8 @@ import { conditionRows, visibleNamespaces, WORKLOAD_KINDS } from './items';
 import { KubernetesRefresh } from './refresh';
 import { nodeChildren, nodesChildren, nodesId, type NodeVmLookup } from './nodes';
 import { errorText, resolveItem, treeItem } from './tree-item';
+import type { Applications } from '../../services/kubernetes/applications';
+import { appId, appsId, ApplicationsTree } from './applications';
 
 export type { ContextElement, KubeElement, ObjectElement } from './elements';
 
@@ -23,8 +25,10 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   readonly onDidUpdate = this.updated.event;
   private readonly elements = new Map<string, KubeElement>();
   private readonly refresher: KubernetesRefresh;
+  private readonly appsTree?: ApplicationsTree;
 
-  constructor(private readonly session: KubernetesSession, private readonly forwards?: PortForwards, private readonly vmOf?: NodeVmLookup) {
+  constructor(private readonly session: KubernetesSession, private readonly forwards?: PortForwards, private readonly vmOf?: NodeVmLookup, apps?: Applications) {
+    if (apps) this.appsTree = new ApplicationsTree(apps, (x) => this.element(x), (id) => this.elements.get(id), (e) => setTimeout(() => this.changed.fire(e), 0));
     this.refresher = new KubernetesRefresh(session, forwards, {
       getElement: (id) => this.elements.get(id),
       elements: () => this.elements.values(),
@@ -33,7 +37,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
         if (list) this.updated.fire(list);
       },
       reset: () => this.elements.clear(),
-    });
+    }, apps && this.appsTree ? { service: apps, tree: this.appsTree } : undefined);
   }
 
   /** Watches follow the view: expanded and visible only. */
@@ -67,6 +71,7 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
   }
 
   getTreeItem(e: KubeElement): vscode.TreeItem {
+    if (this.appsTree && (e.kind === 'apps' || e.kind === 'app' || e.kind === 'appPart' || e.kind === 'appRow')) return this.appsTree.treeItem(e);
     return treeItem(this.session, e, this.forwards, this.vmOf);
   }
 
@@ -80,7 +85,11 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
       case 'namespace': return this.elements.get(ctxId(e.context));
       case 'group': return this.elements.get(nsId(e.context, e.namespace));
       case 'allGroup': return this.elements.get(ctxId(e.context));
-      case 'object': return this.elements.get(e.all ? allGroupId(e.context, e.resource) : groupId(e.context, e.namespace, e.resource));
+      case 'object': return this.elements.get(e.parent ?? (e.all ? allGroupId(e.context, e.resource) : groupId(e.context, e.namespace, e.resource)));
+      case 'apps': return this.elements.get(ctxId(e.context));
+      case 'app': return this.elements.get(appsId(e.context));
+      case 'appPart': return this.elements.get(appId(e.context, e.namespace, e.app));
+      case 'appRow': return this.elements.get(e.parent);
       case 'forwards': return this.elements.get(ctxId(e.context));
       case 'forward': return this.elements.get(forwardsId(e.context));
       case 'nodes': return this.elements.get(ctxId(e.context));
@@ -107,6 +116,11 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
         this.refresher.expand(e);
         return nodesChildren(this.session, e, (x) => this.element(x));
       case 'node': return nodeChildren(this.session, e, (x) => this.element(x));
+      case 'apps':
+      case 'app':
+        this.refresher.expand(e);
+        return this.appsTree?.children(e) ?? [];
+      case 'appPart': return this.appsTree?.children(e) ?? [];
       case 'object': {
         const obj = this.session.object(e.context, e.resource, e.namespace, e.name);
         if (!obj || !WORKLOAD_KINDS.includes(e.resource)) return [];
@@ -147,7 +161,9 @@ export class KubernetesTreeProvider implements vscode.TreeDataProvider<KubeEleme
     // A context that answers gets its Nodes group (cluster-wide, above the namespaces).
     const broken = content.length === 1 && content[0].kind === 'message' && content[0].severity === 'error';
     const nodes: KubeElement[] = broken ? [] : [this.element({ kind: 'nodes', id: nodesId(e.context), context: e.context })];
-    return [...forwards, ...nodes, ...content];
+    // ... and its Applications group (objects sharing app.kubernetes.io/part-of, any namespace).
+    const apps: KubeElement[] = broken || !this.appsTree ? [] : [this.appsTree.group(e.context)];
+    return [...forwards, ...nodes, ...apps, ...content];
   }
 
   private async contextContent(e: ContextElement): Promise<KubeElement[]> {
