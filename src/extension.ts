@@ -26,6 +26,7 @@ import type { ClusterStore } from './services/proxmox/clusters';
 import type { Connections } from './services/proxmox/connections';
 import { Landing } from './views/landing';
 import { KubernetesSession, PortForwards } from './services/kubernetes';
+import { Migrations } from './services/migrations';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { EVENTS_SCHEME, KubernetesEventsProvider } from './views/kubernetes/events-document';
@@ -95,8 +96,11 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
   kubernetesTree.attach(kubernetesView);
   const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
+  // Database migrations: state in the workspace, the PostgreSQL primitives and the kit loaded on first run.
+  const migrations = new Migrations(kubernetesSession, activity, log, async () => (await import('./services/migration-parts')).migrationParts(context.extensionPath));
   context.subscriptions.push(
     clusterRecords,
+    migrations,
     proxmoxTree,
     proxmoxView,
     kubernetesSession,
@@ -179,6 +183,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
       storageManifestsDir: join(context.extensionPath, 'resources', 'k8s', 'storage'), kubeconfigs: k3sKubeconfigs, tuning: k3sTuning,
     });
     l.registerNodeCommands({ registry, session: kubernetesSession, prompts, log, tuning: k3sTuning });
+    l.registerDatabaseMigrationCommands({ registry, prompts, log, terminals, kubernetes: kubernetesSession, migrations });
     l.registerEjectCommand(registry, { prompts, bundledDir });
     l.registerBuildCommand(registry, build);
     l.registerUploadCommands(registry, ops);
@@ -219,7 +224,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards,
     operations, guestData, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, k3sTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
-    guestNotes: notesFs, tagDecorations, guestDetails, logUri: context.logUri, storageUri: context.globalStorageUri,
+    guestNotes: notesFs, tagDecorations, guestDetails, logUri: context.logUri, storageUri: context.globalStorageUri, migrations,
   });
 }
 

@@ -4,6 +4,7 @@
 import { isCancellation } from '../providers/cancellation';
 import * as journal from './journal';
 import * as kubernetes from './kubernetes';
+import * as appsMigrate from './apps-migrate';
 import * as lab from './lab';
 import * as proxmox from './proxmox';
 import * as changes from './proxmox-changes';
@@ -39,6 +40,7 @@ export const CATALOG: readonly Operation<any>[] = [
   kubernetes.logs,
   kubernetes.applyDryRun,
   kubernetes.apply,
+  appsMigrate.migrationStatus,
   journal.read,
   journal.newEntryOp,
   journal.appendActivityOp,

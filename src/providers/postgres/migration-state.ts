@@ -132,3 +132,17 @@ export function stepTable(s: MigrationState, titles: Record<MigrationStepId, str
   const head = `${'STEP'.padEnd(w)}  ${'STATE'.padEnd(8)}  FIGURES`;
   return [head, ...s.steps.map((st) => `${titles[st.id].padEnd(w)}  ${st.status.padEnd(8)}  ${st.status === 'failed' ? st.error ?? '' : st.figures ?? ''}`.trimEnd())];
 }
+
+/** Every migration state recorded in a workspace folder (plain Node: the MCP server reads it too). */
+export async function readMigrationStates(workspace: string): Promise<MigrationState[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = join(workspace, ...MIGRATIONS_FOLDER.split('/'));
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: MigrationState[] = [];
+  for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
+    const s = parseState(await readFile(join(dir, n), 'utf8').catch(() => ''));
+    if (s) out.push(s);
+  }
+  return out;
+}
