@@ -99,7 +99,7 @@ export async function getYaml(client: KubeClient, kind: KindName, namespace: str
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged' | 'failed';
 export interface ApplyResult { source: string; kind: string; name: string; namespace?: string; outcome: ApplyOutcome; error?: KubeError }
-export interface ApplyOptions { dryRun?: boolean; defaultNamespace?: string; force?: boolean }
+export interface ApplyOptions { dryRun?: boolean; defaultNamespace?: string; force?: boolean; /** Default `homelab`. */ fieldManager?: string }
 
 interface Manifest { source: string; doc: KubeObject }
 
@@ -184,7 +184,7 @@ export async function applyObject(client: KubeClient, doc: KubeObject, opts: App
     const ctx = { path };
     let before: KubeObject | undefined;
     try { before = await client.call({ ...ctx, method: 'GET' }, () => objects.read(body as K8s.KubernetesObject & { metadata: { name: string } })) as unknown as KubeObject; } catch (e) { if (!isKubeError(e, 'notFound')) throw e; }
-    const after = await client.call({ ...ctx, method: 'PATCH' }, () => objects.patch(body as K8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER, opts.force ? true : undefined, k8s().PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+    const after = await client.call({ ...ctx, method: 'PATCH' }, () => objects.patch(body as K8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, opts.fieldManager ?? FIELD_MANAGER, opts.force ? true : undefined, k8s().PatchStrategy.ServerSideApply)) as unknown as KubeObject;
     // Compare content, not resourceVersion: a controller's status write between our GET and the
     // apply bumps it without our manifest having changed anything (and dry-run never bumps it).
     const same = before !== undefined && comparable(before) === comparable(after);
