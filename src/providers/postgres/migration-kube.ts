@@ -4,7 +4,8 @@
 // (./index), both handed in, so the extension, the integration tests and the bench run the same
 // code. No password is ever written to the state, a log line, a command line or a file: it is read
 // from the cluster when a step needs it and goes to the pod on stdin only.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import type { KubeClient } from '../kubernetes/client';
 import type { KubeObject } from '../kubernetes/resources';
@@ -256,6 +257,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+  });
+}
+
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 /**
@@ -295,10 +303,11 @@ export function migrationSteps(s: MigrationState, env: MigrationEnv): StepImpl {
 
   return {
     async preflight(signal) {
+      // RBAC first: in a namespace the user may not touch, every later read would fail less clearly.
+      const rbac = await checkAccess(s, env);
       await checkApplication(s, env);
       const source = await sourceTarget(s, env);
       s.source = { host: source.host, port: source.port, database: source.database, user: source.user };
-      const rbac = await checkAccess(s, env);
       const storageClass = await checkStorageClass(s, env);
       s.storageClass = storageClass;
       // The helper pod reaches the source as the app does; made now to ask the source, removed again
@@ -372,15 +381,24 @@ export function migrationSteps(s: MigrationState, env: MigrationEnv): StepImpl {
         }
         throw e;
       }
+      // Ready means pg_isready answered; the image may still be creating the user and database on
+      // first start, so ask until it accepts the generated credentials (or the time is up).
       const target = await targetInPod(s, env);
-      const c = await env.pg.checkConnection(dbExec(), target, { signal });
-      if (!c.ok) throw new Error(`The StatefulSet's database does not answer yet: ${c.message}`);
-      return { figures: `StatefulSet ${n.statefulSet} ready (PostgreSQL ${c.version}, StorageClass ${s.storageClass})` };
+      const deadline = Date.now() + env.timeouts.readyMs;
+      for (;;) {
+        const c = await env.pg.checkConnection(dbExec(), target, { signal });
+        if (c.ok) return { figures: `StatefulSet ${n.statefulSet} ready (PostgreSQL ${c.version}, StorageClass ${s.storageClass})` };
+        if (Date.now() > deadline) throw new Error(`The StatefulSet's database does not accept its credentials: ${c.message}`);
+        await sleep(500, signal);
+      }
     },
 
     async restore(signal) {
       if (!s.backup) throw new Error('No good backup is recorded: run the backup step again.');
       const file = await env.backups.path(s.backup.file.split('/').pop()!);
+      // The file must still be the backup that was recorded (same SHA-256) before anything is restored.
+      const sha = await sha256File(file).catch((e: NodeJS.ErrnoException) => { throw new Error(`The backup ${s.backup!.file} cannot be read (${e.code ?? e.message}): run the backup step again.`); });
+      if (sha !== s.backup.sha256) throw new Error(`The backup ${s.backup.file} changed since it was made (SHA-256 ${sha.slice(0, 16)}…, recorded ${s.backup.sha256.slice(0, 16)}…): not restoring it.`);
       const target = await targetInPod(s, env);
       await resetTarget(dbExec(), target, signal);
       let last = 0;
