@@ -37,7 +37,9 @@ function titles(): Record<MigrationStepId, string> {
 
 /** The application an item of the Kubernetes tree names (app-tree's Application element), if any. */
 function keyOfArg(arg: unknown): Partial<MigrationKey> {
-  const a = (arg ?? {}) as { context?: unknown; namespace?: unknown; app?: unknown; name?: unknown };
+  const raw = (arg ?? {}) as { application?: unknown };
+  // An Application element may carry the application as a nested object (app-tree's model).
+  const a = (raw.application && typeof raw.application === 'object' ? { ...raw, ...raw.application } : raw) as { context?: unknown; namespace?: unknown; app?: unknown; name?: unknown };
   const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
   return { context: str(a.context), namespace: str(a.namespace), app: str(a.app) ?? str(a.name) };
 }
@@ -125,6 +127,20 @@ async function migrate(deps: MigrateDeps, arg: unknown): Promise<MigrationState 
   if (given.context && given.namespace && given.app) {
     await migrations.refuseIfRunning(given as MigrationKey);
     state = await migrations.state(given as MigrationKey);
+  } else {
+    // From the palette: a stopped migration (a failure, a cancel, a reloaded window) is offered first.
+    const open = (await migrations.list()).filter((x) => resumable(x) && !migrations.isRunning(x));
+    if (open.length) {
+      const items = [
+        ...open.map((x) => ({ label: vscode.l10n.t('Resume {0}/{1} from "{2}"', x.namespace, x.app, titles()[nextStep(x)!]), description: `${x.context} · ${x.status}`, state: x as MigrationState | undefined })),
+        { label: vscode.l10n.t('New migration…'), description: '', state: undefined },
+      ];
+      const picked = await prompts.pick(items, { title: vscode.l10n.t('Migrate Database to StatefulSet') });
+      if (picked.state) {
+        await migrations.refuseIfRunning(picked.state);
+        return run(deps, picked.state);
+      }
+    }
   }
   if (state && state.status === 'switched') {
     const clean = vscode.l10n.t('Clean Up…');
@@ -155,6 +171,8 @@ async function migrate(deps: MigrateDeps, arg: unknown): Promise<MigrationState 
       throw new Error(vscode.l10n.t('The app {0} was already switched by an earlier migration (state: {1}): roll it back or clean it up first.', k.app, old.status));
     }
     state = migrations.fresh(k, { storageClass: a.storageClass, databaseImage: a.databaseImage });
+    // Objects an earlier (rolled back) migration of this app created are still Homelab's to reuse.
+    if (old) state.created = [...old.created];
   }
   return run(deps, state);
 }
