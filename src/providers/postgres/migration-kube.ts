@@ -85,6 +85,11 @@ export class MigrationRefused extends Error {
   override readonly name = 'MigrationRefused';
 }
 
+/** Secret values as `data` (what the server stores; stringData is write-only and not kept by every server). */
+function encodeData(v: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Buffer.from(x, 'utf8').toString('base64')]));
+}
+
 function b64decode(v: unknown): string { return typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : ''; }
 
 async function getOrUndefined<T>(env: MigrationEnv, path: string): Promise<T | undefined> {
@@ -360,7 +365,7 @@ export function migrationSteps(s: MigrationState, env: MigrationEnv): StepImpl {
           body: {
             apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
             metadata: { name: n.credentials, namespace: ns, labels: { 'app.kubernetes.io/part-of': s.app, 'app.kubernetes.io/component': 'database', 'app.kubernetes.io/name': `${s.app}-postgres`, [MANAGED_BY.key]: MANAGED_BY.value } },
-            stringData: { POSTGRES_USER: source.user, POSTGRES_DB: source.database, POSTGRES_PASSWORD: randomBytes(24).toString('base64url') },
+            data: encodeData({ POSTGRES_USER: source.user, POSTGRES_DB: source.database, POSTGRES_PASSWORD: randomBytes(24).toString('base64url') }),
           },
         });
         s.created.push(`secrets/${n.credentials}`);
@@ -437,7 +442,7 @@ export function migrationSteps(s: MigrationState, env: MigrationEnv): StepImpl {
         const body = {
           apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
           metadata: { name: n.premigration, namespace: ns, labels: { 'app.kubernetes.io/part-of': s.app, [MANAGED_BY.key]: MANAGED_BY.value } },
-          stringData: { DATABASE_URL: appSecret.value },
+          data: encodeData({ DATABASE_URL: appSecret.value }),
         };
         if (saved.object) await env.client.request('PUT', secretPath(ns, n.premigration), { body: { ...body, metadata: { ...body.metadata, resourceVersion: saved.object.metadata.resourceVersion } } });
         else await env.client.request('POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, { body });

@@ -29,6 +29,7 @@ import {
   canRollback, newMigration, parseState, step, type MigrationState, type MigrationStepId,
 } from '../../../src/providers/postgres/migration-state';
 import { migrationParts } from '../../../src/services/migration-parts';
+import { podExec } from '../../../src/providers/kubernetes/podexec';
 import type { MigrationParts } from '../../../src/services/migrations';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -50,7 +51,7 @@ describe('database migration to the StatefulSet (test server, real PostgreSQL)',
     tmp = mkdtempSync(join(tmpdir(), 'homelab-migration-'));
     server = await startK8sServer({ podReadyDelayMs: 50, bookmarkIntervalMs: 500 });
     client = new KubeClient(connectionFor(loadKubeconfig({ paths: [server.writeKubeconfig(join(tmp, 'config'))] })));
-    parts = await migrationParts(ROOT);
+    parts = await migrationParts(ROOT, podExec);
     source = await startPostgres({ user: 'hacky', database: 'hackystack' });
     // The StatefulSet's server as the postgres image leaves it: POSTGRES_USER a superuser owning POSTGRES_DB.
     target = await startPostgres({ user: 'hacky', database: 'hackystack' });
@@ -80,8 +81,8 @@ describe('database migration to the StatefulSet (test server, real PostgreSQL)',
 
   interface Run { s: MigrationState; env: MigrationEnv; ws: string; saved: string[]; lines: string[] }
 
-  function makeRun(ns: string, o: { storageClass?: string; readyMs?: number; beforeVerify?: () => Promise<void>; wrapExec?: (pod: string, e: PodExec) => PodExec; state?: MigrationState } = {}): Run {
-    const ws = mkdtempSync(join(tmp, 'ws-'));
+  function makeRun(ns: string, o: { storageClass?: string; readyMs?: number; beforeVerify?: () => Promise<void>; wrapExec?: (pod: string, e: PodExec) => PodExec; state?: MigrationState; ws?: string } = {}): Run {
+    const ws = o.ws ?? mkdtempSync(join(tmp, 'ws-'));
     const s = o.state ?? newMigration({ context: 'test', namespace: ns, app: 'hacky-stack', storageClass: o.storageClass ?? '', databaseImage: 'postgres:15', now: new Date() });
     const saved: string[] = [];
     const lines: string[] = [];
@@ -220,6 +221,7 @@ describe('database migration to the StatefulSet (test server, real PostgreSQL)',
       const s = await migrate(r);
       assert.equal(s.status, 'switched');
       assert.ok(s.steps.every((x) => x.status === 'done'));
+      console.log(s.steps.map((x) => `${x.id} ${Date.parse(x.endedAt!) - Date.parse(x.startedAt!)} ms`).join(', '));
       assert.deepEqual(diffChecksums(sourceSums, await checksumDatabase(target)), [], 'target equals source (test checksums)');
       assert.ok(s.tables && s.tables.length >= 6, 'per-table figures recorded');
       // backup: a good dump and its .sha256, git-ignored, no partial left
@@ -274,11 +276,14 @@ describe('database migration to the StatefulSet (test server, real PostgreSQL)',
     it('a restore that fails midway leaves the app untouched; resumed, it restores from nothing and finishes', async () => {
       const ns = await appNamespace();
       let cut = false;
+      let cutting: Promise<void> | undefined;
+      // podExec reads stdin while its WebSocket still connects: cut once the server has the stream open
+      const cutWhenOpen = async () => { for (let i = 0; i < 2000 && !cut; i++) { cut = server.cutExec('hacky-stack-postgres-0') > 0; if (!cut) await new Promise((res) => setTimeout(res, 5)); } };
       const r = makeRun(ns, {
         wrapExec: (pod, e) => (command, io) => {
-          if (cut || pod !== 'hacky-stack-postgres-0' || !command.join(' ').includes('pg_restore') || !io.stdin) return e(command, io);
+          if (cutting || pod !== 'hacky-stack-postgres-0' || !command.join(' ').includes('pg_restore') || !io.stdin) return e(command, io);
           let seen = 0;
-          const tap = new Transform({ transform(chunk: Buffer, _enc, cb) { seen += chunk.length; if (seen > 128 * 1024 && !cut) { cut = true; server.cutExec('hacky-stack-postgres-0'); } cb(null, chunk); } });
+          const tap = new Transform({ transform(chunk: Buffer, _enc, cb) { seen += chunk.length; if (seen > 0 && !cutting) cutting = cutWhenOpen(); cb(null, chunk); } });
           io.stdin.pipe(tap);
           return e(command, { ...io, stdin: tap });
         },
@@ -290,7 +295,8 @@ describe('database migration to the StatefulSet (test server, real PostgreSQL)',
       assert.equal(canRollback(r.s), false);
       // the recorded state, read back as after a reload, resumes at the restore
       const back = parseState(r.saved[r.saved.length - 1])!;
-      const r2 = makeRun(ns, { state: back });
+      assert.equal(back.status, 'failed');
+      const r2 = makeRun(ns, { state: back, ws: r.ws });
       const s = await migrate(r2);
       assert.equal(s.status, 'switched');
       assert.deepEqual(diffChecksums(sourceSums, await checksumDatabase(target)), []);
@@ -330,9 +336,7 @@ describe('database migration to the StatefulSet (test server, real PostgreSQL)',
       assert.equal(dumps().length, 1);
       const back = parseState(r.saved[r.saved.length - 1])!;
       assert.equal(back.status, 'stopped');
-      const r2 = makeRun(ns, { state: back });
-      Object.assign(r2, { ws: r.ws });
-      r2.env.backups = r.env.backups;
+      const r2 = makeRun(ns, { state: back, ws: r.ws });
       const s = await migrate(r2);
       assert.equal(s.status, 'switched');
       assert.equal(dumps().length, 1, 'no second backup');
