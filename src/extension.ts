@@ -99,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   // Database migrations: state in the workspace, the PostgreSQL primitives and the kit loaded on first run.
   const migrations = new Migrations(kubernetesSession, activity, log, async () => {
     // podExec lives in the Kubernetes providers bundle (loaded by the session), the rest in dist/lazy.js.
-    const k = (await kubernetesSession.modules()) as unknown as { podexec: typeof import('./providers/kubernetes/podexec') };
+    const k = (await kubernetesSession.modules()) as unknown as { podexec: { podExec: import('./services/migrations').MigrationParts['podExec'] } };
     return (await import('./services/migration-parts')).migrationParts(context.extensionPath, (client, ns, pod, container) => k.podexec.podExec(client, ns, pod, container));
   });
   context.subscriptions.push(

@@ -100,8 +100,15 @@ export class Migrations implements vscode.Disposable {
     return out;
   }
 
+  /** Writes of one state file, one at a time (the steps and the heartbeat both save). */
+  private readonly writes = new Map<string, Promise<void>>();
+
   private async save(s: MigrationState): Promise<void> {
-    await this.store.replace(keyOf(this.fileOf(s)), Buffer.from(JSON.stringify(s, null, 2) + '\n'));
+    const path = keyOf(this.fileOf(s));
+    const data = Buffer.from(JSON.stringify(s, null, 2) + '\n');
+    const next = (this.writes.get(path) ?? Promise.resolve()).catch(() => undefined).then(() => this.store.replace(path, data));
+    this.writes.set(path, next);
+    await next;
     this.changed.fire(s);
   }
 
