@@ -98,9 +98,10 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
   // Database migrations: state in the workspace, the PostgreSQL primitives and the kit loaded on first run.
   const migrations = new Migrations(kubernetesSession, activity, log, async () => {
-    // podExec lives in the Kubernetes providers bundle (loaded by the session), the rest in dist/lazy.js.
-    const k = (await kubernetesSession.modules()) as unknown as { podexec: { podExec: import('./services/migrations').MigrationParts['podExec'] } };
-    return (await import('./services/migration-parts')).migrationParts(context.extensionPath, (client, ns, pod, container) => k.podexec.podExec(client, ns, pod, container));
+    // podExec and applyObject from the Kubernetes providers bundle the session loaded; the rest in dist/lazy.js.
+    const k = await kubernetesSession.modules();
+    const podexec = (k as unknown as { podexec: { podExec: import('./services/migrations').MigrationParts['podExec'] } }).podexec;
+    return (await import('./services/migration-parts')).migrationParts(context.extensionPath, { podExec: podexec.podExec, applyObject: k.actions.applyObject });
   });
   context.subscriptions.push(
     clusterRecords,
