@@ -6,7 +6,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-APT_PACKAGES=(chromium fonts-noto-color-emoji libkrb5-dev openssh-server openssh-client nix-bin)
+# postgresql: Debian's PostgreSQL 15 (binaries in /usr/lib/postgresql/15/bin); the tests start their own servers.
+APT_PACKAGES=(chromium fonts-noto-color-emoji libkrb5-dev openssh-server openssh-client nix-bin postgresql)
 mkdir -p "$tools"
 
 fail() { echo "setup-tools: FAILED: $*" >&2; exit 1; }
@@ -25,7 +26,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     || fail "apt-get install ${missing[*]} failed: $(tail -3 "$tools/apt-install.log")"
   # The packages' own services are not wanted: tests start their own servers on loopback.
   service ssh stop >/dev/null 2>&1 || true
+  service postgresql stop >/dev/null 2>&1 || true
 fi
+[ -x /usr/lib/postgresql/15/bin/initdb ] || fail "PostgreSQL 15 is not at /usr/lib/postgresql/15/bin after installing the Debian package 'postgresql'"
+id -u postgres >/dev/null 2>&1 || fail "the 'postgres' system user (made by the Debian package) is missing: the test servers run as it"
 [ -x /usr/bin/chromium ] || fail "chromium is not at /usr/bin/chromium after installing the Debian package 'chromium'"
 
 # 2. Node 24 for the VS Code host (code-server refuses other majors).

@@ -57,6 +57,7 @@ export class Controller {
     for (const ds of this.store.list('daemonsets')) this.podsFor('daemonsets', 'DaemonSet', ds, 1, () => `${ds.metadata.name}-${rand5()}`);
     for (const n of this.store.list('nodes')) this.node(n);
     for (const c of this.store.list('persistentvolumeclaims')) this.claim(c);
+    this.scheduleWaiting();
     this.barePods();
   }
 
@@ -72,13 +73,15 @@ export class Controller {
   private claim(c: K8sObject): void {
     const uid = c.metadata.uid!;
     if (this.claimsSeen.has(uid) || (c.status as JsonObject | undefined)?.phase !== 'Pending') return;
-    this.claimsSeen.add(uid);
     const spec = (c.spec ?? {}) as JsonObject;
     let className = spec.storageClassName as string | undefined;
     if (className === undefined) {
       const def = this.store.list('storageclasses').find((sc) => (sc.metadata.annotations as JsonObject | undefined)?.['storageclass.kubernetes.io/is-default-class'] === 'true');
       className = def?.metadata.name;
     }
+    const provisioned = className ? this.store.get('storageclasses', undefined, className) : undefined;
+    if (provisioned && this.provisionedClasses.has(className!)) { this.provision(c, provisioned); return; }
+    this.claimsSeen.add(uid);
     if (!className) { this.claimEvent(c, 'Normal', 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set'); return; }
     const sc = this.store.get('storageclasses', undefined, className);
     if (!sc) { this.claimEvent(c, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${className}" not found`); return; }
@@ -90,6 +93,59 @@ export class Controller {
       });
     } catch { return; /* deleted meanwhile */ }
     this.claimEvent(c, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`);
+  }
+
+  /** Classes whose claims a provisioner binds (`provisionClass`), as K3s's local-path provisioner does. */
+  private readonly provisionedClasses = new Set<string>();
+  provisionClass(name: string): void { this.provisionedClasses.add(name); this.schedule(); }
+
+  /**
+   * The provisioner + binder for a claim of a provisioned class: a WaitForFirstConsumer class waits
+   * for a pod that uses the claim (event once); then a PersistentVolume `pvc-<uid>` (hostPath under
+   * local-path's storage dir, the claim's size and modes, claimRef) is made and both are Bound.
+   */
+  private readonly claimsWaiting = new Set<string>();
+  private provision(c: K8sObject, sc: K8sObject): void {
+    const uid = c.metadata.uid!;
+    const ns = c.metadata.namespace!;
+    const spec = (c.spec ?? {}) as JsonObject;
+    if (sc.volumeBindingMode === 'WaitForFirstConsumer') {
+      const used = this.store.list('pods', ns).some((p) => (((p.spec as JsonObject | undefined)?.volumes ?? []) as JsonObject[])
+        .some((v) => (v.persistentVolumeClaim as JsonObject | undefined)?.claimName === c.metadata.name));
+      if (!used) {
+        if (!this.claimsWaiting.has(uid)) { this.claimsWaiting.add(uid); this.claimEvent(c, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding'); }
+        return;
+      }
+    }
+    this.claimsSeen.add(uid);
+    const provisioner = String(sc.provisioner);
+    const pvName = `pvc-${uid}`;
+    const storage = ((spec.resources as JsonObject | undefined)?.requests as JsonObject | undefined)?.storage ?? '1Gi';
+    try {
+      this.store.modify('persistentvolumeclaims', ns, c.metadata.name, (o) => {
+        o.metadata.annotations = { ...((o.metadata.annotations ?? {}) as JsonObject), 'volume.beta.kubernetes.io/storage-provisioner': provisioner, 'volume.kubernetes.io/storage-provisioner': provisioner, ...(sc.volumeBindingMode === 'WaitForFirstConsumer' ? { 'volume.kubernetes.io/selected-node': NODE } : {}) };
+      });
+      this.claimEvent(c, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`);
+      const cur = this.store.get('persistentvolumeclaims', ns, c.metadata.name);
+      if (!cur || cur.metadata.uid !== uid) return;
+      this.store.create('persistentvolumes', {
+        metadata: { name: pvName, annotations: { 'pv.kubernetes.io/provisioned-by': provisioner, 'local.path.provisioner/selected-node': NODE } },
+        spec: {
+          capacity: { storage }, accessModes: spec.accessModes ?? ['ReadWriteOnce'], persistentVolumeReclaimPolicy: String(sc.reclaimPolicy ?? 'Delete'),
+          storageClassName: sc.metadata.name, volumeMode: 'Filesystem',
+          claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', name: c.metadata.name, namespace: ns, uid, resourceVersion: cur.metadata.resourceVersion! },
+          hostPath: { path: `/var/lib/rancher/k3s/storage/${pvName}_${ns}_${c.metadata.name}`, type: 'DirectoryOrCreate' },
+          nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [NODE] }] }] } },
+        },
+      });
+      this.store.setStatus('persistentvolumes', undefined, pvName, { phase: 'Bound' });
+      this.store.modify('persistentvolumeclaims', ns, c.metadata.name, (o) => {
+        o.metadata.annotations = { ...((o.metadata.annotations ?? {}) as JsonObject), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+        (o.spec as JsonObject).volumeName = pvName;
+      });
+      this.store.setStatus('persistentvolumeclaims', ns, c.metadata.name, { phase: 'Bound', accessModes: spec.accessModes ?? ['ReadWriteOnce'], capacity: { storage } });
+      this.claimEvent(c, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${pvName}`);
+    } catch { /* claim deleted meanwhile */ }
   }
 
   private claimEvent(c: K8sObject, type: string, reason: string, message: string): void {
@@ -202,9 +258,21 @@ export class Controller {
       const ord = Number(p.metadata.name.slice(s.metadata.name.length + 1));
       if (ord >= replicas) this.safeDelete('pods', p);
     }
+    const templates = (Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) as JsonObject[];
     for (let i = 0; i < replicas; i++) {
       const name = `${s.metadata.name}-${i}`;
-      if (!this.store.get('pods', s.metadata.namespace, name)) this.createPod(s, 'StatefulSet', name, { 'controller-revision-hash': `${s.metadata.name}-${hash}`, 'statefulset.kubernetes.io/pod-name': name });
+      // each ordinal's claims (<template>-<set>-<ordinal>) exist before its pod, and outlive it
+      const volumes: JsonObject[] = [];
+      for (const t of templates) {
+        const tmeta = (t.metadata ?? {}) as JsonObject;
+        const claimName = `${String(tmeta.name)}-${name}`;
+        volumes.push({ name: String(tmeta.name), persistentVolumeClaim: { claimName } });
+        if (!this.store.get('persistentvolumeclaims', s.metadata.namespace, claimName)) {
+          const selector = ((spec.selector as JsonObject | undefined)?.matchLabels ?? {}) as JsonObject;
+          try { this.store.create('persistentvolumeclaims', { metadata: { name: claimName, namespace: s.metadata.namespace!, labels: { ...((tmeta.labels ?? {}) as JsonObject), ...selector } }, spec: JSON.parse(JSON.stringify(t.spec ?? {})) as JsonObject }); } catch { /* invalid template: the pod waits */ }
+        }
+      }
+      if (!this.store.get('pods', s.metadata.namespace, name)) this.createPod(s, 'StatefulSet', name, { 'controller-revision-hash': `${s.metadata.name}-${hash}`, 'statefulset.kubernetes.io/pod-name': name }, volumes);
     }
     const now = this.owned('pods', s);
     const ready = now.filter(podReady).length;
@@ -230,10 +298,11 @@ export class Controller {
     try { this.store.setStatus(plural, o.metadata.namespace, o.metadata.name, status); } catch { /* owner gone */ }
   }
 
-  private createPod(owner: K8sObject, kind: string, name: string, extraLabels: JsonObject): void {
+  private createPod(owner: K8sObject, kind: string, name: string, extraLabels: JsonObject, claimVolumes: JsonObject[] = []): void {
     const tpl = ((owner.spec as JsonObject).template ?? {}) as JsonObject;
     const meta = (tpl.metadata ?? {}) as JsonObject;
     const spec = JSON.parse(JSON.stringify(tpl.spec ?? { containers: [] })) as JsonObject;
+    if (claimVolumes.length) spec.volumes = [...((spec.volumes ?? []) as JsonObject[]), ...claimVolumes];
     spec.nodeName = NODE;
     const containers = (Array.isArray(spec.containers) ? spec.containers : []) as JsonObject[];
     const ns = owner.metadata.namespace!;
@@ -245,7 +314,33 @@ export class Controller {
         status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], qosClass: 'BestEffort' },
       });
     } catch { return; }
+    if (!this.claimsBound(pod)) {
+      // the scheduler does not place a pod whose claims are not bound
+      this.podsUnscheduled.set(pod.metadata.uid!, { ns, name, containers });
+      try { this.store.setStatus('pods', ns, name, { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.' }], qosClass: 'BestEffort' }); } catch { /* gone */ }
+      return;
+    }
     this.startPod(ns, name, pod.metadata.uid!, containers);
+  }
+
+  private readonly podsUnscheduled = new Map<string, { ns: string; name: string; containers: JsonObject[] }>();
+  private claimsBound(pod: K8sObject): boolean {
+    return (((pod.spec as JsonObject | undefined)?.volumes ?? []) as JsonObject[]).every((v) => {
+      const claim = (v.persistentVolumeClaim as JsonObject | undefined)?.claimName;
+      if (claim === undefined) return true;
+      return (this.store.get('persistentvolumeclaims', pod.metadata.namespace, String(claim))?.status as JsonObject | undefined)?.phase === 'Bound';
+    });
+  }
+  /** Pods that waited for their claims start once all are Bound. */
+  private scheduleWaiting(): void {
+    for (const [uid, p] of [...this.podsUnscheduled]) {
+      const cur = this.store.get('pods', p.ns, p.name);
+      if (!cur || cur.metadata.uid !== uid) { this.podsUnscheduled.delete(uid); continue; }
+      if (!this.claimsBound(cur)) continue;
+      this.podsUnscheduled.delete(uid);
+      try { this.store.setStatus('pods', p.ns, p.name, { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }], qosClass: 'BestEffort' }); } catch { continue; }
+      this.startPod(p.ns, p.name, uid, p.containers);
+    }
   }
 
   /** The kubelet: a pod that is bound to a node starts and becomes Running and ready after the delay. */
@@ -283,7 +378,7 @@ export class Controller {
       const ref = ((p.metadata.ownerReferences ?? []) as JsonObject[]).find((r) => r.controller === true);
       const plural = ref ? ({ ReplicaSet: 'replicasets', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as Record<string, string>)[String(ref.kind)] : undefined;
       if (plural && this.store.get(plural, p.metadata.namespace, String(ref!.name))?.metadata.uid === ref!.uid && !(p.spec as JsonObject | undefined)?.nodeName) continue;
-      if (this.podsStarting.has(uid) || p.metadata.deletionTimestamp) continue;
+      if (this.podsStarting.has(uid) || this.podsUnscheduled.has(uid) || p.metadata.deletionTimestamp) continue;
       const status = (p.status ?? {}) as JsonObject;
       if (status.phase && status.phase !== 'Pending') continue;
       if (((status.conditions ?? []) as JsonObject[]).some((c) => c.type === 'Ready')) continue;

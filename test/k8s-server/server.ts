@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Controller } from './controller';
 import { EXEC_PROTOCOLS, runExec } from './exec';
+import { runBoundExec, type BoundExec, type ExecBinding } from './exec-bound';
 import { PORTFORWARD_PROTOCOLS, runPortForward } from './portforward';
 import { issueClientCert, makeTestPki, TestPki } from './certs';
 import { clone, deepEqual, deletePath, getPath, isObject, Json, JsonObject, jsonPatch, leafPaths, mergePatch, strategicMergePatch } from './patch';
@@ -67,6 +68,18 @@ export interface K8sTestServer {
   cutLogs(): number;
   /** Connections to `port` of a pod (`'*'`: any pod of the namespace) go to 127.0.0.1:`localPort` (port-forward). */
   bindPort(namespace: string, pod: string, port: number, localPort: number): void;
+  /**
+   * Execs into a pod of `namespace` whose name starts with `podNamePrefix` run the REAL command
+   * locally (`spawn(command[0], rest, { env, cwd })`) instead of the tiny shell: stdin/stdout/stderr
+   * streamed binary-safe, the real exit status on channel 3, the process killed when the stream closes.
+   */
+  bindExec(namespace: string, podNamePrefix: string, binding?: ExecBinding): void;
+  /** Cuts running bound exec streams abruptly (socket destroyed, no status; process killed): all, or those of pods starting with `podNamePrefix`. Returns how many. */
+  cutExec(podNamePrefix?: string): number;
+  /** Bound exec streams running now. */
+  openExecs(): number;
+  /** Claims of this StorageClass bind: a PersistentVolume is made and the claim Bound (as K3s's local-path provisioner does). */
+  provisionClass(name: string): void;
   /** Open port-forward connections (a deleted pod's are closed, as the kubelet's streams end). */
   openPortForwards(): number;
   /** Forgets history: resuming a watch from any earlier resourceVersion now gets 410 Gone. */
@@ -189,6 +202,8 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
   const requestCounts = zero();
   const portBinds = new Map<string, number>();
   const forwards = new Map<{ close(): void }, { ns: string; pod: string }>();
+  const execBinds = new Set<{ namespace: string; prefix: string; binding: ExecBinding }>();
+  const boundExecs = new Set<BoundExec>();
   store.on('event', (ev: StoreEvent) => {
     if (ev.plural !== 'pods' || ev.type !== 'DELETED') return;
     for (const [f, at] of forwards) if (at.ns === ev.namespace && at.pod === ev.object.metadata.name) { forwards.delete(f); f.close(); }
@@ -675,7 +690,14 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     if (!offered.some((p) => EXEC_PROTOCOLS.includes(p))) { reject(400, 'BadRequest', `unable to upgrade connection: no supported subprotocol offered (want one of ${EXEC_PROTOCOLS.join(', ')})`); return; }
     const env: Record<string, string> = {};
     for (const e of ((c.env ?? []) as JsonObject[])) if (typeof e.value === 'string') env[String(e.name)] = e.value;
+    const binding = [...execBinds].find((b) => b.namespace === ns && name.startsWith(b.prefix));
     wss.handleUpgrade(req, socket, head, (sock) => {
+      if (binding && url.searchParams.get('tty') !== 'true') {
+        const run = runBoundExec(sock, { pod: name, command, stdin: url.searchParams.get('stdin') === 'true', binding: binding.binding });
+        boundExecs.add(run);
+        sock.on('close', () => boundExecs.delete(run));
+        return;
+      }
       runExec(sock, { pod: name, container: cname, env, command, stdin: url.searchParams.get('stdin') === 'true', tty: url.searchParams.get('tty') === 'true' });
     });
   });
@@ -698,6 +720,14 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       return n;
     },
     bindPort: (namespace, pod, port, localPort) => { portBinds.set(`${namespace}/${pod}:${port}`, localPort); },
+    bindExec: (namespace, prefix, binding = {}) => { execBinds.add({ namespace, prefix, binding }); },
+    cutExec: (prefix) => {
+      const hit = [...boundExecs].filter((e) => prefix === undefined || e.pod.startsWith(prefix));
+      for (const e of hit) { boundExecs.delete(e); e.cut(); }
+      return hit.length;
+    },
+    openExecs: () => boundExecs.size,
+    provisionClass: (name) => { if (!controller) throw new Error('provisionClass needs the controller'); controller.provisionClass(name); },
     openPortForwards: () => forwards.size,
     cutLogs: () => {
       const n = logFollowers.size;
@@ -718,6 +748,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       controller?.stop();
       for (const w of [...watchers]) { w.stop(); w.socket.destroy(); }
       for (const f of forwards.keys()) f.close();
+      for (const e of boundExecs) e.cut();
       wss?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

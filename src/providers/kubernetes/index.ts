@@ -9,3 +9,4 @@ export * as resources from './resources';
 export * as portforward from './portforward';
 export * as events from './events';
 export * as rollout from './rollout';
+export * as podexec from './podexec';
