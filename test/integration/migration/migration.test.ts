@@ -221,7 +221,6 @@ describe('database migration to the StatefulSet (test server, real PostgreSQL)',
       const s = await migrate(r);
       assert.equal(s.status, 'switched');
       assert.ok(s.steps.every((x) => x.status === 'done'));
-      console.log(s.steps.map((x) => `${x.id} ${Date.parse(x.endedAt!) - Date.parse(x.startedAt!)} ms`).join(', '));
       assert.deepEqual(diffChecksums(sourceSums, await checksumDatabase(target)), [], 'target equals source (test checksums)');
       assert.ok(s.tables && s.tables.length >= 6, 'per-table figures recorded');
       // backup: a good dump and its .sha256, git-ignored, no partial left
