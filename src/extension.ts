@@ -28,6 +28,7 @@ import type { Connections } from './services/proxmox/connections';
 import { Landing } from './views/landing';
 import { KubernetesSession, PortForwards } from './services/kubernetes';
 import { Applications } from './services/kubernetes/applications';
+import { Migrations } from './services/migrations';
 import { KubernetesTreeProvider } from './views/kubernetes/tree';
 import { KubernetesYamlProvider, YAML_SCHEME } from './views/kubernetes/yaml-document';
 import { EVENTS_SCHEME, KubernetesEventsProvider } from './views/kubernetes/events-document';
@@ -98,8 +99,16 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const kubernetesView = vscode.window.createTreeView('homelab.kubernetes', { treeDataProvider: kubernetesTree, showCollapseAll: true });
   kubernetesTree.attach(kubernetesView);
   const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
+  // Database migrations: state in the workspace, the PostgreSQL primitives and the kit loaded on first run.
+  const migrations = new Migrations(kubernetesSession, activity, log, async () => {
+    // podExec and applyObject from the Kubernetes providers bundle the session loaded; the rest in dist/lazy.js.
+    const k = await kubernetesSession.modules();
+    const podexec = (k as unknown as { podexec: { podExec: import('./services/migrations').MigrationParts['podExec'] } }).podexec;
+    return (await import('./services/migration-parts')).migrationParts(context.extensionPath, { podExec: podexec.podExec, applyObject: k.actions.applyObject });
+  });
   context.subscriptions.push(
     clusterRecords,
+    migrations,
     proxmoxTree,
     proxmoxView,
     kubernetesSession,
@@ -185,6 +194,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
     });
     l.registerNodeCommands({ registry, session: kubernetesSession, prompts, log, tuning: k3sTuning });
     l.registerAppDeployCommand({ registry, session: kubernetesSession, prompts, log, terminals: operations.terminals, activity, extensionPath: context.extensionPath, tuning: appDeployTuning });
+    l.registerDatabaseMigrationCommands({ registry, prompts, log, terminals, kubernetes: kubernetesSession, migrations });
     l.registerEjectCommand(registry, { prompts, bundledDir });
     l.registerBuildCommand(registry, build);
     l.registerUploadCommands(registry, ops);
@@ -225,7 +235,7 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   return testApi({
     registry, prompts, clusters, connections, proxmoxSession, proxmoxTree, proxmoxView, kubernetesTree, kubernetesView, kubernetesSession, kubernetesForwards, kubernetesApplications,
     operations, guestData, knownHostsPath, activity, journal, tracker, dashboard, deployTuning, k3sTuning, appDeployTuning, pipelineTree, nixDiagnostics, agentTools: loadAgentTools,
-    guestNotes: notesFs, tagDecorations, guestDetails, logUri: context.logUri, storageUri: context.globalStorageUri,
+    guestNotes: notesFs, tagDecorations, guestDetails, logUri: context.logUri, storageUri: context.globalStorageUri, migrations,
   });
 }
 

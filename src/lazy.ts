@@ -29,6 +29,7 @@ export { createAgentTools } from './commands/agent/tools';
 export { registerNodeCommands } from './commands/kubernetes/nodes';
 export { registerK3sCommands } from './commands/k3s';
 export { registerAppDeployCommand } from './commands/apps/deploy';
+export { registerDatabaseMigrationCommands } from './commands/apps/migrate';
 export { templateSteps } from './providers/nix/template';
 export { JournalPanels } from './views/journal/panel';
 export { TrackerPanels } from './views/tracker/panel';

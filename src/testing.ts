@@ -25,6 +25,7 @@ import type { TrackerPanels } from './views/tracker/panel';
 import type { NotesFileSystem } from './views/proxmox/notes-fs';
 import type { TagDecorations } from './views/proxmox/tag-decorations';
 import type { GuestDetails } from './services/proxmox/guest-details';
+import type { Migrations } from './services/migrations';
 
 /** Set to "1" by the harness (scripts/lib/exthost.mjs) in the extension host's environment. */
 export const TEST_HOOKS_ENV = 'HOMELAB_TEST_HOOKS';
@@ -93,6 +94,8 @@ export interface HomelabApi {
   readonly guestDetails: GuestDetails;
   /** The language-model tools' implementation (tests read prepareInvocation's confirmations). */
   readonly agentTools: () => AgentTools;
+  /** Database migrations: recorded states, runs, and the knobs tests set (`tuning`). */
+  readonly migrations: Migrations;
 }
 
 /** The test API: one object built in one place, so new fields are added here and in HomelabApi only. */

@@ -8,6 +8,7 @@ import { clusterTrust, followTask, ProxmoxClient } from '../providers/proxmox';
 import { appendActivity, editFile, formatActivityLine, nodeFileStore, readVersioned, writeAtomic } from '../providers/markdown';
 import * as kubernetesModules from '../providers/kubernetes';
 import { PIPELINE_STATE_FILE } from '../providers/nix/pipeline-file';
+import { readMigrationStates } from '../providers/postgres/migration-state';
 import type { PipelineState } from '../providers/nix/pipeline';
 import { authOf, readSecret, type McpConfig } from './config';
 
@@ -133,6 +134,7 @@ export function mcpHost(cfg: McpConfig, log: (line: string) => void): McpHost {
     kubernetes: kubernetesAccess(cfg),
     journal: journalAccess(cfg),
     pipeline: cfg.workspace ? { state: () => pipelineState(join(cfg.workspace!, PIPELINE_STATE_FILE)) } : undefined,
+    migrations: cfg.workspace ? { list: () => readMigrationStates(cfg.workspace!) } : undefined,
     activity(r) {
       const line = formatActivityLine({ ...r, when: new Date() });
       log(`activity: ${line}`);

@@ -6,6 +6,7 @@ import { appDeploy } from './apps-deploy';
 import * as appsManage from './apps-manage';
 import * as journal from './journal';
 import * as kubernetes from './kubernetes';
+import * as appsMigrate from './apps-migrate';
 import * as lab from './lab';
 import * as proxmox from './proxmox';
 import * as changes from './proxmox-changes';
@@ -43,6 +44,7 @@ export const CATALOG: readonly Operation<any>[] = [
   kubernetes.apply,
   appDeploy,
   appsManage.list, appsManage.scale, appsManage.setImage, appsManage.restart,
+  appsMigrate.migrationStatus,
   journal.read,
   journal.newEntryOp,
   journal.appendActivityOp,

@@ -136,6 +136,8 @@ export interface OperationHost {
   deploy?: DeployAccess;
   kubernetes?: KubernetesAccess;
   journal?: JournalAccess;
+  /** Database migrations recorded in the workspace (homelab/migrations/). */
+  migrations?: { list(): Promise<import('../providers/postgres/migration-state').MigrationState[]> };
   /** Appends a line to the journal's activity log; never throws. */
   activity(record: Omit<ActivityInput, 'when'>): Promise<void>;
 }

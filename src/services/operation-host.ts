@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { DeployAccess, JournalAccess, KubernetesAccess, KubernetesModules, OperationHost, PipelineAccess, ProxmoxAccess } from '../operations/types';
 import { readVersioned, writeAtomic } from '../providers/markdown/store';
 import { journalFolder, type ActivityLog } from './activity';
+import { readMigrationStates } from '../providers/postgres/migration-state';
 import { keyOf, WorkspaceFileStore } from './files';
 import type { KubernetesSession } from './kubernetes/session';
 import type { Operations } from './operations';
@@ -114,6 +115,7 @@ export function operationHost(d: OperationHostDeps): OperationHost {
     pipeline: d.pipeline && { state: async () => (await d.pipeline!.ensureLoaded(), d.pipeline!.current), ...d.pipelineRunner },
     deploy: d.deploy,
     journal: journalAccess(),
+    migrations: { list: () => { const ws = vscode.workspace.workspaceFolders?.[0]; return ws?.uri.scheme === 'file' ? readMigrationStates(ws.uri.fsPath) : Promise.resolve([]); } },
     activity: (r) => d.operations.report(r),
   };
 }

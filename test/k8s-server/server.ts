@@ -240,7 +240,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
       if (!rs.length) return undefined;
       const resources: Json[] = [];
       for (const r of rs) {
-        resources.push({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ...(r.shortNames ? { shortNames: r.shortNames } : {}) });
+        resources.push({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: r.plural === 'selfsubjectaccessreviews' ? ['create'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ...(r.shortNames ? { shortNames: r.shortNames } : {}) });
         for (const s of r.subresources ?? []) {
           const kind = s === 'scale' ? 'Scale' : s === 'exec' ? 'PodExecOptions' : s === 'log' ? 'Pod' : s === 'eviction' ? 'Eviction' : r.kind;
           resources.push({ name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs: s === 'exec' ? ['create', 'get'] : s === 'log' ? ['get'] : s === 'eviction' ? ['create'] : ['get', 'patch', 'update'], ...(s === 'scale' ? { group: 'autoscaling', version: 'v1' } : s === 'eviction' ? { group: 'policy', version: 'v1' } : {}) });
@@ -470,6 +470,28 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     if (!dry) store.delete('pods', namespace, name);
   }
 
+  /**
+   * SelfSubjectAccessReview (create only, never stored), answered from the same rules as requests:
+   * a forbidden namespace denies everything in it, cluster-scope rules deny lists across namespaces.
+   */
+  async function accessReview(req: IncomingMessage, res: ServerResponse, t: { name?: string }, user: string): Promise<void> {
+    if (req.method !== 'POST' || t.name) throw new HttpError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    requestCounts.create++;
+    const body = parseBody(await readBody(req), String(req.headers['content-type'] ?? 'application/json'));
+    const attrs = isObject(body) && isObject(body.spec) && isObject(body.spec.resourceAttributes) ? body.spec.resourceAttributes : undefined;
+    if (!attrs) throw new HttpError(422, 'Invalid', 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec: Invalid value: exactly one of nonResourceAttributes or resourceAttributes must be specified');
+    const ns = typeof attrs.namespace === 'string' && attrs.namespace ? attrs.namespace : undefined;
+    const resource = String(attrs.resource ?? '');
+    const sub = attrs.subresource ? `/${String(attrs.subresource)}` : '';
+    let denied: string | undefined;
+    if (ns && forbidden.has(ns)) denied = `user "${user}" cannot ${String(attrs.verb)} resource "${resource}${sub}" in the namespace "${ns}"`;
+    else if (!ns && [user, '*'].some((u) => clusterForbidden.get(u)?.has(resource))) denied = `user "${user}" cannot ${String(attrs.verb)} resource "${resource}" at the cluster scope`;
+    sendJson(res, 201, {
+      kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec: (body as JsonObject).spec,
+      status: denied ? { allowed: false, reason: denied } : { allowed: true, reason: 'RBAC: allowed by the test server' },
+    });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requestCounts.total++;
     if (latencyMs) await new Promise((r) => setTimeout(r, latencyMs));
@@ -484,6 +506,7 @@ export async function startK8sServer(opts: K8sServerOptions = {}): Promise<K8sTe
     if (disc) { requestCounts.discovery++; sendJson(res, 200, disc); return; }
     const t = parseTarget(path);
     if (!t) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+    if (t.res.plural === 'selfsubjectaccessreviews') { await accessReview(req, res, t, user); return; }
     const isWatch = q.get('watch') === 'true' || q.get('watch') === '1';
     const verb = isWatch ? 'watch' : method === 'GET' ? (t.name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
     const nsForAuthz = t.namespace ?? (t.res.plural === 'namespaces' ? t.name : undefined);

@@ -43,7 +43,7 @@ onTestServerOnly(() => describe('k8s API test server conformance [test server on
     const api = await env.client.request<{ versions: string[] }>('GET', '/api');
     assert.deepEqual(api.versions, ['v1']);
     const groups = await env.client.request<{ groups: { name: string }[] }>('GET', '/apis');
-    assert.deepEqual(groups.groups.map((g) => g.name).sort(), ['apps', 'discovery.k8s.io', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
+    assert.deepEqual(groups.groups.map((g) => g.name).sort(), ['apps', 'authorization.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
     const apps = await env.client.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>('GET', '/apis/apps/v1');
     assert.ok(apps.resources.some((r) => r.name === 'deployments/scale' && r.kind === 'Scale'));
     const core = await env.client.request<{ resources: { name: string; namespaced: boolean }[] }>('GET', '/api/v1');
