@@ -18,10 +18,12 @@ function files(dir: string): string[] {
 /** Package names the code imports or requires (bare specifiers, without subpaths). */
 function used(dirs: string[]): Map<string, string> {
   const out = new Map<string, string>();
-  const re = /(?:from\s+|import\s+|require\(\s*|import\(\s*)['"]([^'"./][^'"]*)['"]/g;
+  // Statements only: `import … from 'x'` / `export … from 'x'` (also over several lines), `import 'x'`,
+  // `require('x')`, `import('x')`; a message such as `… from "{2}"` is not an import.
+  const re = /^\s*(?:import|export)\s[^;'"]*?\bfrom\s+['"]([^'"./][^'"]*)['"]|^\s*import\s+['"]([^'"./][^'"]*)['"]|\brequire\(\s*['"]([^'"./][^'"]*)['"]|\bimport\(\s*['"]([^'"./][^'"]*)['"]/gm;
   for (const f of dirs.flatMap((d) => files(join(root, d)))) {
     for (const m of readFileSync(f, 'utf8').matchAll(re)) {
-      const spec = m[1];
+      const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
       if (spec.startsWith('node:') || builtinModules.includes(spec) || spec === 'vscode') continue;
       const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
       if (!out.has(name)) out.set(name, f.slice(root.length + 1));
