@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { Transform, Writable } from 'node:stream';
-import { pgCommand, passwordThen, scrub, tail } from './command';
+import { drainingStdin, pgCommand, passwordThen, scrub, tail } from './command';
 import { verifyCustomArchive } from './archive';
 import type { PodExec } from '../kubernetes/podexec';
 import type { PgTarget } from './url';
@@ -88,7 +88,7 @@ export async function restoreFromFile(exec: PodExec, target: PgTarget, file: str
   const src = createReadStream(file, { highWaterMark: 1 << 20 });
   src.on('error', (e) => counter.destroy(e));
   src.pipe(counter);
-  const r = await exec(pgCommand(target, 'exec pg_restore --no-password --no-owner --no-privileges --exit-on-error --dbname="$1"'), { stdin: passwordThen(target, counter), signal: o.signal });
+  const r = await exec(pgCommand(target, drainingStdin('pg_restore --no-password --no-owner --no-privileges --exit-on-error --dbname="$1"')), { stdin: passwordThen(target, counter), signal: o.signal });
   src.destroy();
   if (cancelled(o.signal)) throw abortError();
   if (r.exitCode !== 0) throw new PgToolError(`pg_restore failed (exit ${r.exitCode}): ${tail(scrub(r.stderr, target)) || 'no error output'}`, r.exitCode, scrub(r.stderr, target));
