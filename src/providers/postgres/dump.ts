@@ -23,6 +23,8 @@ function abortError(): Error { const e = new Error('The operation was cancelled.
 
 export async function dumpToFile(exec: PodExec, source: PgTarget, file: string, o: StreamOptions = {}): Promise<{ bytes: number; sha256: string }> {
   const partial = `${file}.partial`;
+  // a backup is never overwritten (a leftover .partial of a crashed run is)
+  if (await fsp.access(file).then(() => true, () => false)) throw new PgToolError(`${basename(file)} exists already: a backup is never overwritten.`);
   const hash = createHash('sha256');
   let bytes = 0;
   const out = createWriteStream(partial, { mode: 0o600, highWaterMark: 1 << 20 });
