@@ -122,7 +122,8 @@ const SESSION = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET extra_flo
 /** Streams `COPY (...) TO STDOUT` through psql into a SHA-256 (no whole table in memory). */
 function copyHash(pg: PgServer, database: string, query: string): Promise<{ sha256: string; lines: number }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pg.dir, '-p', String(pg.port), '-U', pg.user, '-d', database], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // (pg.dir is the socket directory of a local server, or the address of a remote one: TCP with the password)
+    const p = spawn(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pg.dir, '-p', String(pg.port), '-U', pg.user, '-d', database], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PGPASSWORD: pg.password } });
     const h = createHash('sha256');
     let lines = 0;
     let err = '';

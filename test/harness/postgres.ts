@@ -12,7 +12,8 @@ import { freePort } from './sshd';
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export interface PgServer {
-  readonly host: '127.0.0.1';
+  /** 127.0.0.1 for servers this harness starts. */
+  readonly host: string;
   readonly port: number;
   readonly user: string;
   readonly password: string;
@@ -145,4 +146,21 @@ async function waitReady(child: ChildProcess, dir: string, port: number, timeout
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
+}
+
+/**
+ * A server this harness did not start (e.g. a PostgreSQL pod of a real cluster, reached at its pod
+ * IP), with the same interface: psql over TCP with the password (in the environment), stop() a no-op.
+ */
+export function remotePostgres(t: { host: string; port: number; user: string; password: string; database: string }): PgServer {
+  const psql = async (sql: string, po: { database?: string } = {}): Promise<string> => {
+    const r = await run(join(PG_BIN, 'psql'), ['-X', '-w', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', t.host, '-p', String(t.port), '-U', t.user, '-d', po.database ?? t.database], { input: sql, env: { ...process.env, PGPASSWORD: t.password, PGCONNECT_TIMEOUT: '5' } });
+    if (r.code !== 0) throw new Error(`psql failed (${r.code}): ${r.stderr.slice(0, 2000)}`);
+    return r.stdout;
+  };
+  return {
+    host: t.host, port: t.port, user: t.user, password: t.password, database: t.database, dir: t.host,
+    url: `postgresql://${encodeURIComponent(t.user)}:${encodeURIComponent(t.password)}@${t.host}:${t.port}/${encodeURIComponent(t.database)}`,
+    psql, logs: () => '', stop: async () => undefined,
+  };
 }

@@ -18,10 +18,11 @@ export interface BoundExec { pod: string; cut(): void }
 const HIGH_WATER = 4 * 1024 * 1024;
 
 /** The Status kubelet sends on channel 3 for an exit code (0: Success). */
-export function exitStatus(command: string[], code: number): JsonObject {
+export function exitStatus(code: number): JsonObject {
   return code === 0
     ? { metadata: {}, status: 'Success' }
-    : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } };
+    // the text kube-apiserver 1.32 relays from the kubelet (seen on /work/shared/k8s's cluster)
+    : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: command terminated with exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } };
 }
 
 interface PausableWs extends WsSocket { pause?(): void; resume?(): void; readonly bufferedAmount: number }
@@ -69,16 +70,24 @@ export function runBoundExec(ws: WsSocket, ctx: { pod: string; command: string[]
   child.on('close', (code, signal) => {
     // a process killed by a signal exits as the shell reports it: 128 + the signal number
     const n = code ?? 128 + (signal ? (({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0) : 0);
-    sendStatus(exitStatus(ctx.command, n));
+    const st = exitStatus(n);
+    // As on a real node: stdin the process left unread (queued, or refused with EPIPE) keeps the
+    // kubelet's stdin copy blocked, so no status comes and the stream stays open until the client
+    // closes it. A command fed on stdin must read it all (or the client never learns the exit code).
+    setTimeout(() => { if (!stdinStuck && !(child.stdin && child.stdin.writableLength > 0)) sendStatus(st); }, 20);
   });
 
   const stdin = child.stdin;
-  stdin?.on('error', () => undefined); // EPIPE: the process stopped reading
+  let stdinStuck = false;
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  stdin?.on('error', () => { stdinStuck = true; }); // EPIPE: the process stopped reading
   stdin?.on('drain', () => sock.resume?.());
   ws.on('message', (data) => {
     if (data.length === 0) return;
     const ch = data[0];
     if (ch === 0) {
+      if (exited && data.length > 1) { stdinStuck = true; return; }
       if (stdin && !stdin.writableEnded && data.length > 1 && !stdin.write(data.subarray(1))) sock.pause?.();
     } else if (ch === 255 && data[1] === 0 && ws.protocol.startsWith('v5')) stdin?.end();
   });

@@ -3,6 +3,7 @@
 // tiny sh-like interpreter: echo, cat, pwd, hostname, whoami, env, stty size, true, false, exit N.
 import { JsonObject } from './patch';
 import { WsSocket } from './ws';
+import { exitStatus } from './exec-bound';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
@@ -16,9 +17,7 @@ export function runExec(ws: WsSocket, ctx: ExecContext): void {
   const out = (ch: number, text: string) => { if (!finished && text) ws.send(Buffer.concat([Buffer.from([ch]), Buffer.from(text)])); };
   const finish = (code: number) => {
     if (finished) return;
-    const status: JsonObject = code === 0
-      ? { metadata: {}, status: 'Success' }
-      : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: error executing command [${ctx.command.join(' ')}], exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } };
+    const status: JsonObject = exitStatus(code);
     ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]));
     finished = true;
     ws.close(1000);

@@ -59,6 +59,12 @@ export function podExec(client: KubeClient, namespace: string, pod: string, cont
         if (stderrTail.length > STDERR_TAIL) stderrTail = stderrTail.subarray(stderrTail.length - STDERR_TAIL);
       } else if (ch === 3) {
         try { status = JSON.parse(payload.toString('utf8')) as typeof status; } catch { status = { status: 'Failure', message: payload.toString('utf8') }; }
+        // the status is the last word: the command is over. A process that exits before reading all
+        // its stdin (pg_restore --exit-on-error) leaves the stream open on a real cluster while input is
+        // still queued (the kubelet waits for stdin), so the client closes it.
+        s.close(1000);
+        const t = setTimeout(() => s.terminate(), 2000);
+        t.unref?.();
       }
     };
     const onStdoutError = (e: Error) => { stdoutError = e; sock?.terminate(); };

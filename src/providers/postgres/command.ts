@@ -26,6 +26,15 @@ export function pgCommand(t: PgTarget, tool: string): string[] {
   return ['sh', '-c', script, 'sh', conninfo(t)];
 }
 
+/**
+ * A tool fed on stdin, then the rest of stdin read away: on a real node a process that exits early
+ * (pg_restore --exit-on-error, psql ON_ERROR_STOP) leaves its unread input blocking the kubelet's
+ * stdin copy, and the exec never reports the exit status. Keeps the tool's exit code.
+ */
+export function drainingStdin(tool: string): string {
+  return `${tool}; rc=$?; cat >/dev/null; exit $rc`;
+}
+
 /** The password line, then the rest of stdin (a dump file, SQL), as one stream. */
 export function passwordThen(t: PgTarget, rest?: Readable | string): Readable {
   if (/[\r\n]/.test(t.password)) throw new Error('The database password contains a line break, which cannot be passed to the PostgreSQL tools.');

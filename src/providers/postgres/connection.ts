@@ -2,7 +2,7 @@
 // apart from its exit status and stderr: credentials refused, server unreachable, database missing.
 // A failure of the exec itself (pod gone, RBAC refusing exec, stream cut) is thrown as it came.
 import { Writable } from 'node:stream';
-import { pgCommand, passwordThen, scrub, tail } from './command';
+import { drainingStdin, pgCommand, passwordThen, scrub, tail } from './command';
 import type { PodExec } from '../kubernetes/podexec';
 import type { PgTarget } from './url';
 
@@ -26,7 +26,7 @@ export function classifyPsqlFailure(exitCode: number, stderr: string): 'auth' | 
 export async function checkConnection(exec: PodExec, t: PgTarget, o: { signal?: AbortSignal } = {}): Promise<ConnectionCheck> {
   let text = '';
   const sink = new Writable({ write(c: Buffer, _e, cb) { if (text.length < 65536) text += c.toString('utf8'); cb(); } });
-  const r = await exec(pgCommand(t, 'exec psql -X -w -q -A -t -v ON_ERROR_STOP=1 --dbname="$1"'), {
+  const r = await exec(pgCommand(t, drainingStdin('psql -X -w -q -A -t -v ON_ERROR_STOP=1 --dbname="$1"')), {
     stdin: passwordThen(t, "SELECT current_setting('server_version') || '|' || pg_database_size(current_database());\n"),
     stdout: sink, signal: o.signal,
   });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { Transform, Writable } from 'node:stream';
-import { pgCommand, passwordThen, scrub, tail } from './command';
+import { drainingStdin, pgCommand, passwordThen, scrub, tail } from './command';
 import { verifyCustomArchive } from './archive';
 import type { PodExec } from '../kubernetes/podexec';
 import type { PgTarget } from './url';
@@ -23,6 +23,8 @@ function abortError(): Error { const e = new Error('The operation was cancelled.
 
 export async function dumpToFile(exec: PodExec, source: PgTarget, file: string, o: StreamOptions = {}): Promise<{ bytes: number; sha256: string }> {
   const partial = `${file}.partial`;
+  // a backup is never overwritten (a leftover .partial of a crashed run is)
+  if (await fsp.access(file).then(() => true, () => false)) throw new PgToolError(`${basename(file)} exists already: a backup is never overwritten.`);
   const hash = createHash('sha256');
   let bytes = 0;
   const out = createWriteStream(partial, { mode: 0o600, highWaterMark: 1 << 20 });
@@ -88,7 +90,7 @@ export async function restoreFromFile(exec: PodExec, target: PgTarget, file: str
   const src = createReadStream(file, { highWaterMark: 1 << 20 });
   src.on('error', (e) => counter.destroy(e));
   src.pipe(counter);
-  const r = await exec(pgCommand(target, 'exec pg_restore --no-password --no-owner --no-privileges --exit-on-error --dbname="$1"'), { stdin: passwordThen(target, counter), signal: o.signal });
+  const r = await exec(pgCommand(target, drainingStdin('pg_restore --no-password --no-owner --no-privileges --exit-on-error --dbname="$1"')), { stdin: passwordThen(target, counter), signal: o.signal });
   src.destroy();
   if (cancelled(o.signal)) throw abortError();
   if (r.exitCode !== 0) throw new PgToolError(`pg_restore failed (exit ${r.exitCode}): ${tail(scrub(r.stderr, target)) || 'no error output'}`, r.exitCode, scrub(r.stderr, target));

@@ -4,7 +4,7 @@
 // sort, no whole table in memory), each sequence's last_value/is_called, and the schema objects
 // (schemas, columns and their types, constraints, indexes, views' definitions).
 import { Writable } from 'node:stream';
-import { pgCommand, passwordThen, scrub, tail } from './command';
+import { drainingStdin, pgCommand, passwordThen, scrub, tail } from './command';
 import { PgToolError } from './dump';
 import type { PodExec } from '../kubernetes/podexec';
 import type { PgTarget } from './url';
@@ -59,7 +59,7 @@ function collector(limit = 64 * 1024 * 1024): { sink: Writable; text(): string }
 
 export async function fingerprint(exec: PodExec, t: PgTarget, o: { signal?: AbortSignal } = {}): Promise<DbFingerprint> {
   const out = collector();
-  const r = await exec(pgCommand(t, 'exec psql -X -w -q -A -t -v ON_ERROR_STOP=1 --dbname="$1"'), { stdin: passwordThen(t, FINGERPRINT_SQL), stdout: out.sink, signal: o.signal });
+  const r = await exec(pgCommand(t, drainingStdin('psql -X -w -q -A -t -v ON_ERROR_STOP=1 --dbname="$1"')), { stdin: passwordThen(t, FINGERPRINT_SQL), stdout: out.sink, signal: o.signal });
   if (r.exitCode !== 0) throw new PgToolError(`Reading the database's fingerprint failed (psql exit ${r.exitCode}): ${tail(scrub(r.stderr, t)) || 'no error output'}`, r.exitCode, scrub(r.stderr, t));
   const fp: DbFingerprint = { tables: {}, sequences: {}, schemas: [], objects: {} };
   for (const line of out.text().split('\n')) {

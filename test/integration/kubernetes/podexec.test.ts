@@ -128,6 +128,18 @@ describe('kubernetes podExec (streams over the exec WebSocket)', function () {
       await eventually(() => assert.throws(() => process.kill(child, 0)), 5000);
     });
 
+    it('[test server only] as on a real node: stdin left unread holds the exit status back; reading it away gets the code', async () => {
+      const big = Buffer.alloc(4 * 1024 * 1024, 7);
+      const ac = new AbortController();
+      const stuck = run(['sh', '-c', 'head -c 10 >/dev/null; exit 3'], { stdin: Readable.from([big]), signal: ac.signal });
+      const first = await Promise.race([stuck.then(() => 'resolved', () => 'rejected'), sleep(1500).then(() => 'pending')]);
+      assert.equal(first, 'pending');
+      ac.abort();
+      await assert.rejects(stuck, (e: Error) => e.name === 'AbortError');
+      const drained = await run(['sh', '-c', 'head -c 10 >/dev/null; cat >/dev/null; exit 3'], { stdin: Readable.from([big]) });
+      assert.equal(drained.exitCode, 3);
+    });
+
     it('[test server only] v4: stdin ends by closing the stream, exit codes still come through while stdin is open', async () => {
       const v4 = podExec(env.client, env.namespace, POD, 'main', { protocols: ['v4.channel.k8s.io'] });
       const r = await v4(['sh', '-c', 'echo hi >&2; exit 5'], {});

@@ -79,6 +79,8 @@ runnableOnlyIf(!process.env.HOMELAB_TEST_KUBECONFIG, 'binds the pod to local Pos
       assert.equal(readFileSync(`${file}.sha256`, 'utf8'), `${r.sha256}  app-1.dump\n`);
       assert.equal(existsSync(`${file}.partial`), false);
       assert.equal(readFileSync(file).subarray(0, 5).toString(), 'PGDMP');
+      await assert.rejects(dumpToFile(exec, src(), file, {}), /app-1\.dump exists already: a backup is never overwritten/);
+      assert.equal(await sha256File(file), r.sha256);
 
       let sent = 0;
       await restoreFromFile(exec, dst(), file, { onProgress: (b) => { sent = b; } });
