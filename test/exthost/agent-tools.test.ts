@@ -173,6 +173,37 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
     assert.ok(!sim.state.guests.has(member.vmid));
   });
 
+  it('Application tools: list, scale, set image, restart an application; deploy refuses a bad DATABASE_URL unechoed; migration status', async () => {
+    const ctx = { context: 'lab', namespace: env.namespace };
+    // An application as the kit labels one, made by another client (its image runs on a real cluster too).
+    const labels = { 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/component': 'web', 'app.kubernetes.io/name': 'shop' };
+    const body = deployment('shop', env.namespace, 1);
+    Object.assign(body.metadata.labels, labels);
+    Object.assign(body.spec.template.metadata.labels, labels);
+    const image = body.spec.template.spec.containers[0].image;
+    await env.other.request('POST', `/apis/apps/v1/namespaces/${env.namespace}/deployments`, { body });
+    assert.match(await tool('app_list', ctx), /shop/);
+    assert.match(await tool('app_scale', { ...ctx, app: 'shop', replicas: 2 }, /shop/), /shop/);
+    const scaled = await env.other.request<{ spec: { replicas: number } }>('GET', `/apis/apps/v1/namespaces/${env.namespace}/deployments/shop`);
+    assert.equal(scaled.spec.replicas, 2);
+    assert.match(await tool('app_set_image', { ...ctx, app: 'shop', image }, /shop/), /shop/);
+    assert.match(await tool('app_restart', { ...ctx, app: 'shop' }, /shop/), /shop/);
+    const restarted = await env.other.request<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>('GET', `/apis/apps/v1/namespaces/${env.namespace}/deployments/shop`);
+    assert.ok(restarted.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], 'restarted');
+    assert.match(await tool('db_migration_status', {}), /No database migration/);
+    // A deploy refused before anything is applied: the refusal and its audit line, the URL never echoed.
+    const badUrl = 'http://agent:agent-DBPASS-7d1e@db.lab/shop';
+    const before = records.length;
+    await assert.rejects(call('app_deploy', { ...ctx, level: 'basic', image: 'ghcr.io/me/hacky-stack', tag: 'v1', githubClientId: 'agent-client-id', githubClientSecret: 'agent-GHSECRET-5c2a', databaseUrl: badUrl }), (e: Error) => {
+      assert.match(e.message, /postgresql:\/\//);
+      assert.ok(!e.message.includes('agent-DBPASS-7d1e') && !e.message.includes('agent-GHSECRET-5c2a'), e.message);
+      return true;
+    });
+    const line = records.slice(before).find((r) => r.what === 'VS Code tool · app_deploy');
+    assert.ok(line && /^refused/.test(line.result), JSON.stringify(records.slice(before)));
+    assert.ok(!JSON.stringify(line).includes('DBPASS') && !JSON.stringify(line).includes('GHSECRET'), 'no secret in the audit line');
+  });
+
   it('Kubernetes tools: contexts, list, get with events, scale, rollout restart, logs, apply after a dry run', async () => {
     const ctx = { context: 'lab', namespace: env.namespace };
     assert.match(await tool('kubernetes_contexts', {}), /lab/);

@@ -208,7 +208,7 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
       assert.equal(on.failure, undefined);
       assert.equal(on.result, true);
       const kinds = await eventually(async () => {
-        const list = (await kids(await walk(env.context))).filter((e) => e.kind !== 'nodes').map(label); // the Nodes group stays first
+        const list = (await kids(await walk(env.context))).filter((e) => e.kind !== 'nodes' && e.kind !== 'apps').map(label); // the Nodes and Applications groups stay first
         assert.ok(!list.includes(ns), `kinds, not namespaces: ${list.join(', ')}`);
         return list;
       }, 'the context shows kinds');
@@ -378,7 +378,7 @@ describe('Kubernetes explorer against the API test server (or HOMELAB_TEST_KUBEC
     const { failure } = await run('homelab.kubernetes.filterNamespaces', [[ns]], await walk(env.context));
     assert.equal(failure, undefined);
     assert.deepEqual(settings().get('namespaceFilter'), [ns]);
-    await eventually(async () => assert.deepEqual((await kids(await walk(env.context))).filter((e) => e.kind !== 'nodes').map(label), [ns]), 'only the filtered namespace');
+    await eventually(async () => assert.deepEqual((await kids(await walk(env.context))).filter((e) => e.kind !== 'nodes' && e.kind !== 'apps').map(label), [ns]), 'only the filtered namespace');
     await run('homelab.kubernetes.filterNamespaces', [[]], await walk(env.context));
     await eventually(async () => assert.ok((await kids(await walk(env.context))).length > 1), 'all namespaces again');
   });
