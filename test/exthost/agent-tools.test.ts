@@ -186,7 +186,15 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
     assert.match(await tool('app_scale', { ...ctx, app: 'shop', replicas: 2 }, /shop/), /shop/);
     const scaled = await env.other.request<{ spec: { replicas: number } }>('GET', `/apis/apps/v1/namespaces/${env.namespace}/deployments/shop`);
     assert.equal(scaled.spec.replicas, 2);
-    assert.match(await tool('app_set_image', { ...ctx, app: 'shop', image }, /shop/), /shop/);
+    if (env.server) {
+      // The test server runs any image; a real cluster here has one runnable image, kept below.
+      assert.match(await tool('app_set_image', { ...ctx, app: 'shop', image: 'busybox:1.37' }, /busybox:1\.37/), /shop/);
+      const set = await env.other.request<{ spec: { template: { spec: { containers: Array<{ image: string }> } } } }>('GET', `/apis/apps/v1/namespaces/${env.namespace}/deployments/shop`);
+      assert.equal(set.spec.template.spec.containers[0].image, 'busybox:1.37');
+    } else {
+      // The same image again is refused before any rollout (and audited as refused).
+      await assert.rejects(call('app_set_image', { ...ctx, app: 'shop', image }), /already runs/);
+    }
     assert.match(await tool('app_restart', { ...ctx, app: 'shop' }, /shop/), /shop/);
     const restarted = await env.other.request<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>('GET', `/apis/apps/v1/namespaces/${env.namespace}/deployments/shop`);
     assert.ok(restarted.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], 'restarted');

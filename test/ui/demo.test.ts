@@ -257,12 +257,18 @@ async function kubernetesTree(page: Page): Promise<void> {
   const header = page.locator('.part.sidebar .pane-header[aria-label^="Kubernetes"]');
   await header.waitFor();
   if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+  // The Proxmox view folded away for the picture: the cluster's groups (Nodes, Applications) and a
+  // namespace's workloads need the height, and a list renders only the rows it shows.
+  const proxmox = page.locator('.part.sidebar .pane-header[aria-label^="Proxmox"]');
+  if ((await proxmox.getAttribute('aria-expanded')) === 'true') await proxmox.click();
   await row(page, 'demo-k3s').waitFor({ timeout: 30_000 });
   await row(page, /^apps/).click();
   await row(page, 'Deployments').click();
   await row(page, /web.*2\/2 ready/).waitFor({ timeout: 30_000 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(screenshotDir, 'demo-kubernetes.png') });
+  await proxmox.click();
+  await row(page, 'Demo lab').waitFor({ timeout: 30_000 });
 }
 
 async function runCommand(page: Page, title: string): Promise<void> {
