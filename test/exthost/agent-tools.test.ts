@@ -174,7 +174,7 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
   });
 
   it('Application tools: list, scale, set image, restart an application; deploy refuses a bad DATABASE_URL unechoed; migration status', async () => {
-    const ctx = { context: 'lab', namespace: env.namespace };
+    const ctx = { context: env.context, namespace: env.namespace };
     // An application as the kit labels one, made by another client (its image runs on a real cluster too).
     const labels = { 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/component': 'web', 'app.kubernetes.io/name': 'shop' };
     const body = deployment('shop', env.namespace, 1);
@@ -213,8 +213,8 @@ describe('Agent tools: the catalog as language-model tools (vscode.lm.invokeTool
   });
 
   it('Kubernetes tools: contexts, list, get with events, scale, rollout restart, logs, apply after a dry run', async () => {
-    const ctx = { context: 'lab', namespace: env.namespace };
-    assert.match(await tool('kubernetes_contexts', {}), /lab/);
+    const ctx = { context: env.context, namespace: env.namespace };
+    assert.match(await tool('kubernetes_contexts', {}), new RegExp(`(^|\\s)${env.context} `));
     assert.match(await tool('kubernetes_list', { ...ctx, kind: 'deployments' }), new RegExp(`${env.namespace}/web `));
     assert.match(await tool('kubernetes_get', { ...ctx, kind: 'deployments', name: 'web' }), /kind: Deployment[\s\S]*events \(\d+\):/);
     assert.match(await tool('kubernetes_scale', { ...ctx, name: 'web', replicas: 2 }, /from 1 to 2 replicas/), /replicas 1 → 2/);
