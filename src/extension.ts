@@ -101,10 +101,10 @@ export function activate(context: vscode.ExtensionContext): HomelabApi | undefin
   const kubernetesYaml = new KubernetesYamlProvider(kubernetesSession);
   // Database migrations: state in the workspace, the PostgreSQL primitives and the kit loaded on first run.
   const migrations = new Migrations(kubernetesSession, activity, log, async () => {
-    // podExec and applyObject from the Kubernetes providers bundle the session loaded; the rest in dist/lazy.js.
+    // podExec and the kit's apply from the Kubernetes providers bundle the session loaded; the rest in dist/lazy.js.
     const k = await kubernetesSession.modules();
     const podexec = (k as unknown as { podexec: { podExec: import('./services/migrations').MigrationParts['podExec'] } }).podexec;
-    return (await import('./services/migration-parts')).migrationParts(context.extensionPath, { podExec: podexec.podExec, applyObject: k.actions.applyObject });
+    return (await import('./services/migration-parts')).migrationParts(context.extensionPath, { podExec: podexec.podExec, apps: k.apps });
   });
   context.subscriptions.push(
     clusterRecords,

@@ -4,6 +4,7 @@
 // or the audit line (catalog.ts hides their fields; the engine scrubs its lines and errors).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from './kubernetes';
 import { l10n } from './l10n';
 import { OperationRefused, type JsonSchema, type Operation } from './types';
 
@@ -50,8 +51,7 @@ export const appDeploy: Operation<Input> = {
     additionalProperties: false,
   },
   async prepare(input, host) {
-    if (!host.kubernetes) throw new OperationRefused(l10n.t('No Kubernetes configuration is available.'));
-    const [k, client] = await Promise.all([host.kubernetes.modules(), host.kubernetes.client(input.context)]);
+    const { k, client } = await connect(host, input.context);
     const a = k.apps;
     let req;
     let raw;

@@ -4,20 +4,15 @@
 // only: the app Secret's DATABASE_URL is parsed in providers/kubernetes/applications.ts and its
 // credentials never reach a result, a confirmation or the audit line.
 import { l10n } from './l10n';
-import { OperationRefused, type JsonSchema, type KubeClient, type KubernetesModules, type Operation, type OperationHost, type Progress } from './types';
+import { OperationRefused, type JsonSchema, type KubeClient, type KubernetesModules, type Operation, type Progress } from './types';
 import type { AppDetail, AppRef } from '../providers/kubernetes/applications';
 import type { RolloutStatus } from '../providers/kubernetes/rollout';
+import { connect } from './kubernetes';
 
 const dns = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const contextField: JsonSchema = { type: 'string', maxLength: 253, description: 'kubeconfig context (see kubernetes_contexts); default: the current context.' };
 const namespaceField: JsonSchema = { type: 'string', maxLength: 63, pattern: dns, description: 'Namespace of the application; default: the application name when it exists there, else the context\'s namespace.' };
 const appField: JsonSchema = { type: 'string', minLength: 1, maxLength: 63, pattern: dns, description: 'Application name: the value of the app.kubernetes.io/part-of label (e.g. hacky-stack).' };
-
-async function connect(host: OperationHost, context?: string): Promise<{ k: KubernetesModules; client: KubeClient }> {
-  if (!host.kubernetes) throw new OperationRefused(l10n.t('No Kubernetes configuration is available.'));
-  const [k, client] = await Promise.all([host.kubernetes.modules(), host.kubernetes.client(context)]);
-  return { k, client };
-}
 
 function databaseLine(d: AppDetail): string {
   const db = d.database;

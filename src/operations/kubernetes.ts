@@ -15,7 +15,8 @@ function kubeOf(host: OperationHost): KubernetesAccess {
   return host.kubernetes;
 }
 
-async function connect(host: OperationHost, context?: string): Promise<{ k: KubernetesModules; client: KubeClient }> {
+/** The Kubernetes modules and a client of one context; refused where the host has no Kubernetes. Shared by every Kubernetes entry. */
+export async function connect(host: OperationHost, context?: string): Promise<{ k: KubernetesModules; client: KubeClient }> {
   const kube = kubeOf(host);
   const [k, client] = await Promise.all([kube.modules(), kube.client(context)]);
   return { k, client };

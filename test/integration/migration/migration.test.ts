@@ -51,7 +51,7 @@ describe('database migration to the StatefulSet (test server, real PostgreSQL)',
     tmp = mkdtempSync(join(tmpdir(), 'homelab-migration-'));
     server = await startK8sServer({ podReadyDelayMs: 50, bookmarkIntervalMs: 500 });
     client = new KubeClient(connectionFor(loadKubeconfig({ paths: [server.writeKubeconfig(join(tmp, 'config'))] })));
-    parts = migrationParts(ROOT, { podExec, applyObject: actions.applyObject });
+    parts = migrationParts(ROOT, { podExec, apps: { applyKit } });
     source = await startPostgres({ user: 'hacky', database: 'hackystack' });
     // The StatefulSet's server as the postgres image leaves it: POSTGRES_USER a superuser owning POSTGRES_DB.
     target = await startPostgres({ user: 'hacky', database: 'hackystack' });
